@@ -1,0 +1,41 @@
+"""seeisp: low-light raw to clean sRGB with a U-Net ("Learning to See in the Dark"), on ONNX Runtime.
+
+Data flow: ``read_raw`` -> ``pack``/``amplify`` -> ``ModelSession`` -> ``render`` -> ``write_image``;
+``enhance_file`` does it all. Nothing here imports torch.
+"""
+
+from .enhance import EnhanceResult, enhance_file, enhance_raw
+from .errors import (
+    InvalidRatioError,
+    ModelError,
+    OutputError,
+    RawReadError,
+    SeeispError,
+    UnsupportedSensorError,
+)
+from .raw import CFA, Flip, RawImage, read_raw
+from .ratio import estimate_ratio, parse_ratio
+from .render import render
+from .session import ModelSession
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CFA",
+    "EnhanceResult",
+    "Flip",
+    "InvalidRatioError",
+    "ModelError",
+    "ModelSession",
+    "OutputError",
+    "RawImage",
+    "RawReadError",
+    "SeeispError",
+    "UnsupportedSensorError",
+    "enhance_file",
+    "enhance_raw",
+    "estimate_ratio",
+    "parse_ratio",
+    "read_raw",
+    "render",
+]

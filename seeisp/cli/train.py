@@ -1,0 +1,25 @@
+"""seeisp train: train a model from a config file plus key=value overrides."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("--config", help="TOML file with TrainConfig fields (see configs/)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override config fields, e.g. steps=2000")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import SeeispError
+    from ..training.train import TrainConfig, train
+
+    try:
+        config = TrainConfig.load(args.config, args.overrides)
+    except (ValueError, OSError) as exc:
+        raise SeeispError(str(exc)) from None
+    best = train(config)
+    print(f"best checkpoint: {best}")
+    return 0

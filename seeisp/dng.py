@@ -1,0 +1,125 @@
+"""Write minimal DNG files that LibRaw reads: Bayer (CFA) raws, linear and monochrome DNGs.
+
+Used for the demo raw, the synthetic benchmark pairs and the test fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+# CFA colour codes in the DNG CFAPattern tag: 0 = red, 1 = green, 2 = blue.
+_CFA_CODES = {"R": 0, "G": 1, "B": 2}
+_ORIENTATIONS = (1, 3, 6, 8)  # TIFF orientations LibRaw maps to flips 0, 3, 6, 5
+
+
+def _srational(values: Sequence[float], denominator: int = 10000) -> tuple[int, ...]:
+    out: list[int] = []
+    for v in values:
+        out += [int(round(float(v) * denominator)), denominator]
+    return tuple(out)
+
+
+def write_dng(
+    path: str | os.PathLike[str],
+    bayer: np.ndarray,
+    *,
+    cfa: str = "RGGB",
+    black_level: float | Sequence[float] = 0,
+    white_level: int = 65535,
+    xyz_to_camera: np.ndarray | None = None,
+    as_shot_neutral: Sequence[float] = (1.0, 1.0, 1.0),
+    orientation: int = 1,
+    exposure_time: float | None = None,
+    iso: int | None = None,
+    make: str = "seeisp",
+    model: str = "Synthetic",
+) -> Path:
+    """Write a uint16 Bayer mosaic as a DNG.
+
+    ``black_level`` is one value or four values in the order of the 2x2 CFA cells
+    (top-left, top-right, bottom-left, bottom-right). ``as_shot_neutral`` is the camera
+    RGB of a neutral grey (the reciprocal of the white-balance gains).
+    """
+    bayer = np.ascontiguousarray(bayer, dtype=np.uint16)
+    if bayer.ndim != 2:
+        raise ValueError("bayer must be a 2-D array")
+    cfa = cfa.upper()
+    if len(cfa) != 4 or set(cfa) - set(_CFA_CODES):
+        raise ValueError(f"cfa must be four letters of R, G, B, got {cfa!r}")
+    if orientation not in _ORIENTATIONS:
+        raise ValueError(f"orientation must be one of {_ORIENTATIONS}")
+    matrix = np.eye(3) if xyz_to_camera is None else np.asarray(xyz_to_camera, dtype=float)
+    blacks = np.broadcast_to(np.asarray(black_level, dtype=float), (4,)) if np.ndim(black_level) else None
+
+    tags: list[tuple] = [
+        (271, "s", 0, make, True),
+        (272, "s", 0, model, True),
+        (274, "H", 1, orientation, True),
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, tuple(_CFA_CODES[c] for c in cfa), True),  # CFAPattern
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
+        (50708, "s", 0, f"{make} {model}", True),  # UniqueCameraModel
+        (50710, "B", 3, (0, 1, 2), True),  # CFAPlaneColor
+        (50711, "H", 1, 1, True),  # CFALayout: rectangular
+        (50717, "I", 1, int(white_level), True),  # WhiteLevel
+        (50721, "2i", 9, _srational(matrix.ravel()), True),  # ColorMatrix1
+        (50728, "2I", 3, _srational(as_shot_neutral, 1_000_000), True),  # AsShotNeutral
+        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
+    ]
+    if blacks is None:
+        tags += [(50714, "2I", 1, _srational([float(black_level)], 100), True)]
+    else:
+        tags += [
+            (50713, "H", 2, (2, 2), True),  # BlackLevelRepeatDim
+            (50714, "2I", 4, _srational(blacks, 100), True),
+        ]
+    if exposure_time is not None:
+        tags.append((33434, "2I", 1, _srational([exposure_time], 1_000_000), True))
+    if iso is not None:
+        tags.append((34855, "H", 1, int(iso), True))
+
+    return _write(path, bayer, photometric=32803, extratags=tags)
+
+
+def write_linear_dng(path: str | os.PathLike[str], rgb: np.ndarray, white_level: int = 65535) -> Path:
+    """A demosaicked ("linear") DNG: three samples per pixel, no CFA pattern."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint16)
+    tags = [
+        (50706, "B", 4, (1, 4, 0, 0), True),
+        (50708, "s", 0, "seeisp Linear", True),
+        (50717, "I", 3, (white_level,) * 3, True),
+        (50721, "2i", 9, _srational(np.eye(3).ravel()), True),
+        (50778, "H", 1, 21, True),
+    ]
+    return _write(path, rgb, photometric=34892, extratags=tags)
+
+
+def write_monochrome_dng(path: str | os.PathLike[str], image: np.ndarray, white_level: int = 65535) -> Path:
+    """A monochrome DNG: one sample per pixel, no colour filter array."""
+    image = np.ascontiguousarray(image, dtype=np.uint16)
+    tags = [
+        (50706, "B", 4, (1, 4, 0, 0), True),
+        (50708, "s", 0, "seeisp Mono", True),
+        (50717, "I", 1, white_level, True),
+    ]
+    return _write(path, image, photometric=34892, extratags=tags)
+
+
+def _write(path: str | os.PathLike[str], data: np.ndarray, photometric: int, extratags: list) -> Path:
+    path = Path(path)
+    tifffile.imwrite(
+        path,
+        data,
+        photometric=photometric,
+        planarconfig="contig" if data.ndim == 3 else None,
+        subfiletype=0,
+        extratags=extratags,
+        metadata=None,
+    )
+    return path

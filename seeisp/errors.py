@@ -1,0 +1,27 @@
+"""The exceptions seeisp raises. Every one carries a message fit for a one-line error."""
+
+from __future__ import annotations
+
+
+class SeeispError(Exception):
+    """Base class: anything the user can fix (bad file, bad option)."""
+
+
+class RawReadError(SeeispError):
+    """The file is missing, empty, truncated or not a raw image LibRaw can read."""
+
+
+class UnsupportedSensorError(SeeispError):
+    """The raw is readable but not a 2x2 Bayer mosaic (X-Trans, Foveon, sRAW, linear DNG, monochrome)."""
+
+
+class InvalidRatioError(SeeispError):
+    """The amplification ratio is not a positive number."""
+
+
+class OutputError(SeeispError):
+    """The output cannot be written (unwritable folder, would overwrite an input, unknown format)."""
+
+
+class ModelError(SeeispError):
+    """A model name is unknown or its ONNX file is missing or malformed."""

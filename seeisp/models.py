@@ -1,0 +1,71 @@
+"""The registry of shipped models: a name, an ONNX file in weights/, and what it is."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    filename: str
+    description: str
+
+
+# Best first: the first one whose file is present is the default.
+MODELS: dict[str, ModelInfo] = {
+    m.name: m
+    for m in (
+        ModelInfo("full", "seeisp-full.onnx", "SID U-Net, width 32 (32-64-128-256-512 channels)"),
+        ModelInfo("lite", "seeisp-lite.onnx", "SID U-Net, width 16: a quarter of the compute"),
+        ModelInfo("full-fp16", "seeisp-full-fp16.onnx", "full model with fp16 weights"),
+        ModelInfo("lite-fp16", "seeisp-lite-fp16.onnx", "lite model with fp16 weights"),
+        ModelInfo("full-int8", "seeisp-full-int8.onnx", "full model, static QDQ int8"),
+        ModelInfo("lite-int8", "seeisp-lite-int8.onnx", "lite model, static QDQ int8: fastest on a CPU"),
+    )
+}
+
+
+def weights_dirs() -> list[Path]:
+    """Where weights are looked for: $SEEISP_WEIGHTS, the installed package, then a source checkout."""
+    here = Path(__file__).resolve().parent
+    dirs = [here / "weights", here.parent / "weights"]
+    if os.environ.get("SEEISP_WEIGHTS"):
+        dirs.insert(0, Path(os.environ["SEEISP_WEIGHTS"]))
+    return dirs
+
+
+def model_path(name: str) -> Path:
+    """The ONNX file of a registered model name, or a path to any .onnx file."""
+    if name.endswith(".onnx"):
+        path = Path(name)
+        if not path.is_file():
+            raise ModelError(f"{name}: no such model file")
+        return path
+    if name not in MODELS:
+        raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)} or give a .onnx path")
+    for folder in weights_dirs():
+        path = folder / MODELS[name].filename
+        if path.is_file():
+            return path
+    raise ModelError(f"model {name!r} is not installed ({MODELS[name].filename} not found in weights/)")
+
+
+def available_models() -> list[str]:
+    """Registered models whose weights are present, best first."""
+    found = []
+    for name, info in MODELS.items():
+        if any((folder / info.filename).is_file() for folder in weights_dirs()):
+            found.append(name)
+    return found
+
+
+def default_model() -> str:
+    found = available_models()
+    if not found:
+        raise ModelError("no seeisp model is installed (weights/ is empty)")
+    return found[0]

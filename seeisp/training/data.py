@@ -1,0 +1,103 @@
+"""Synthetic low-light training pairs made on the fly from clean sRGB pictures.
+
+Each sample: a random crop of a clean picture, flipped/transposed (before mosaicking, so the
+CFA stays RGGB), unprocessed with a random camera, darkened by a random ratio, given the
+noise of a random calibrated or virtual sensor, packed and amplified. Samples are a pure
+function of (seed, step, index), so a resumed run sees exactly the data it would have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
+from ..pack import amplify, pack
+from ..synthesis import dark_raw_pair, random_camera, sample_ratio, unprocess
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+
+
+def list_images(folders: Sequence[str | Path]) -> list[Path]:
+    paths: list[Path] = []
+    for folder in folders:
+        paths += sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return paths
+
+
+def load_srgb(path: Path) -> np.ndarray:
+    """An 8- or 16-bit picture as (H, W, 3) uint8/uint16 (greyscale repeated, alpha dropped)."""
+    image = iio.imread(path)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return image[..., :3]
+
+
+def to_unit(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
+
+
+def virtual_sensor(rng: np.random.Generator, base: SensorProfile) -> SensorProfile:
+    """A sensor beyond the calibrated ones: wider gain range and perturbed noise levels."""
+    jitter = lambda ll: LogLinear(ll.slope, ll.bias + rng.normal(0, 0.3), ll.sigma)  # noqa: E731
+    return SensorProfile(
+        name="virtual",
+        k_min=base.k_min * 0.5,
+        k_max=base.k_max * 2.0,
+        tukey_scale=jitter(base.tukey_scale),
+        tukey_shapes=(float(rng.uniform(-0.15, 0.15)),),
+        gauss_scale=jitter(base.gauss_scale),
+        row_scale=jitter(base.row_scale),
+        color_bias=base.color_bias,
+    )
+
+
+def sample_noise(rng: np.random.Generator, profiles: Sequence[SensorProfile], virtual_share: float) -> NoiseParams:
+    base = profiles[int(rng.integers(len(profiles)))] if profiles else VIRTUAL_SENSOR
+    profile = virtual_sensor(rng, base) if rng.random() < virtual_share else base
+    return profile.sample(rng, gaussian=rng.random() < 0.2)
+
+
+@dataclass
+class SyntheticPairs:
+    """Batches of (amplified packed raw, clean camera RGB, white balance) for training or validation."""
+
+    images: list[np.ndarray]
+    profiles: Sequence[SensorProfile]
+    patch: int = 256  # raw pixels (the packed input is half this)
+    virtual_share: float = 0.3
+    ratio_range: tuple[float, float] = (1.0, 300.0)
+
+    def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
+        srgb = self.images[int(rng.integers(len(self.images)))]
+        h, w = srgb.shape[:2]
+        p = self.patch
+        y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
+        crop = to_unit(srgb[y : y + p, x : x + p])
+        if rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        if rng.random() < 0.5:
+            crop = crop[::-1]
+        if rng.random() < 0.5:
+            crop = crop.transpose(1, 0, 2)
+        camera = random_camera(rng, virtual=rng.random() < self.virtual_share)
+        clean = unprocess(np.ascontiguousarray(crop), camera)
+        ratio = sample_ratio(rng, *self.ratio_range) if ratio is None else ratio
+        noise = sample_noise(rng, self.profiles, self.virtual_share)
+        raw, target = dark_raw_pair(clean, ratio, noise, rng)
+        packed = amplify(pack(normalise(raw, noise)), ratio)
+        return packed, target.transpose(2, 0, 1), camera.white_balance.astype(np.float32)
+
+    def batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
+        rng = np.random.default_rng([seed, step])
+        samples = [self.sample(rng) for _ in range(size)]
+        return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
+
+
+def load_images(folders: Sequence[str | Path], min_side: int) -> list[np.ndarray]:
+    images = [load_srgb(p) for p in list_images(folders)]
+    return [im for im in images if min(im.shape[:2]) >= min_side]

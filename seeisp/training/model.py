@@ -1,0 +1,95 @@
+"""The SID U-Net (Chen et al. 2018), with a width knob for the lite variant.
+
+Input: packed RGGB raw (N, 4, h, w), black-subtracted, normalised, amplified and clipped.
+Output: linear camera RGB (N, 3, 2h, 2w), denoised and demosaicked, not white balanced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    width: int = 32  # channels of the first level; each level below doubles it (32-64-128-256-512)
+    depth: int = 5  # levels, including the bottleneck
+    in_channels: int = 4
+    out_channels: int = 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _double_conv(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(cout, cout, 3, padding=1),
+        nn.LeakyReLU(0.2),
+    )
+
+
+class SIDUNet(nn.Module):
+    def __init__(self, config: UNetConfig = UNetConfig()) -> None:
+        super().__init__()
+        self.config = config
+        widths = [config.width * 2**i for i in range(config.depth)]
+        self.down = nn.ModuleList()
+        cin = config.in_channels
+        for w in widths:
+            self.down.append(_double_conv(cin, w))
+            cin = w
+        self.pool = nn.MaxPool2d(2)
+        self.upsample = nn.ModuleList()
+        self.up = nn.ModuleList()
+        for w in reversed(widths[:-1]):
+            self.upsample.append(nn.ConvTranspose2d(w * 2, w, 2, stride=2))
+            self.up.append(_double_conv(w * 2, w))
+        self.head = nn.Conv2d(widths[0], config.out_channels * 4, 1)
+        self.shuffle = nn.PixelShuffle(2)
+
+    @property
+    def pad_multiple(self) -> int:
+        """Packed height and width must be multiples of this (one halving per pooled level)."""
+        return 2 ** (self.config.depth - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, block in enumerate(self.down):
+            if i:
+                x = self.pool(x)
+            x = block(x)
+            skips.append(x)
+        skips.pop()
+        for upsample, block in zip(self.upsample, self.up, strict=True):
+            x = block(torch.cat([upsample(x), skips.pop()], dim=1))
+        return self.shuffle(self.head(x))
+
+
+def count_flops(config: UNetConfig, packed_h: int, packed_w: int) -> int:
+    """Multiply-accumulates x2 of one forward pass on a (packed_h, packed_w) input."""
+    model = SIDUNet(config)
+    flops = 0
+    h, w = packed_h, packed_w
+    hooks = []
+
+    def hook(module: nn.Module, _inp: tuple, out: torch.Tensor) -> None:
+        nonlocal flops
+        if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            cin = module.in_channels // module.groups
+            if isinstance(module, nn.ConvTranspose2d):
+                flops += 2 * k * module.in_channels * module.out_channels * _inp[0].shape[2] * _inp[0].shape[3]
+            else:
+                flops += 2 * k * cin * out.shape[1] * out.shape[2] * out.shape[3]
+
+    for m in model.modules():
+        hooks.append(m.register_forward_hook(hook))
+    with torch.no_grad():
+        model(torch.zeros(1, config.in_channels, h, w))
+    for hk in hooks:
+        hk.remove()
+    return flops

@@ -1,0 +1,223 @@
+"""Train the SID U-Net on synthetic low-light pairs: one straight loop, checkpoints that carry their config.
+
+    seeisp train --config configs/lite.toml steps=20000 batch_size=4
+
+Runs on one CPU or GPU, or on several GPUs under ``torchrun`` (DistributedDataParallel).
+Resuming is exact: the data of step N depends only on (seed, N), and the checkpoint holds the
+model, the optimiser and the step.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..metrics import psnr
+from ..noise import load_profiles
+from ..render import bt709_encode, camera_to_linear_srgb
+from .data import SyntheticPairs, load_images, to_unit
+from .model import SIDUNet, UNetConfig
+
+
+@dataclass
+class TrainConfig:
+    name: str = "lite"
+    width: int = 16
+    train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
+    val_dir: str = "../shared/data/clean/val/kodak24"
+    profiles_dir: str = "../shared/data/noise_profiles"
+    out_dir: str = "runs/lite"
+    steps: int = 20000
+    batch_size: int = 4
+    patch: int = 256
+    lr: float = 2e-4
+    min_lr: float = 1e-5
+    virtual_share: float = 0.3
+    val_every: int = 500
+    val_images: int = 8
+    val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
+    val_crop: int = 512
+    checkpoint_every: int = 250
+    seed: int = 0
+    threads: int = 0  # torch CPU threads; 0 = torch's default
+    onnx_out: str = ""  # where the best model is exported, e.g. weights/seeisp-lite.onnx
+
+    @classmethod
+    def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
+        values: dict = {}
+        if path:
+            values.update(tomllib.loads(Path(path).read_text()))
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for item in overrides:
+            key, _, raw = item.partition("=")
+            if key not in fields:
+                raise ValueError(f"unknown config key {key!r}; known: {', '.join(fields)}")
+            values[key] = tomllib.loads(f"v = {raw}")["v"] if raw[:1] in "[0123456789-.\"'" or raw in ("true", "false") else raw
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+
+def lr_at(config: TrainConfig, step: int) -> float:
+    """Short warm-up, then cosine decay from lr to min_lr."""
+    warmup = min(200, config.steps // 10)
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    t = (step - warmup) / max(1, config.steps - warmup)
+    return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def tone_l1(output: torch.Tensor, target: torch.Tensor, white_balance: torch.Tensor) -> torch.Tensor:
+    """L1 after white balance and a gamma-like curve, so shadows count as they do in the picture."""
+    wb = white_balance[:, :, None, None]
+
+    def tone(x: torch.Tensor) -> torch.Tensor:
+        return (torch.clamp(x * wb, 0.0, 1.0) + 1e-3).pow(1 / 2.222)
+
+    return F.l1_loss(tone(output), tone(target))
+
+
+def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
+    """Fixed (input, target, white balance, camera->sRGB) crops from the validation pictures."""
+    from ..noise import VIRTUAL_SENSOR
+    from ..pack import amplify, pack
+    from ..noise import normalise
+    from ..synthesis import dark_raw_pair, random_camera, unprocess
+
+    profiles = load_profiles(config.profiles_dir) if Path(config.profiles_dir).is_dir() else {}
+    profile = profiles.get("SonyA7S2", VIRTUAL_SENSOR)
+    images = load_images([config.val_dir], config.val_crop)[: config.val_images] if Path(config.val_dir).is_dir() else []
+    samples = []
+    for i, image in enumerate(images):
+        c = config.val_crop
+        y, x = (image.shape[0] - c) // 2, (image.shape[1] - c) // 2
+        for ratio in config.val_ratios:
+            rng = np.random.default_rng([1234, i, int(ratio)])
+            camera = random_camera(rng)
+            clean = unprocess(to_unit(image[y : y + c, x : x + c]), camera)
+            noise = profile.sample(rng)
+            raw, target = dark_raw_pair(clean, ratio, noise, rng)
+            packed = amplify(pack(normalise(raw, noise)), ratio)
+            samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
+    return samples
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, samples: list, device: torch.device) -> float:
+    model.eval()
+    scores = []
+    for packed, target, wb, matrix in samples:
+        out = model(torch.from_numpy(packed)[None].to(device))[0].permute(1, 2, 0).cpu().numpy()
+        rendered = bt709_encode(camera_to_linear_srgb(out, wb, matrix))
+        reference = bt709_encode(camera_to_linear_srgb(target, wb, matrix))
+        scores.append(psnr(rendered, reference))
+    model.train()
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int,
+                    config: TrainConfig, best_psnr: float) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "config": dataclasses.asdict(config),
+            "model_config": UNetConfig(width=config.width).to_dict(),
+            "best_psnr": best_psnr,
+        },
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def train(config: TrainConfig) -> Path:
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank = 0
+    if distributed:
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        rank = torch.distributed.get_rank()
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = SIDUNet(UNetConfig(width=config.width)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    step, best = 0, -math.inf
+    last = out / "last.pt"
+    if last.exists():
+        state = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, best = state["step"], state["best_psnr"]
+        if rank == 0:
+            print(f"resumed {last} at step {step} (best validation PSNR {best:.2f} dB)")
+    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+
+    profiles = list(load_profiles(config.profiles_dir).values()) if Path(config.profiles_dir).is_dir() else []
+    images = load_images(config.train_dirs, config.patch)
+    if not images:
+        raise SystemExit(f"no training pictures of at least {config.patch} px in {config.train_dirs}")
+    pairs = SyntheticPairs(images, profiles, patch=config.patch, virtual_share=config.virtual_share)
+    val = validation_set(config) if rank == 0 else []
+
+    log = (out / "log.csv").open("a", newline="")
+    writer = csv.writer(log)
+    if log.tell() == 0:
+        writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
+    bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
+    started, losses = time.time(), []
+    while step < config.steps:
+        x, y, wb = (torch.from_numpy(a).to(device) for a in pairs.batch(config.seed + 1000 * rank, step, config.batch_size))
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(config, step)
+        loss = tone_l1(net(x), y, wb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        losses.append(loss.item())
+        bar.update(1)
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        if rank != 0:
+            continue
+        val_psnr = ""
+        if step % config.val_every == 0 or step == config.steps:
+            score = validate(model, val, device)
+            val_psnr = f"{score:.3f}"
+            if score > best:
+                best = score
+                torch.save({"model": model.state_dict(), "model_config": UNetConfig(width=config.width).to_dict(),
+                            "config": dataclasses.asdict(config), "step": step, "val_psnr": score}, out / "best.pt")
+                if config.onnx_out:
+                    from .export import export_onnx
+
+                    export_onnx(out / "best.pt", Path(config.onnx_out))
+            tqdm.write(f"step {step}: validation PSNR {score:.2f} dB (best {best:.2f})")
+        if step % 50 == 0 or val_psnr:
+            writer.writerow([step, f"{np.mean(losses[-50:]):.5f}", f"{lr_at(config, step - 1):.2e}", val_psnr,
+                             f"{time.time() - started:.0f}"])
+            log.flush()
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            save_checkpoint(last, model, optimizer, step, config, best)
+    bar.close()
+    log.close()
+    if distributed:
+        torch.distributed.destroy_process_group()
+    return out / "best.pt"
