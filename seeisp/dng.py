@@ -108,7 +108,12 @@ def write_monochrome_dng(path: str | os.PathLike[str], image: np.ndarray, white_
         (50708, "s", 0, "seeisp Mono", True),
         (50717, "I", 1, white_level, True),
     ]
-    return _write(path, image, photometric=34892, extratags=tags)
+    # tifffile refuses LinearRaw with one sample, which is what DNG uses for monochrome: write it as
+    # BlackIsZero, then patch the PhotometricInterpretation tag in place.
+    path = _write(path, image, photometric=1, extratags=tags)
+    with tifffile.TiffFile(path, mode="r+b") as tif:
+        tif.pages.first.tags["PhotometricInterpretation"].overwrite(34892)
+    return path
 
 
 def _write(path: str | os.PathLike[str], data: np.ndarray, photometric: int, extratags: list) -> Path:

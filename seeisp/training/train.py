@@ -80,13 +80,17 @@ def lr_at(config: TrainConfig, step: int) -> float:
 
 
 def tone_l1(output: torch.Tensor, target: torch.Tensor, white_balance: torch.Tensor) -> torch.Tensor:
-    """L1 after white balance and a gamma-like curve, so shadows count as they do in the picture."""
+    """L1 in linear camera RGB plus L1 after white balance and a gamma-like curve.
+
+    The curved term weighs shadows as the rendered picture does; the linear term keeps a
+    gradient where the curve clips (below 0, above 1), so no output can get stuck there.
+    """
     wb = white_balance[:, :, None, None]
 
     def tone(x: torch.Tensor) -> torch.Tensor:
         return (torch.clamp(x * wb, 0.0, 1.0) + 1e-3).pow(1 / 2.222)
 
-    return F.l1_loss(tone(output), tone(target))
+    return F.l1_loss(output, target) + F.l1_loss(tone(output), tone(target))
 
 
 def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:

@@ -1,0 +1,178 @@
+"""Turn command-line inputs (files, folders, globs) and ``-o`` into a list of jobs: what to read, where to write.
+
+    jobs = plan_jobs(["shots/", "extra/*.NEF"], output="out/", fmt="png")
+    for job in jobs:
+        if job.action is Action.ENHANCE: ...
+
+Planning never touches an existing file; it only creates the ``-o`` folder (or the parent
+folder of an ``-o`` file) when it is missing.
+"""
+
+from __future__ import annotations
+
+import enum
+import glob
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OutputError
+from .output import FORMATS, SUFFIXES, format_of
+
+# Suffixes of the raw formats LibRaw reads, matched case-insensitively when listing folders and globs.
+RAW_EXTENSIONS = frozenset(
+    ".arw .nef .nrw .cr2 .cr3 .dng .orf .rw2 .pef .raf .srw .3fr .iiq .rwl .x3f .erf .mef .mos .kdc .dcr".split()
+)
+DEFAULT_FORMAT = "png"
+
+
+class Action(enum.Enum):
+    ENHANCE = "enhance"
+    SKIP = "skip"  # the output exists and --overwrite was not given
+    FAIL = "fail"  # the input cannot be processed; ``reason`` says why
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path  # as the user named it (or a folder/glob that matched nothing)
+    output: Path | None
+    action: Action
+    reason: str = ""  # one line naming the file, for SKIP and FAIL
+
+
+def is_raw_name(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() in RAW_EXTENSIONS
+
+
+def collect_inputs(specs: Sequence[str]) -> list[Path | Job]:
+    """Expand files, folders (their raw files, not recursive) and globs, in order, without duplicates.
+
+    An explicit file is taken whatever its suffix (reading it says whether it is a raw); folders
+    and globs contribute only files with a raw suffix. A spec that yields nothing becomes a FAIL job.
+    """
+    found: list[Path | Job] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(path)
+
+    for spec in specs:
+        path = Path(spec)
+        if path.is_dir():
+            raws = sorted(p for p in path.iterdir() if p.is_file() and is_raw_name(p))
+            if not raws:
+                found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files in this folder"))
+            for raw in raws:
+                add(raw)
+        elif not path.exists() and _is_glob(spec):
+            matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
+            raws = [m for m in matches if m.is_file() and is_raw_name(m)]
+            if not raws:
+                found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files match"))
+            for raw in raws:
+                add(raw)
+        else:
+            add(path)  # a missing file is reported when planning
+    return found
+
+
+def plan_jobs(
+    specs: Sequence[str],
+    output: str | None = None,
+    fmt: str | None = None,
+    overwrite: bool = False,
+) -> list[Job]:
+    """One job per input file: enhance it into its output, skip it, or fail with a reason.
+
+    ``output`` is None (write next to each input), a folder (a trailing slash, an existing
+    folder, or any name when there are several inputs) or a file name (one input only).
+    ``fmt`` (png, tiff, jpeg) sets the suffix of outputs; an ``-o`` file's own suffix decides
+    otherwise. Raises ``OutputError`` for an ``-o`` that cannot work for the whole batch.
+    """
+    if fmt is not None and fmt not in SUFFIXES:
+        raise OutputError(f"unknown output format {fmt!r}; use one of {', '.join(SUFFIXES)}")
+    collected = collect_inputs(specs)
+    sources = [item for item in collected if isinstance(item, Path)]
+    inputs = {_identity(p) for p in sources if p.exists()}
+    folder, single_file = _output_target(output, len(sources), fmt, inputs)
+    suffix = SUFFIXES[fmt or DEFAULT_FORMAT]
+
+    jobs: list[Job] = []
+    claimed: dict[object, Path] = {}  # output identity -> the source that writes it
+    for item in collected:
+        if isinstance(item, Job):
+            jobs.append(item)
+            continue
+        target = single_file or (folder or item.parent) / (item.stem + suffix)
+        jobs.append(_plan_one(item, target, inputs, claimed, overwrite))
+    return jobs
+
+
+def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[object, Path], overwrite: bool) -> Job:
+    if not source.exists():
+        return Job(source, None, Action.FAIL, f"{source}: no such file")
+    if source.is_dir():
+        return Job(source, None, Action.FAIL, f"{source}: is a folder, not a raw file")
+    key = _identity(target)
+    if key in inputs:
+        return Job(source, None, Action.FAIL, f"{source}: output {target} is an input file; refusing to overwrite it")
+    if key in claimed:
+        return Job(source, None, Action.FAIL, f"{source}: output {target} is already written from {claimed[key]}")
+    claimed[key] = source
+    if target.is_dir():
+        return Job(source, None, Action.FAIL, f"{source}: output {target} is a folder")
+    if target.exists() and not overwrite:
+        return Job(source, target, Action.SKIP, f"{target} exists (use --overwrite to replace it)")
+    return Job(source, target, Action.ENHANCE)
+
+
+def _output_target(
+    output: str | None, n_inputs: int, fmt: str | None, inputs: set[object]
+) -> tuple[Path | None, Path | None]:
+    """(folder, single file) for ``-o``; both None means next to each input. Creates missing folders."""
+    if output is None:
+        return None, None
+    path = Path(output)
+    is_folder = output.endswith(("/", os.sep)) or path.is_dir()
+    if not is_folder and n_inputs > 1:
+        if path.suffix.lower() in FORMATS:
+            raise OutputError(f"-o {output}: a file name, but there are {n_inputs} inputs; give a folder")
+        is_folder = True
+    if not is_folder and not path.suffix:
+        is_folder = True  # '-o results' for one input: a folder, as for several
+    if is_folder:
+        _make_folder(path)
+        return path, None
+    if _identity(path) in inputs:
+        raise OutputError(f"-o {output}: that is an input file; refusing to overwrite it")
+    own = format_of(path)
+    if fmt is not None and fmt != own:
+        raise OutputError(f"-o {output}: the suffix says {own} but --format says {fmt}")
+    _make_folder(path.parent)
+    return None, path
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder}: cannot use it as the output folder, a file is in the way") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+
+
+def _identity(path: Path) -> object:
+    """A key that is equal for two names of the same file (symlinks, '..', case on case-insensitive disks)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return path.resolve()
+    return (stat.st_dev, stat.st_ino)
+
+
+def _is_glob(spec: str) -> bool:
+    return any(char in spec for char in "*?[")

@@ -1,0 +1,168 @@
+"""seeisp enhance: dark raw files in, clean bright images out.
+
+Argument parsing and printing only: inputs and outputs are planned by ``seeisp.batch``,
+frames enhanced by ``seeisp.enhance`` and written by ``seeisp.output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from ..batch import Action, Job, plan_jobs
+from ..enhance import DEFAULT_OVERLAP, DEFAULT_TILE, enhance_raw
+from ..errors import SeeispError
+from ..models import default_model, model_path
+from ..output import BITS, check_bits, format_of, write_image
+from ..ratio import parse_ratio
+from ..raw import read_raw
+from ..session import ModelSession
+
+MIN_TILE = 64
+
+EPILOG = """\
+INPUT may be raw files, folders (their raw files) or globs such as 'shots/*.ARW'.
+Outputs go next to each input (img.ARW -> img.png) unless -o names a file (one input)
+or a folder (a trailing slash, an existing folder, or several inputs).
+Existing outputs are skipped unless --overwrite; an input file is never overwritten.
+Exit status: 0 when every file was written or skipped, 1 when any file failed, 2 for a bad option."""
+
+
+def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files, folders or globs")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder")
+    p.add_argument(
+        "--ratio", default="auto", help="amplification ratio (exposure you want / exposure taken), or 'auto' (default)"
+    )
+    p.add_argument("--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)")
+    p.add_argument("--format", choices=sorted(BITS), help="output format (default: png, or the suffix of -o FILE)")
+    p.add_argument("--bits", type=int, choices=(8, 16), help="bits per channel (default: 8, 16 for tiff)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
+    p.add_argument("--providers", metavar="LIST", help="ONNX Runtime providers in order, e.g. cuda,cpu")
+    p.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for inference")
+    p.add_argument(
+        "--tile",
+        type=_tile_size,
+        default=DEFAULT_TILE,
+        metavar="N",
+        help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default {DEFAULT_TILE})",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ratio = parse_ratio(args.ratio)
+    model_file = model_path(args.model or default_model())
+    jobs = plan_jobs(args.inputs, args.output, args.format, args.overwrite)
+    for job in jobs:
+        if job.output is not None:
+            check_bits(format_of(job.output), args.bits)
+
+    todo = [job for job in jobs if job.action is Action.ENHANCE]
+    session = None
+    if todo:
+        providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
+        session = ModelSession(model_file, providers=providers, threads=args.threads)
+
+    written = skipped = failed = 0
+    with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
+        for job in jobs:
+            if job.action is Action.SKIP:
+                skipped += 1
+                _say(f"{job.source}: skipped, {job.reason}", sys.stdout)
+            elif job.action is Action.FAIL:
+                failed += 1
+                _say(f"seeisp: error: {job.reason}", sys.stderr)
+            elif _enhance_one(job, session, ratio, args):
+                written += 1
+            else:
+                failed += 1
+            files_bar.update(1)
+
+    if len(jobs) > 1:
+        print(f"{written} written, {skipped} skipped, {failed} failed")
+    return 1 if failed else 0
+
+
+def _enhance_one(job: Job, session: ModelSession | None, ratio: float | None, args: argparse.Namespace) -> bool:
+    """Read, enhance and write one file; report it on one line. False when it failed."""
+    assert session is not None and job.output is not None
+    started = time.perf_counter()
+    try:
+        raw = read_raw(job.source)
+        with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
+            result = enhance_raw(
+                raw, session, ratio, tile=args.tile, overlap=min(DEFAULT_OVERLAP, args.tile // 4), progress=on_tile
+            )
+        write_image(job.output, result.image, args.bits)
+    except SeeispError as exc:
+        _say(f"seeisp: error: {exc}", sys.stderr)
+        return False
+    except MemoryError:
+        _say(f"seeisp: error: {job.source}: out of memory (try a smaller --tile)", sys.stderr)
+        return False
+    how = "auto" if result.ratio_is_auto else "given"
+    seconds = time.perf_counter() - started
+    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g} ({how})  {seconds:.1f} s", sys.stdout)
+    return True
+
+
+def _progress(**kwargs):
+    from tqdm import tqdm
+
+    return tqdm(file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+
+class _tile_progress:
+    """A context giving a ``progress(done, total)`` callback that shows a tile bar only for tiled frames."""
+
+    def __init__(self, disable: bool, name: str):
+        self.disable, self.name, self.bar = disable, name, None
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self.disable or total < 2:
+            return
+        if self.bar is None:
+            self.bar = _progress(total=total, unit="tile", desc=self.name, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _say(line: str, stream) -> None:
+    """Print a line without tearing a progress bar drawn on the terminal."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=stream)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _tile_size(text: str) -> int:
+    value = _positive_int(text)
+    if value < MIN_TILE:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_TILE}, got {value}")
+    return value

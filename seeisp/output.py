@@ -1,0 +1,117 @@
+"""Write finished sRGB images as PNG (8/16-bit), TIFF (8/16-bit) or JPEG, atomically.
+
+    write_image("dark.png", result.image)            # 8-bit PNG
+    write_image("dark.tif", result.image)            # 16-bit TIFF
+    write_image("dark.png", result.image, bits=16)   # 16-bit PNG
+
+The file appears complete or not at all: it is written to a hidden temporary file in the same
+folder and moved into place with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from .errors import OutputError
+
+# suffix -> format name
+FORMATS: dict[str, str] = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}
+# format name -> the suffix new files get
+SUFFIXES: dict[str, str] = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg"}
+BITS: dict[str, tuple[int, ...]] = {"png": (8, 16), "tiff": (16, 8), "jpeg": (8,)}  # first = default
+JPEG_QUALITY = 95
+
+
+def format_of(path: str | os.PathLike[str]) -> str:
+    """The format name for a file name's suffix; ``OutputError`` when it is not an image format we write."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise OutputError(f"{path}: unknown image format {suffix or '(no suffix)'!r}; use one of {known}")
+    return FORMATS[suffix]
+
+
+def check_bits(fmt: str, bits: int | None) -> int:
+    """The bit depth to write ``fmt`` with: ``bits``, or the format's default when None."""
+    if bits is None:
+        return BITS[fmt][0]
+    if bits not in BITS[fmt]:
+        allowed = " or ".join(str(b) for b in sorted(BITS[fmt]))
+        raise OutputError(f"{fmt.upper()} is written with {allowed} bits per channel, not {bits}")
+    return bits
+
+
+def quantize(image: np.ndarray, bits: int) -> np.ndarray:
+    """Float image in [0, 1] (clipped) -> uint8 or uint16, rounded to nearest."""
+    top = (1 << bits) - 1
+    scaled = np.rint(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * top)
+    return scaled.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray, bits: int | None = None) -> Path:
+    """Write an (H, W, 3) float sRGB image in [0, 1]; the format comes from the suffix.
+
+    Raises ``OutputError`` for an unknown suffix, a bit depth the format lacks, or a folder
+    that is missing or cannot be written. Never leaves a partial file behind.
+    """
+    path = Path(path)
+    fmt = format_of(path)
+    depth = check_bits(fmt, bits)
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
+        raise ValueError(f"image must be (H, W, 3), got shape {image.shape}")
+    pixels = quantize(image, depth)
+
+    folder = path.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"{path}: cannot write it, folder {folder} {problem}")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, cannot write an image there")
+
+    temp = folder / f".{path.name}.{secrets.token_hex(4)}.part"
+    try:
+        with open(temp, "xb") as stream:  # 'x' honours the umask, unlike tempfile's private 0600 files
+            _WRITERS[fmt](stream, pixels)
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_png(stream: BinaryIO, pixels: np.ndarray) -> None:
+    import png  # pypng: Pillow cannot write 16-bit RGB PNG
+
+    h, w, _ = pixels.shape
+    writer = png.Writer(w, h, greyscale=False, bitdepth=8 * pixels.itemsize)
+    rows = pixels.astype(pixels.dtype.newbyteorder(">"), copy=False).reshape(h, -1).view(np.uint8)
+    writer.write_packed(stream, rows)
+
+
+def _write_tiff(stream: BinaryIO, pixels: np.ndarray) -> None:
+    import tifffile
+
+    tifffile.imwrite(stream, pixels, photometric="rgb", compression="zlib", metadata=None)
+
+
+def _write_jpeg(stream: BinaryIO, pixels: np.ndarray) -> None:
+    import imageio.v3 as iio
+
+    iio.imwrite(stream, pixels, extension=".jpg", quality=JPEG_QUALITY)
+
+
+_WRITERS: dict[str, Callable[[BinaryIO, np.ndarray], None]] = {
+    "png": _write_png,
+    "tiff": _write_tiff,
+    "jpeg": _write_jpeg,
+}

@@ -1,0 +1,208 @@
+"""Smaller variants of an exported fp32 model: fp16 weights and static QDQ int8.
+
+    fp32 = export_onnx("runs/lite/best.pt", "weights/seeisp-lite.onnx")
+    convert_fp16(fp32, "weights/seeisp-lite-fp16.onnx")
+    quantize_int8(fp32, "weights/seeisp-lite-int8.onnx", calibration_inputs(32, images))
+
+Both keep float32 inputs and outputs, so every runner feeds every variant the same tensor.
+The int8 variant is calibrated on simulated dark raws amplified at ratios spread
+log-uniformly over the trained range, i.e. on what the network sees at inference.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    CalibrationMethod,
+    QuantFormat,
+    QuantType,
+    quantize_static,
+)
+
+from ..noise import SensorProfile
+from .data import SyntheticPairs, list_images, load_srgb
+
+PRECISIONS = ("fp32", "fp16", "int8")
+CALIBRATION_RATIO_RANGE = (1.0, 300.0)
+CALIBRATION_PATCH = 512  # raw pixels: packed 256 x 256, deep enough for every level of the U-Net
+
+# The first convolution reads the linear raw, where 8-bit steps are coarse in the shadows,
+# and the head writes linear RGB that the tone curve later stretches in the shadows: both
+# stay in float; every other convolution runs in int8.
+FLOAT_OP_TYPES_AT_ENDS = ("Conv",)
+
+
+def variant_name(name: str, precision: str) -> str:
+    """``lite`` + ``int8`` -> ``lite-int8``; fp32 keeps the bare name (as in ``seeisp.models.MODELS``)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    return name if precision == "fp32" else f"{name}-{precision}"
+
+
+def variant_filename(name: str, precision: str) -> str:
+    return f"seeisp-{variant_name(name, precision)}.onnx"
+
+
+def seeisp_metadata(model: onnx.ModelProto) -> dict[str, str]:
+    return {p.key: p.value for p in model.metadata_props if p.key.startswith("seeisp.")}
+
+
+def set_metadata(model: onnx.ModelProto, values: dict[str, str]) -> None:
+    """Replace the given ``metadata_props`` keys, keeping the others."""
+    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in values]
+    del model.metadata_props[:]
+    for key, value in [*kept, *values.items()]:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+def _variant_metadata(source: dict[str, str], precision: str) -> dict[str, str]:
+    base = source.get("seeisp.name", "model")
+    if source.get("seeisp.precision", "fp32") != "fp32":
+        raise ValueError(f"the source model {base!r} must be fp32, not {source['seeisp.precision']}")
+    return {**source, "seeisp.name": variant_name(base, precision), "seeisp.precision": precision}
+
+
+def _save_atomically(model: onnx.ModelProto, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
+def convert_fp16(fp32_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """fp16 weights and activations, float32 input ``raw`` and output ``rgb`` (Cast nodes at the ends)."""
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = onnx.load(str(fp32_path))
+    metadata = _variant_metadata(seeisp_metadata(model), "fp16")
+    half = convert_float_to_float16(model, keep_io_types=True)
+    set_metadata(half, metadata)
+    return _save_atomically(half, Path(out))
+
+
+class PackedRawReader(CalibrationDataReader):
+    """Feeds ready-made (1, 4, h, w) network inputs to ONNX Runtime's calibrator, one at a time."""
+
+    def __init__(self, inputs: Sequence[np.ndarray], input_name: str = "raw"):
+        self.inputs = list(inputs)
+        self.input_name = input_name
+        self.position = 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        if self.position >= len(self.inputs):
+            return None
+        self.position += 1
+        return {self.input_name: self.inputs[self.position - 1]}
+
+    def rewind(self) -> None:
+        self.position = 0
+
+
+def calibration_pictures(folders: Sequence[str | os.PathLike[str]], count: int, min_side: int) -> list[np.ndarray]:
+    """Up to ``count`` pictures spread evenly over the folders' sorted list, at least ``min_side`` px."""
+    paths = list_images(folders)
+    pictures: list[np.ndarray] = []
+    for index in np.linspace(0, len(paths) - 1, num=min(count, len(paths))).round().astype(int) if paths else []:
+        picture = load_srgb(paths[index])
+        if min(picture.shape[:2]) >= min_side:
+            pictures.append(picture)
+    return pictures
+
+
+def builtin_pictures(size: int = CALIBRATION_PATCH) -> list[np.ndarray]:
+    """The demo scene (when present) and smooth random colour fields, as uint16 sRGB: no files needed."""
+    rng = np.random.default_rng(0)
+    pictures = []
+    try:
+        from ..scene import draw_scene
+
+        pictures.append(draw_scene(max(size, 768), max(size, 1152)))
+    except ImportError:
+        pass
+    for _ in range(4):
+        coarse = rng.random((6, 6, 3)).astype(np.float32)
+        ramp = np.linspace(0, 5, size, dtype=np.float32)
+        ys, xs = np.meshgrid(ramp, ramp, indexing="ij")
+        y0, x0 = ys.astype(int).clip(0, 4), xs.astype(int).clip(0, 4)
+        fy, fx = (ys - y0)[..., None], (xs - x0)[..., None]
+        smooth = (
+            coarse[y0, x0] * (1 - fy) * (1 - fx)
+            + coarse[y0 + 1, x0] * fy * (1 - fx)
+            + coarse[y0, x0 + 1] * (1 - fy) * fx
+            + coarse[y0 + 1, x0 + 1] * fy * fx
+        )
+        pictures.append(smooth + rng.normal(0, 0.03, smooth.shape).astype(np.float32))
+    return [np.round(np.clip(p, 0, 1) * 65535).astype(np.uint16) for p in pictures]
+
+
+def calibration_inputs(
+    count: int,
+    pictures: Sequence[np.ndarray],
+    profiles: Sequence[SensorProfile] = (),
+    patch: int = CALIBRATION_PATCH,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """``count`` simulated dark raws, packed and amplified, at ratios log-spaced over 1..300.
+
+    Pictures are uint8/uint16 sRGB (as ``seeisp.training.data.load_srgb`` gives them) of at least
+    ``patch`` pixels a side; noise comes from the calibrated ``profiles`` or the virtual sensor.
+    """
+    if count < 1:
+        raise ValueError("calibration needs at least one sample")
+    usable = [p for p in pictures if min(p.shape[:2]) >= patch]
+    if not usable:
+        raise ValueError(f"no calibration picture is at least {patch} px on its shorter side")
+    pairs = SyntheticPairs(list(usable), profiles, patch=patch)
+    rng = np.random.default_rng(seed)
+    ratios = np.geomspace(*CALIBRATION_RATIO_RANGE, num=count)
+    return [pairs.sample(rng, ratio=float(ratio))[0][None] for ratio in ratios]
+
+
+def _end_convolutions(model: onnx.ModelProto, input_name: str, output_name: str) -> list[str]:
+    """Names of the Conv nodes that read the network input and that produce the output's data."""
+    convs = [n for n in model.graph.node if n.op_type in FLOAT_OP_TYPES_AT_ENDS]
+    first = [n.name for n in convs if input_name in n.input]
+    # The head is the last convolution before the pixel shuffle that makes the output.
+    last = [convs[-1].name] if convs else []
+    del output_name
+    return [*first, *last]
+
+
+def quantize_int8(
+    fp32_path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    inputs: Sequence[np.ndarray],
+    method: CalibrationMethod = CalibrationMethod.MinMax,
+    float_ends: bool = True,
+) -> Path:
+    """Static QDQ int8: per-channel int8 weights, uint8 activations calibrated on ``inputs``."""
+    model = onnx.load(str(fp32_path))
+    metadata = _variant_metadata(seeisp_metadata(model), "int8")
+    input_name, output_name = model.graph.input[0].name, model.graph.output[0].name
+    excluded = _end_convolutions(model, input_name, output_name) if float_ends else []
+    with tempfile.TemporaryDirectory(prefix="seeisp-quant-") as tmp:
+        quantized = Path(tmp) / "int8.onnx"
+        quantize_static(
+            str(fp32_path),
+            str(quantized),
+            PackedRawReader(inputs, input_name),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+            calibrate_method=method,
+            extra_options={"CalibMaxIntermediateOutputs": 4},
+        )
+        result = onnx.load(str(quantized))
+    set_metadata(result, metadata)
+    return _save_atomically(result, Path(out))

@@ -1,0 +1,81 @@
+"""Fixtures shared by the test files: synthetic scenes, DNG writers, the shipped model, ../shared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seeisp.dng import write_dng
+from seeisp.synthesis import Camera, mosaic
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+NIKON_CROP = SHARED / "data" / "raw" / "nikon_d750_crop"
+
+# A fixed camera: the Nikon D750 colour matrix and a daylight-ish white balance.
+TEST_CAMERA = Camera(
+    xyz_to_camera=np.array([[0.9020, -0.2890, -0.0715], [-0.4535, 1.2436, 0.2348], [-0.0934, 0.1919, 0.7086]]),
+    white_balance=np.array([1.95, 1.0, 1.34]),
+)
+
+
+def scene_camera_rgb(height: int = 192, width: int = 256, seed: int = 0) -> np.ndarray:
+    """A clean linear camera-RGB test scene: smooth colour ramps, a few hard-edged patches."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    yy /= height
+    xx /= width
+    rgb = np.stack([0.05 + 0.4 * xx, 0.1 + 0.35 * yy, 0.08 + 0.3 * (1 - xx) * yy], axis=-1)
+    for _ in range(6):
+        y, x = rng.integers(0, height - 40), rng.integers(0, width - 40)
+        rgb[y : y + 32, x : x + 32] = rng.uniform(0.02, 0.5, size=3)
+    return rgb.astype(np.float32)
+
+
+def write_scene_dng(
+    path: Path,
+    camera_rgb: np.ndarray,
+    *,
+    cfa: str = "RGGB",
+    ratio: float = 1.0,
+    black: int | list[int] = 512,
+    white: int = 16383,
+    orientation: int = 1,
+    camera: Camera = TEST_CAMERA,
+) -> Path:
+    """Mosaic clean camera RGB in ``cfa``, darken it by ``ratio`` (no noise) and write a DNG."""
+    cells = np.broadcast_to(np.asarray(black, dtype=np.float64), (4,)).reshape(2, 2)
+    h, w = camera_rgb.shape[:2]
+    black_map = np.tile(cells, (h // 2 + 1, w // 2 + 1))[:h, :w]
+    dn = np.round(mosaic(camera_rgb, cfa) / ratio * (white - black_map) + black_map)
+    return write_dng(
+        path,
+        np.clip(dn, 0, white).astype(np.uint16),
+        cfa=cfa,
+        black_level=black,
+        white_level=white,
+        xyz_to_camera=camera.xyz_to_camera,
+        as_shot_neutral=camera.as_shot_neutral,
+        orientation=orientation,
+    )
+
+
+@pytest.fixture(scope="session")
+def lite_session():
+    from seeisp.session import ModelSession
+
+    return ModelSession.from_name("lite")
+
+
+@pytest.fixture(scope="session")
+def nikon_crop() -> dict:
+    if not NIKON_CROP.is_dir():
+        pytest.skip("../shared/data/raw/nikon_d750_crop is not present")
+    meta = json.loads((NIKON_CROP / "metadata.json").read_text())
+    h, w = meta["shape"]
+    frames = {
+        cfa: np.fromfile(NIKON_CROP / name, dtype=meta["dtype"]).reshape(h, w) for name, cfa in meta["files"].items()
+    }
+    return {"meta": meta, "frames": frames}
