@@ -13,8 +13,8 @@ from .errors import (
     SeeispError,
     UnsupportedSensorError,
 )
-from .raw import CFA, Flip, RawImage, read_raw
 from .ratio import estimate_ratio, parse_ratio
+from .raw import CFA, Flip, RawImage, read_raw
 from .render import render
 from .session import ModelSession
 

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
-from .output import FORMATS, SUFFIXES, format_of
+from .output import FORMATS, SUFFIXES, check_bits, format_of
 
-# Suffixes of the raw formats LibRaw reads, matched case-insensitively when listing folders and globs.
-RAW_EXTENSIONS = frozenset(
-    ".arw .nef .nrw .cr2 .cr3 .dng .orf .rw2 .pef .raf .srw .3fr .iiq .rwl .x3f .erf .mef .mos .kdc .dcr".split()
-)
+# The raw formats LibRaw reads; folders and globs pick files by these suffixes, in any case.
+RAW_FORMATS = "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
+RAW_EXTENSIONS = frozenset(f".{name}" for name in RAW_FORMATS.split())
 DEFAULT_FORMAT = "png"
 
 
@@ -84,6 +83,7 @@ def plan_jobs(
     specs: Sequence[str],
     output: str | None = None,
     fmt: str | None = None,
+    bits: int | None = None,
     overwrite: bool = False,
 ) -> list[Job]:
     """One job per input file: enhance it into its output, skip it, or fail with a reason.
@@ -91,14 +91,14 @@ def plan_jobs(
     ``output`` is None (write next to each input), a folder (a trailing slash, an existing
     folder, or any name when there are several inputs) or a file name (one input only).
     ``fmt`` (png, tiff, jpeg) sets the suffix of outputs; an ``-o`` file's own suffix decides
-    otherwise. Raises ``OutputError`` for an ``-o`` that cannot work for the whole batch.
+    otherwise. Raises ``OutputError`` for an ``-o``, format or bit depth that cannot work for the whole batch.
     """
     if fmt is not None and fmt not in SUFFIXES:
         raise OutputError(f"unknown output format {fmt!r}; use one of {', '.join(SUFFIXES)}")
     collected = collect_inputs(specs)
     sources = [item for item in collected if isinstance(item, Path)]
     inputs = {_identity(p) for p in sources if p.exists()}
-    folder, single_file = _output_target(output, len(sources), fmt, inputs)
+    folder, single_file = _output_target(output, len(sources), fmt, bits, inputs)
     suffix = SUFFIXES[fmt or DEFAULT_FORMAT]
 
     jobs: list[Job] = []
@@ -131,10 +131,11 @@ def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[obj
 
 
 def _output_target(
-    output: str | None, n_inputs: int, fmt: str | None, inputs: set[object]
+    output: str | None, n_inputs: int, fmt: str | None, bits: int | None, inputs: set[object]
 ) -> tuple[Path | None, Path | None]:
     """(folder, single file) for ``-o``; both None means next to each input. Creates missing folders."""
     if output is None:
+        check_bits(fmt or DEFAULT_FORMAT, bits)
         return None, None
     path = Path(output)
     is_folder = output.endswith(("/", os.sep)) or path.is_dir()
@@ -145,6 +146,7 @@ def _output_target(
     if not is_folder and not path.suffix:
         is_folder = True  # '-o results' for one input: a folder, as for several
     if is_folder:
+        check_bits(fmt or DEFAULT_FORMAT, bits)
         _make_folder(path)
         return path, None
     if _identity(path) in inputs:
@@ -152,6 +154,7 @@ def _output_target(
     own = format_of(path)
     if fmt is not None and fmt != own:
         raise OutputError(f"-o {output}: the suffix says {own} but --format says {fmt}")
+    check_bits(own, bits)
     _make_folder(path.parent)
     return None, path
 

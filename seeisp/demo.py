@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -23,6 +22,7 @@ from .errors import InvalidRatioError, OutputError
 from .metrics import psnr
 from .models import default_model
 from .noise import VIRTUAL_SENSOR, simulate_dark_raw
+from .output import write_image
 from .ratio import MAX_RATIO, MIN_RATIO
 from .raw import read_raw
 from .render import render
@@ -66,15 +66,16 @@ class DemoReport:
 def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO, seed: int = 0) -> DemoRaw:
     """Simulate a shot of the built-in scene with ``ratio`` times too little light; write it as a DNG."""
     ratio = _check_ratio(ratio)
-    path = _output_folder(folder) / DEMO_RAW_NAME
+    path = _make_folder(folder) / DEMO_RAW_NAME
     rng = np.random.default_rng(seed)
     camera = random_camera(rng)
     clean = unprocess(draw_scene(), camera)
     noise = VIRTUAL_SENSOR.sample(rng, k=DEMO_GAIN)
     dark = simulate_dark_raw(mosaic(clean, "RGGB"), ratio, noise, rng)
+    partial = path.with_name(f".{path.name}.part")  # moved into place whole, so no run leaves half a file
     try:
         write_dng(
-            path,
+            partial,
             dark,
             cfa="RGGB",
             black_level=noise.black,
@@ -86,7 +87,9 @@ def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO,
             make="seeisp",
             model="Demo",
         )
+        os.replace(partial, path)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write the demo raw ({exc.strerror or exc})") from None
     # Render with the metadata as LibRaw reads it back, so the reference is exactly what
     # ``render`` makes of a perfect network output.
@@ -99,6 +102,8 @@ def run_demo(
     ratio: float = DEFAULT_RATIO,
 ) -> DemoReport:
     """Write the demo raw, enhance it, brighten it naively, and save the three side by side."""
+    _check_ratio(ratio)
+    _check_folder(out_dir)  # cheap checks first: no model loading for a mistyped option
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     demo = write_demo_raw(out_dir, ratio)
     result = enhance_file(demo.raw_path, ratio=demo.ratio, model=session)
@@ -111,8 +116,8 @@ def run_demo(
         naive=naive,
         enhanced=result.image,
         reference=demo.reference,
-        naive_psnr=psnr(naive, demo.reference),
-        seeisp_psnr=psnr(result.image, demo.reference),
+        naive_psnr=float(psnr(naive, demo.reference)),
+        seeisp_psnr=float(psnr(result.image, demo.reference)),
         seconds=result.seconds,
     )
     comparison = side_by_side(
@@ -123,15 +128,12 @@ def run_demo(
             "clean reference",
         ],
     )
-    try:
-        iio.imwrite(report.comparison_path, comparison)
-    except OSError as exc:
-        raise OutputError(f"{report.comparison_path}: cannot write the comparison ({exc.strerror or exc})") from None
+    write_image(report.comparison_path, comparison)
     return report
 
 
 def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) -> np.ndarray:
-    """Float sRGB images of one size -> one uint8 picture, left to right, a caption on each."""
+    """Float sRGB images of one size -> one float sRGB picture, left to right, a caption on each."""
     height, width = images[0].shape[:2]
     canvas = Image.new("RGB", (len(images) * width + (len(images) - 1) * gap, height), (24, 24, 24))
     font = ImageFont.load_default(size=max(12, height // 30))
@@ -144,7 +146,7 @@ def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) ->
         draw.rectangle((left - pad, top - pad, right + pad, bottom + pad), fill=(0, 0, 0, 170))
         draw.text((2 * pad, 2 * pad), caption, fill=(255, 255, 255, 255), font=font)
         canvas.paste(Image.alpha_composite(panel, overlay).convert("RGB"), (i * (width + gap), 0))
-    return np.asarray(canvas)
+    return np.asarray(canvas, np.float32) / 255
 
 
 def _check_ratio(ratio: float) -> float:
@@ -154,10 +156,15 @@ def _check_ratio(ratio: float) -> float:
     return ratio
 
 
-def _output_folder(folder: str | os.PathLike[str]) -> Path:
+def _check_folder(folder: str | os.PathLike[str]) -> Path:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: exists and is not a folder")
+    return folder
+
+
+def _make_folder(folder: str | os.PathLike[str]) -> Path:
+    folder = _check_folder(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

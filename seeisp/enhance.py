@@ -1,7 +1,7 @@
 """The whole job on one frame: raw -> pack -> network -> render.
 
-    result = enhance_file("dark.ARW", ratio=100)
-    write_image("dark.png", result.image)
+result = enhance_file("dark.ARW", ratio=100)
+write_image("dark.png", result.image)
 """
 
 from __future__ import annotations

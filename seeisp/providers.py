@@ -11,9 +11,14 @@ from .errors import ModelError
 # Preferred order: a GPU if the installed onnxruntime build has one, else Apple's CoreML, else the CPU.
 PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider")
 
-_ALIASES = {"cuda": "CUDAExecutionProvider", "coreml": "CoreMLExecutionProvider", "cpu": "CPUExecutionProvider",
-            "tensorrt": "TensorrtExecutionProvider", "openvino": "OpenVINOExecutionProvider",
-            "dml": "DmlExecutionProvider"}
+_ALIASES = {
+    "cuda": "CUDAExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "cpu": "CPUExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "openvino": "OpenVINOExecutionProvider",
+    "dml": "DmlExecutionProvider",
+}
 
 
 def choose_providers(requested: Sequence[str] | None = None) -> list[str]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,14 +76,62 @@ def read_raw(path: str | os.PathLike[str]) -> RawImage:
     if path.stat().st_size == 0:
         raise RawReadError(f"{path}: file is empty")
     try:
-        with rawpy.imread(str(path)) as raw:
+        with _libraw_messages_hidden(path), rawpy.imread(str(path)) as raw:
             return _from_rawpy(raw, path)
     except rawpy.LibRawFileUnsupportedError:
         raise RawReadError(f"{path}: not a raw image LibRaw can read") from None
     except rawpy.LibRawIOError:
+        if not _has_raw_header(path):  # LibRaw also reports a short non-raw file as an I/O error
+            raise RawReadError(f"{path}: not a raw image LibRaw can read") from None
         raise RawReadError(f"{path}: cannot be read (truncated or damaged raw file)") from None
     except rawpy.LibRawError as exc:
         raise RawReadError(f"{path}: LibRaw failed to decode it ({type(exc).__name__})") from None
+
+
+_STDERR_SWAP = threading.Lock()
+
+# How the common raw formats begin: TIFF-based ones (DNG, NEF, ARW, CR2, PEF, ...), ORF, RW2, RAF, X3F, MRW.
+_RAW_MAGICS = (b"II*\x00", b"MM\x00*", b"IIRO", b"IIRS", b"MMOR", b"IIU\x00", b"FUJIFILM", b"FOVb", b"\x00MRM")
+
+
+def _has_raw_header(path: Path) -> bool:
+    """Whether the file starts like a raw image (so a read error means damage, not a wrong file type)."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(16)
+    except OSError:
+        return False
+    return head.startswith(_RAW_MAGICS) or head[4:8] == b"ftyp" or head[6:14] == b"HEAPCCDR"  # CR3, CRW
+
+
+@contextlib.contextmanager
+def _libraw_messages_hidden(path: Path) -> Iterator[None]:
+    """Keep LibRaw's own C-level line ('<file>: Unexpected end of file') off stderr when reading fails.
+
+    Our exception says the same in one line. Anything else written to stderr meanwhile (other
+    threads), and LibRaw's warnings when the read succeeds, are passed on afterwards. The lock
+    keeps two threads from swapping file descriptor 2 at once, which would lose stderr for good.
+    """
+    with _STDERR_SWAP, tempfile.TemporaryFile() as sink:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr to protect
+            yield
+            return
+        sys.stderr.flush()
+        os.dup2(sink.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines = sink.read().decode(errors="replace").splitlines(keepends=True)
+            kept = [line for line in lines if not (failed and line.startswith(f"{path}: "))]
+            if kept:
+                sys.stderr.write("".join(kept))
 
 
 def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
@@ -153,8 +206,7 @@ def _camera_name(path: Path) -> str:
     try:
         with tifffile.TiffFile(path) as tif:
             tags = tif.pages.first.tags
-            parts = [str(tags[name].value).strip("\x00 ") for name in ("Make", "Model") if name in tags]
-    except Exception:  # noqa: BLE001 - any header we cannot parse simply has no name
+            make, model = (str(tags[n].value).strip("\x00 ") if n in tags else "" for n in ("Make", "Model"))
+    except Exception:  # any header we cannot parse simply gives no name
         return ""
-    make, model = (parts + ["", ""])[:2]
     return model if model.lower().startswith(make.lower()) else f"{make} {model}".strip()

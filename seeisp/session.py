@@ -27,7 +27,7 @@ class ModelSession:
             )
         except ModelError:
             raise
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+        except Exception as exc:
             raise ModelError(f"{self.path}: not a loadable ONNX model ({exc})") from None
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.name = self.metadata.get("seeisp.name", self.path.stem)
@@ -75,8 +75,10 @@ class ModelSession:
             for x in xs:
                 th, tw = min(tile, h - y), min(tile, w - x)
                 result = self.run(packed[:, y : y + th, x : x + tw])
-                weight = np.outer(_tile_weights(2 * th, 2 * overlap, y > 0, y + th < h),
-                                  _tile_weights(2 * tw, 2 * overlap, x > 0, x + tw < w))
+                weight = np.outer(
+                    _tile_weights(2 * th, 2 * overlap, y > 0, y + th < h),
+                    _tile_weights(2 * tw, 2 * overlap, x > 0, x + tw < w),
+                )
                 out[:, 2 * y : 2 * (y + th), 2 * x : 2 * (x + tw)] += result * weight
                 weight_sum[2 * y : 2 * (y + th), 2 * x : 2 * (x + tw)] += weight
                 done += 1

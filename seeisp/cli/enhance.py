@@ -15,7 +15,7 @@ from ..batch import Action, Job, plan_jobs
 from ..enhance import DEFAULT_OVERLAP, DEFAULT_TILE, enhance_raw
 from ..errors import SeeispError
 from ..models import default_model, model_path
-from ..output import BITS, check_bits, format_of, write_image
+from ..output import BITS, write_image
 from ..ratio import parse_ratio
 from ..raw import read_raw
 from ..session import ModelSession
@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument(
         "--ratio", default="auto", help="amplification ratio (exposure you want / exposure taken), or 'auto' (default)"
     )
-    p.add_argument("--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)")
+    p.add_argument(
+        "--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)"
+    )
     p.add_argument("--format", choices=sorted(BITS), help="output format (default: png, or the suffix of -o FILE)")
     p.add_argument("--bits", type=int, choices=(8, 16), help="bits per channel (default: 8, 16 for tiff)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
@@ -63,17 +65,10 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 def run(args: argparse.Namespace) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
-    jobs = plan_jobs(args.inputs, args.output, args.format, args.overwrite)
-    for job in jobs:
-        if job.output is not None:
-            check_bits(format_of(job.output), args.bits)
+    providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
+    jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
 
-    todo = [job for job in jobs if job.action is Action.ENHANCE]
-    session = None
-    if todo:
-        providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
-        session = ModelSession(model_file, providers=providers, threads=args.threads)
-
+    session: ModelSession | None = None  # loaded at the first file to enhance, then shared by all
     written = skipped = failed = 0
     with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
         for job in jobs:
@@ -83,10 +78,12 @@ def run(args: argparse.Namespace) -> int:
             elif job.action is Action.FAIL:
                 failed += 1
                 _say(f"seeisp: error: {job.reason}", sys.stderr)
-            elif _enhance_one(job, session, ratio, args):
-                written += 1
             else:
-                failed += 1
+                session = session or ModelSession(model_file, providers=providers, threads=args.threads)
+                if _enhance_one(job, session, ratio, args):
+                    written += 1
+                else:
+                    failed += 1
             files_bar.update(1)
 
     if len(jobs) > 1:
@@ -94,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _enhance_one(job: Job, session: ModelSession | None, ratio: float | None, args: argparse.Namespace) -> bool:
+def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: argparse.Namespace) -> bool:
     """Read, enhance and write one file; report it on one line. False when it failed."""
-    assert session is not None and job.output is not None
+    assert job.output is not None  # planned jobs to enhance always have one
     started = time.perf_counter()
     try:
         raw = read_raw(job.source)
@@ -111,16 +108,17 @@ def _enhance_one(job: Job, session: ModelSession | None, ratio: float | None, ar
     except MemoryError:
         _say(f"seeisp: error: {job.source}: out of memory (try a smaller --tile)", sys.stderr)
         return False
-    how = "auto" if result.ratio_is_auto else "given"
+    how = " (auto)" if result.ratio_is_auto else ""
     seconds = time.perf_counter() - started
-    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g} ({how})  {seconds:.1f} s", sys.stdout)
+    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}  {seconds:.1f} s", sys.stdout)
     return True
 
 
-def _progress(**kwargs):
+def _progress(disable: bool = False, **kwargs):
+    """A tqdm bar on stderr; hidden when asked, and when stderr is not a terminal (logs, pipes)."""
     from tqdm import tqdm
 
-    return tqdm(file=sys.stderr, dynamic_ncols=True, **kwargs)
+    return tqdm(file=sys.stderr, dynamic_ncols=True, disable=True if disable else None, **kwargs)
 
 
 class _tile_progress:

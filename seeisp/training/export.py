@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import onnx
@@ -34,6 +36,9 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
         "channels R,G1,G2,B; other CFA phases mirrored to RGGB first",
         "seeisp.output": "linear camera RGB (N,3,2h,2w) float32, not white balanced",
         "seeisp.cfa": "RGGB",
+        "seeisp.channel_order": "R,G1,G2,B",
+        "seeisp.normalisation": "(raw - black) / (white - black) per CFA cell, times ratio, clipped to [0, 1]",
+        "seeisp.precision": "fp32",
         "seeisp.pad_multiple": str(model.pad_multiple),
         "seeisp.ratio_range": "1,300",
         "seeisp.training": json.dumps(summary),
@@ -66,3 +71,58 @@ def export_onnx(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
     onnx.save(proto, str(tmp))
     os.replace(tmp, out)
     return out
+
+
+def variant_paths(out_dir: str | os.PathLike[str], name: str, precisions: Sequence[str]) -> dict[str, Path]:
+    """precision -> where ``export_variants`` writes it, named as in ``seeisp.models.MODELS``."""
+    from .quantize import variant_filename
+
+    return {precision: Path(out_dir) / variant_filename(name, precision) for precision in precisions}
+
+
+def export_variants(
+    checkpoint: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    name: str | None = None,
+    precisions: Sequence[str] = ("fp32", "fp16", "int8"),
+    calibration_samples: int = 32,
+    calibration_dirs: Sequence[str | os.PathLike[str]] | None = None,
+    log: Callable[[str], None] = lambda _message: None,
+) -> dict[str, Path]:
+    """Checkpoint -> ``seeisp-<name>[-<precision>].onnx`` in ``out_dir`` for each precision.
+
+    int8 is calibrated on simulated dark raws made from the pictures in ``calibration_dirs``
+    (default: the checkpoint's training folders when they exist here, else the built-in scene)
+    with the checkpoint's noise profiles (else the virtual sensor).
+    """
+    from ..noise import load_profiles
+    from .quantize import (
+        CALIBRATION_PATCH,
+        builtin_pictures,
+        calibration_inputs,
+        calibration_pictures,
+        convert_fp16,
+        quantize_int8,
+    )
+
+    _, state = load_checkpoint(checkpoint)
+    config = state.get("config", {})
+    name = name or config.get("name") or Path(checkpoint).stem
+    paths = variant_paths(out_dir, name, precisions)
+    with tempfile.TemporaryDirectory(prefix="seeisp-export-") as tmp:
+        fp32 = paths.get("fp32", Path(tmp) / "fp32.onnx")
+        export_onnx(checkpoint, fp32, name)
+        log(f"fp32: {fp32}" if "fp32" in paths else "fp32: exported to a temporary file")
+        if "fp16" in paths:
+            log(f"fp16: {convert_fp16(fp32, paths['fp16'])}")
+        if "int8" in paths:
+            folders = calibration_dirs if calibration_dirs is not None else config.get("train_dirs", [])
+            folders = [f for f in folders if Path(f).is_dir()]
+            found = calibration_pictures(folders, calibration_samples, CALIBRATION_PATCH)
+            profiles_dir = config.get("profiles_dir")
+            profiles = load_profiles(profiles_dir) if profiles_dir and Path(profiles_dir).is_dir() else {}
+            inputs = calibration_inputs(calibration_samples, found or builtin_pictures(), list(profiles.values()))
+            source = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
+            log(f"int8: calibrating on {len(inputs)} simulated dark raws from {source}, ratios 1-300")
+            log(f"int8: {quantize_int8(fp32, paths['int8'], inputs)}")
+    return paths

@@ -14,18 +14,20 @@ import dataclasses
 import math
 import os
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import tomllib
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..metrics import psnr
-from ..noise import load_profiles
+from ..noise import VIRTUAL_SENSOR, load_profiles, normalise
+from ..pack import amplify, pack
 from ..render import bt709_encode, camera_to_linear_srgb
+from ..synthesis import dark_raw_pair, random_camera, unprocess
 from .data import SyntheticPairs, load_images, to_unit
 from .model import SIDUNet, UNetConfig
 
@@ -52,6 +54,10 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  # torch CPU threads; 0 = torch's default
     onnx_out: str = ""  # where the best model is exported, e.g. weights/seeisp-lite.onnx
+    sid_root: str = ""  # SID dataset root (holding Sony/short, Sony/long): mix in real pairs; "" = synthetic only
+    sid_list: str = "../shared/data/sid_lists/Sony_train_list.txt"
+    sid_share: float = 0.5  # share of training samples drawn from the SID pairs when sid_root is set
+    sid_cache: str = ""  # folder for decoded SID frames (.npy); "" = decode every time
 
     @classmethod
     def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
@@ -63,11 +69,19 @@ class TrainConfig:
             key, _, raw = item.partition("=")
             if key not in fields:
                 raise ValueError(f"unknown config key {key!r}; known: {', '.join(fields)}")
-            values[key] = tomllib.loads(f"v = {raw}")["v"] if raw[:1] in "[0123456789-.\"'" or raw in ("true", "false") else raw
+            values[key] = _parse_value(raw)
         unknown = set(values) - set(fields)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
         return cls(**values)
+
+
+def _parse_value(raw: str) -> object:
+    """A TOML value (number, bool, list, quoted string) or, failing that, the bare string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -95,14 +109,10 @@ def tone_l1(output: torch.Tensor, target: torch.Tensor, white_balance: torch.Ten
 
 def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
     """Fixed (input, target, white balance, camera->sRGB) crops from the validation pictures."""
-    from ..noise import VIRTUAL_SENSOR
-    from ..pack import amplify, pack
-    from ..noise import normalise
-    from ..synthesis import dark_raw_pair, random_camera, unprocess
-
     profiles = load_profiles(config.profiles_dir) if Path(config.profiles_dir).is_dir() else {}
     profile = profiles.get("SonyA7S2", VIRTUAL_SENSOR)
-    images = load_images([config.val_dir], config.val_crop)[: config.val_images] if Path(config.val_dir).is_dir() else []
+    images = load_images([config.val_dir], config.val_crop) if Path(config.val_dir).is_dir() else []
+    images = images[: config.val_images]
     samples = []
     for i, image in enumerate(images):
         c = config.val_crop
@@ -131,8 +141,14 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device) -> flo
     return float(np.mean(scores)) if scores else float("nan")
 
 
-def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int,
-                    config: TrainConfig, best_psnr: float) -> None:
+def save_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    step: int,
+    config: TrainConfig,
+    best_psnr: float,
+) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
         {
@@ -179,16 +195,24 @@ def train(config: TrainConfig) -> Path:
     if not images:
         raise SystemExit(f"no training pictures of at least {config.patch} px in {config.train_dirs}")
     pairs = SyntheticPairs(images, profiles, patch=config.patch, virtual_share=config.virtual_share)
+    if config.sid_root:
+        from .sid import MixedPairs, SIDPairs
+
+        cache = config.sid_cache or None
+        real = SIDPairs.from_list(config.sid_list, config.sid_root, patch=config.patch, cache_dir=cache)
+        pairs = MixedPairs(pairs, real, config.sid_share)
     val = validation_set(config) if rank == 0 else []
 
-    log = (out / "log.csv").open("a", newline="")
+    # Only rank 0 logs; the others would each append a stray header.
+    log = (out / "log.csv" if rank == 0 else Path(os.devnull)).open("a", newline="")
     writer = csv.writer(log)
     if log.tell() == 0:
         writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
     bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
     started, losses = time.time(), []
     while step < config.steps:
-        x, y, wb = (torch.from_numpy(a).to(device) for a in pairs.batch(config.seed + 1000 * rank, step, config.batch_size))
+        batch = pairs.batch(config.seed + 1000 * rank, step, config.batch_size)
+        x, y, wb = (torch.from_numpy(a).to(device) for a in batch)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)
         loss = tone_l1(net(x), y, wb)
@@ -207,16 +231,31 @@ def train(config: TrainConfig) -> Path:
             val_psnr = f"{score:.3f}"
             if score > best:
                 best = score
-                torch.save({"model": model.state_dict(), "model_config": UNetConfig(width=config.width).to_dict(),
-                            "config": dataclasses.asdict(config), "step": step, "val_psnr": score}, out / "best.pt")
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "model_config": UNetConfig(width=config.width).to_dict(),
+                        "config": dataclasses.asdict(config),
+                        "step": step,
+                        "val_psnr": score,
+                    },
+                    out / "best.pt",
+                )
                 if config.onnx_out:
                     from .export import export_onnx
 
                     export_onnx(out / "best.pt", Path(config.onnx_out))
             tqdm.write(f"step {step}: validation PSNR {score:.2f} dB (best {best:.2f})")
         if step % 50 == 0 or val_psnr:
-            writer.writerow([step, f"{np.mean(losses[-50:]):.5f}", f"{lr_at(config, step - 1):.2e}", val_psnr,
-                             f"{time.time() - started:.0f}"])
+            writer.writerow(
+                [
+                    step,
+                    f"{np.mean(losses[-50:]):.5f}",
+                    f"{lr_at(config, step - 1):.2e}",
+                    val_psnr,
+                    f"{time.time() - started:.0f}",
+                ]
+            )
             log.flush()
         if step % config.checkpoint_every == 0 or step == config.steps:
             save_checkpoint(last, model, optimizer, step, config, best)

@@ -1,0 +1,174 @@
+"""Run a seeisp model on a Bayer frame with nothing but numpy and onnxruntime (no seeisp install).
+
+This is what a camera pipeline on an edge device does with a shipped .onnx file: take the
+sensor's mosaic and its calibration, feed the network exactly as docs/DEPLOYMENT.md says,
+and get linear camera RGB back.
+
+    python examples/edge_infer.py weights/seeisp-lite-int8.onnx frame.npy frame.json --ratio 100 \\
+        -o frame_rgb.npy --png frame.png
+
+frame.npy  (H, W) uint16 Bayer mosaic, as read from the sensor (sensor orientation).
+frame.json {"cfa": "RGGB", "black_level": 512 or [4 values, one per 2x2 cell: top-left,
+           top-right, bottom-left, bottom-right], "white_level": 16383,
+           "white_balance": [R, G, B gains], "camera_to_srgb": 3x3 rows}
+           (white_balance and camera_to_srgb are only needed for --png)
+Output     (H, W, 3) float32 linear camera RGB, not white balanced, sensor orientation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+# Which axes to mirror so that a mosaic's top-left 2x2 cell reads R G / G B. Mirroring is exact and
+# its own inverse: the network's output is mirrored back the same way.
+MIRROR_AXES = {"RGGB": (), "GRBG": (1,), "GBRG": (0,), "BGGR": (0, 1)}
+
+# --ratio auto: scale the frame's mean level to that of a well-exposed picture (as seeisp.ratio does).
+TARGET_MEAN, MIN_RATIO, MAX_RATIO = 0.19, 1.0, 300.0
+
+# LibRaw's default output curve: BT.709 with gamma 2.222 and toe slope 4.5.
+GAMMA, TOE_SLOPE, TOE_END, POWER_SCALE = 1 / 2.222, 4.5, 0.018053968510807, 1.099296826809442
+
+
+def normalise(mosaic: np.ndarray, black_level: float | list[float], white_level: float) -> np.ndarray:
+    """uint16 mosaic -> float32 (raw - black) / (white - black), black per 2x2 cell, not clipped."""
+    h, w = mosaic.shape
+    cells = np.broadcast_to(np.asarray(black_level, np.float32).reshape(-1), (4,)).reshape(2, 2)
+    black = np.tile(cells, ((h + 1) // 2, (w + 1) // 2))[:h, :w]
+    return (mosaic.astype(np.float32) - black) / (np.float32(white_level) - black)
+
+
+def estimate_ratio(normalised: np.ndarray) -> float:
+    level = float(np.mean(normalised, dtype=np.float64))
+    if level <= TARGET_MEAN / MAX_RATIO:
+        return MAX_RATIO
+    return float(np.clip(TARGET_MEAN / level, MIN_RATIO, MAX_RATIO))
+
+
+def pack_rggb(mosaic: np.ndarray, cfa: str) -> np.ndarray:
+    """Even-cropped mosaic of any Bayer phase -> (4, H/2, W/2) channels R, G1, G2, B."""
+    m = np.flip(mosaic, MIRROR_AXES[cfa]) if MIRROR_AXES[cfa] else mosaic
+    return np.stack([m[0::2, 0::2], m[0::2, 1::2], m[1::2, 0::2], m[1::2, 1::2]])
+
+
+def run_network(session: ort.InferenceSession, packed: np.ndarray, pad_multiple: int) -> np.ndarray:
+    """(4, h, w) -> (3, 2h, 2w): pad to the model's multiple by reflection, run, crop back."""
+    _, h, w = packed.shape
+    ph, pw = (-h) % pad_multiple, (-w) % pad_multiple
+    mode = "reflect" if min(h, w) > max(ph, pw) else "edge"
+    x = np.pad(packed, ((0, 0), (0, ph), (0, pw)), mode=mode)[None].astype(np.float32)
+    out = session.run(["rgb"], {"raw": x})[0][0]
+    return out[:, : 2 * h, : 2 * w]
+
+
+def infer(session: ort.InferenceSession, mosaic: np.ndarray, frame: dict, ratio: float | None) -> np.ndarray:
+    """The whole contract: (H, W) uint16 mosaic -> (H, W, 3) float32 linear camera RGB."""
+    meta = session.get_modelmeta().custom_metadata_map
+    cfa = str(frame.get("cfa", "RGGB")).upper()
+    normalised = normalise(mosaic, frame.get("black_level", 0), frame.get("white_level", 65535))
+    ratio = estimate_ratio(normalised) if ratio is None else ratio
+    h, w = mosaic.shape
+    even = normalised[: h - h % 2, : w - w % 2]
+    packed = np.clip(pack_rggb(even, cfa) * np.float32(ratio), 0.0, 1.0)
+    out = run_network(session, packed, int(meta.get("seeisp.pad_multiple", 16))).transpose(1, 2, 0)
+    out = np.flip(out, MIRROR_AXES[cfa]) if MIRROR_AXES[cfa] else out
+    # Odd sizes: repeat the last row/column, which the 2x2 packing had to leave out.
+    return np.pad(out, ((0, h - out.shape[0]), (0, w - out.shape[1]), (0, 0)), mode="edge").astype(np.float32)
+
+
+def render_srgb(camera_rgb: np.ndarray, white_balance: list[float], camera_to_srgb: list[list[float]]) -> np.ndarray:
+    """Linear camera RGB -> 8-bit sRGB as LibRaw renders: WB, clip, matrix, clip, BT.709 curve."""
+    gains = np.asarray(white_balance, np.float32)
+    balanced = np.clip(camera_rgb * (gains / gains.min()), 0.0, 1.0)
+    linear = np.clip(balanced @ np.asarray(camera_to_srgb, np.float32).T, 0.0, 1.0)
+    curve = POWER_SCALE * np.power(np.maximum(linear, TOE_END), GAMMA) - (POWER_SCALE - 1)
+    encoded = np.where(linear < TOE_END, linear * TOE_SLOPE, curve)
+    return np.round(encoded * 255).astype(np.uint8)
+
+
+def write_png(path: Path, rgb8: np.ndarray) -> None:
+    """A minimal 8-bit RGB PNG writer (zlib + struct), so no imaging library is needed."""
+    h, w, _ = rgb8.shape
+    rows = np.concatenate([np.zeros((h, 1), np.uint8), rgb8.reshape(h, w * 3)], axis=1)  # filter 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+
+
+def read_inputs(args: argparse.Namespace) -> tuple[np.ndarray, dict, float | None]:
+    """The mosaic, the frame's calibration and the ratio, checked; ValueError/OSError name the problem."""
+    mosaic = np.load(args.mosaic)
+    if mosaic.ndim != 2 or mosaic.dtype.kind not in "ui" or min(mosaic.shape) < 2:
+        raise ValueError(f"{args.mosaic}: expected a 2-D integer Bayer mosaic, got {mosaic.dtype} {mosaic.shape}")
+    try:
+        frame = json.loads(args.frame.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{args.frame}: not valid JSON ({exc})") from None
+    if str(frame.get("cfa", "RGGB")).upper() not in MIRROR_AXES:
+        raise ValueError(f"{args.frame}: cfa must be one of {', '.join(MIRROR_AXES)}, got {frame['cfa']!r}")
+    if np.size(frame.get("black_level", 0)) not in (1, 4):
+        raise ValueError(f"{args.frame}: black_level must be one value or four (one per 2x2 cell)")
+    if args.png and not {"white_balance", "camera_to_srgb"} <= frame.keys():
+        raise ValueError(f"{args.frame}: --png needs white_balance and camera_to_srgb")
+    if args.ratio == "auto":
+        return mosaic, frame, None
+    try:
+        ratio = float(args.ratio)
+    except ValueError:
+        ratio = float("nan")
+    if not ratio > 0 or not np.isfinite(ratio):
+        raise ValueError(f"--ratio must be a positive number or 'auto', got {args.ratio!r}")
+    return mosaic, frame, ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="seeisp network on a Bayer .npy, numpy + onnxruntime only")
+    parser.add_argument("model", type=Path, help="a seeisp .onnx file (any precision)")
+    parser.add_argument("mosaic", type=Path, help="(H, W) uint16 Bayer mosaic as .npy")
+    parser.add_argument(
+        "frame", type=Path, help="JSON with cfa, black_level, white_level (+ white_balance, camera_to_srgb)"
+    )
+    parser.add_argument("--ratio", default="auto", help="amplification ratio, or 'auto' (default)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="where to write the (H, W, 3) float32 .npy")
+    parser.add_argument("--png", type=Path, help="also write a quick sRGB PNG (needs white_balance, camera_to_srgb)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    args = parser.parse_args(argv)
+
+    try:
+        mosaic, frame, ratio = read_inputs(args)
+    except (OSError, ValueError) as exc:
+        print(f"edge_infer: error: {exc}", file=sys.stderr)
+        return 2
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    try:
+        session = ort.InferenceSession(str(args.model), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's load errors share no base class but Exception
+        print(f"edge_infer: error: {args.model}: not a loadable ONNX model ({exc})", file=sys.stderr)
+        return 2
+    camera_rgb = infer(session, mosaic, frame, ratio)
+    np.save(args.output, camera_rgb)
+    if args.png:
+        write_png(args.png, render_srgb(camera_rgb, frame["white_balance"], frame["camera_to_srgb"]))
+    print(f"{args.output}: {camera_rgb.shape[1]}x{camera_rgb.shape[0]} linear camera RGB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Quality benchmark: seeisp against LibRaw on simulated low-light raws of clean pictures.
+
+For every clean picture and ratio, ``make_pair`` unprocesses the picture with a random camera,
+mosaics it in one of the four CFA phases, gives it the noise of a calibrated sensor at a
+seeded gain and writes it as a DNG, so that LibRaw and seeisp read the very same file. Each
+method's picture is scored (PSNR, SSIM) against two references:
+
+* primary: the clean, never-mosaicked camera RGB rendered by ``seeisp.render`` with the raw's
+  own metadata, i.e. the picture a perfect denoiser and demosaicker would give;
+* SID protocol: LibRaw's render of the clean raw (a second DNG of the clean mosaic), as
+  Chen et al. score against the long exposure developed by LibRaw.
+
+Methods: LibRaw's render of the raw amplified by the true ratio ("naive brightening"),
+the same with LibRaw's noise reduction (FBDD full + 3 median passes), and each seeisp model
+at the true ratio; the first model also runs with the estimated ("auto") ratio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .baseline import libraw_render
+from .dng import write_dng
+from .enhance import enhance_file
+from .errors import SeeispError
+from .metrics import psnr, ssim
+from .noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile, load_profiles, simulate_dark_raw
+from .ratio import estimate_ratio
+from .raw import read_raw
+from .render import render
+from .session import ModelSession
+from .synthesis import Camera, mosaic, random_camera, unprocess
+
+NAIVE = "LibRaw, amplified"
+LIBRAW_NR = "LibRaw NR (FBDD + median)"
+CFA_PHASES = ("RGGB", "GRBG", "GBRG", "BGGR")
+AUTO_RATIO_TOLERANCE = 2.0  # the estimate counts as right within this factor of the true ratio
+
+CaseProgress = Callable[[int, int], None]  # (cases done, cases in all)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One simulated shot: the dark raw, the clean raw of the same scene, and both references."""
+
+    dark: Path
+    clean: Path
+    ratio: float
+    cfa: str
+    reference: np.ndarray  # primary: clean camera RGB through seeisp.render, display orientation
+    reference_sid: np.ndarray  # SID protocol: LibRaw's render of the clean raw
+
+    def remove(self) -> None:
+        self.dark.unlink(missing_ok=True)
+        self.clean.unlink(missing_ok=True)
+
+
+def bias_in_cell_order(noise: NoiseParams, cfa: str) -> NoiseParams:
+    """Move the per-channel black bias (R, G1, G2, B) to the 2x2 cells of ``cfa``."""
+    red, green1, green2, blue = noise.black_bias
+    by_channel = {"R": [red], "G": [green1, green2], "B": [blue]}
+    cells = tuple(by_channel[letter].pop(0) for letter in cfa)
+    return dataclasses.replace(noise, black_bias=cells)
+
+
+def make_pair(
+    srgb: np.ndarray,
+    ratio: float,
+    camera: Camera,
+    noise: NoiseParams,
+    rng: np.random.Generator,
+    folder: str | os.PathLike[str],
+    cfa: str = "RGGB",
+    name: str = "pair",
+) -> Pair:
+    """A clean sRGB picture (H, W, 3) in [0, 1] -> dark and clean DNGs of it plus the two references."""
+    h, w = srgb.shape[0] - srgb.shape[0] % 2, srgb.shape[1] - srgb.shape[1] % 2
+    clean_rgb = unprocess(np.ascontiguousarray(srgb[:h, :w]), camera)
+    clean_mosaic = mosaic(clean_rgb, cfa)
+    noise = bias_in_cell_order(noise, cfa)
+    dark_dn = simulate_dark_raw(clean_mosaic, ratio, noise, rng)
+    clean_dn = np.round(clean_mosaic * np.float32(noise.white - noise.black) + noise.black).astype(np.uint16)
+    tags = dict(
+        cfa=cfa,
+        black_level=noise.black,
+        white_level=noise.white,
+        xyz_to_camera=camera.xyz_to_camera,
+        as_shot_neutral=camera.as_shot_neutral,
+    )
+    folder = Path(folder)
+    dark = write_dng(folder / f"{name}-x{ratio:g}.dng", dark_dn, **tags)
+    clean = write_dng(folder / f"{name}-clean.dng", clean_dn, **tags)
+    return Pair(
+        dark=dark,
+        clean=clean,
+        ratio=float(ratio),
+        cfa=cfa,
+        reference=render(clean_rgb, read_raw(clean)),
+        reference_sid=libraw_render(clean),
+    )
+
+
+def score(image: np.ndarray, pair: Pair) -> dict[str, float]:
+    """PSNR and SSIM of a rendered picture against both references of its pair."""
+    if image.shape != pair.reference.shape:
+        raise SeeispError(f"{pair.dark}: picture is {image.shape}, reference is {pair.reference.shape}")
+    return {
+        "psnr": psnr(image, pair.reference),
+        "ssim": ssim(image, pair.reference),
+        "psnr_sid": psnr(image, pair.reference_sid),
+        "ssim_sid": ssim(image, pair.reference_sid),
+    }
+
+
+def resolve_profile(camera: str, profiles_dir: str | os.PathLike[str]) -> SensorProfile:
+    """A calibrated sensor by name from ``profiles_dir``, or the built-in 'virtual' one."""
+    if camera == VIRTUAL_SENSOR.name:
+        return VIRTUAL_SENSOR
+    if not Path(profiles_dir).is_dir():
+        raise SeeispError(f"{profiles_dir}: no such folder of noise profiles (use --camera virtual without one)")
+    profiles = load_profiles(profiles_dir)
+    if camera not in profiles:
+        known = ", ".join([*profiles, VIRTUAL_SENSOR.name])
+        raise SeeispError(f"unknown camera {camera!r}; profiles in {profiles_dir}: {known}")
+    return profiles[camera]
+
+
+def find_images(folder: str | os.PathLike[str], limit: int | None = None) -> list[Path]:
+    from .training.data import list_images  # torch-free
+
+    if not Path(folder).is_dir():
+        raise SeeispError(f"{folder}: no such folder of clean pictures")
+    paths = list_images([folder])
+    if not paths:
+        raise SeeispError(f"{folder}: no PNG, JPEG, TIFF or BMP pictures in it")
+    return paths[:limit] if limit else paths
+
+
+def _timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+    started = time.perf_counter()
+    image = fn()
+    return image, time.perf_counter() - started
+
+
+def run_case(pair: Pair, sessions: Sequence[ModelSession]) -> dict:
+    """Every method on one pair: scores, seconds, and the auto ratio (with the first model)."""
+    methods: dict[str, dict[str, float]] = {}
+    for method, denoise in ((NAIVE, False), (LIBRAW_NR, True)):
+        image, seconds = _timed(lambda d=denoise: libraw_render(pair.dark, pair.ratio, denoise=d))
+        methods[method] = {**score(image, pair), "seconds": seconds}
+    for session in sessions:
+        result = enhance_file(pair.dark, pair.ratio, session)
+        methods[f"seeisp {session.name}"] = {**score(result.image, pair), "seconds": result.seconds}
+    if sessions:
+        auto = enhance_file(pair.dark, None, sessions[0])
+        methods[f"seeisp {sessions[0].name} (auto ratio)"] = {**score(auto.image, pair), "seconds": auto.seconds}
+        estimated = auto.ratio
+    else:
+        estimated = estimate_ratio(read_raw(pair.dark).mosaic)
+    return {"ratio": pair.ratio, "cfa": pair.cfa, "estimated_ratio": estimated, "methods": methods}
+
+
+def run_benchmark(
+    images: Sequence[str | os.PathLike[str]],
+    profile: SensorProfile,
+    ratios: Sequence[float],
+    sessions: Sequence[ModelSession] = (),
+    seed: int = 0,
+    progress: CaseProgress | None = None,
+) -> dict:
+    """Score every method on every (picture, ratio); returns the cases and their summary (JSON-ready)."""
+    from .training.data import load_srgb, to_unit  # torch-free
+
+    cases: list[dict] = []
+    total = len(images) * len(ratios)
+    with tempfile.TemporaryDirectory(prefix="seeisp-bench-") as folder:
+        for i, path in enumerate(images):
+            srgb = to_unit(load_srgb(Path(path)))
+            camera = random_camera(np.random.default_rng([seed, i]))
+            cfa = CFA_PHASES[i % len(CFA_PHASES)]
+            for ratio in ratios:
+                rng = np.random.default_rng([seed, i, round(ratio * 1000)])
+                noise = profile.sample(rng)
+                pair = make_pair(srgb, ratio, camera, noise, rng, folder, cfa=cfa, name=f"{i:03d}")
+                try:
+                    case = run_case(pair, sessions)
+                finally:
+                    pair.remove()
+                cases.append({"image": Path(path).name, "gain_k": noise.k, **case})
+                if progress:
+                    progress(len(cases), total)
+    return {
+        "camera": profile.name,
+        "images": len(images),
+        "ratios": [float(r) for r in ratios],
+        "seed": seed,
+        "models": [s.name for s in sessions],
+        "cases": cases,
+        "summary": summarise(cases),
+    }
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+def summarise(cases: Sequence[dict]) -> dict:
+    """Means per ratio group (and 'all') per method, the gain over LibRaw NR, and the auto ratio's accuracy."""
+    groups: dict[str, list[dict]] = {}
+    for case in cases:
+        groups.setdefault(f"{case['ratio']:g}", []).append(case)
+    groups["all"] = list(cases)
+    summary: dict[str, dict] = {}
+    for group, members in groups.items():
+        methods = list(dict.fromkeys(m for c in members for m in c["methods"]))
+        stats = {
+            method: {
+                key: _mean([c["methods"][method][key] for c in members if method in c["methods"]])
+                for key in ("psnr", "ssim", "psnr_sid", "ssim_sid", "seconds")
+            }
+            for method in methods
+        }
+        for values in stats.values():
+            values["gain_over_libraw_nr"] = values["psnr"] - stats[LIBRAW_NR]["psnr"]
+        summary[group] = stats
+    errors = [max(c["estimated_ratio"] / c["ratio"], c["ratio"] / c["estimated_ratio"]) for c in cases]
+    within = sum(e <= AUTO_RATIO_TOLERANCE for e in errors)
+    return {
+        "groups": summary,
+        "auto_ratio": {
+            "within_2x": within,
+            "cases": len(cases),
+            "share_within_2x": within / len(cases) if cases else float("nan"),
+            "median_factor_off": float(np.median(errors)) if errors else float("nan"),
+        },
+    }
+
+
+def to_markdown(results: dict) -> str:
+    """The summary as a markdown table plus a line on the auto ratio."""
+    summary = results["summary"]
+    lines = [
+        f"### {results['camera']} noise, {results['images']} pictures, ratios "
+        f"{', '.join(f'{r:g}' for r in results['ratios'])}, seed {results['seed']}",
+        "",
+        "PSNR/SSIM against the clean camera RGB rendered with the raw's metadata; "
+        "'SID ref' = against LibRaw's render of the clean raw.",
+        "",
+        "| ratio | method | PSNR (dB) | SSIM | vs LibRaw NR (dB) | PSNR, SID ref | SSIM, SID ref | s/image |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for group, stats in summary["groups"].items():
+        for method, v in stats.items():
+            lines.append(
+                f"| {group} | {method} | {v['psnr']:.2f} | {v['ssim']:.3f} | {v['gain_over_libraw_nr']:+.2f} "
+                f"| {v['psnr_sid']:.2f} | {v['ssim_sid']:.3f} | {v['seconds']:.2f} |"
+            )
+    auto = summary["auto_ratio"]
+    line = (
+        f"\nAuto ratio within x{AUTO_RATIO_TOLERANCE:g} of the true ratio: {auto['within_2x']}/{auto['cases']} "
+        f"({100 * auto['share_within_2x']:.0f}%), median factor off {auto['median_factor_off']:.2f}."
+    )
+    if results["models"]:
+        model = f"seeisp {results['models'][0]}"
+        everything = summary["groups"]["all"]
+        line += (
+            f" {model}: {everything[f'{model} (auto ratio)']['psnr']:.2f} dB with the auto ratio, "
+            f"{everything[model]['psnr']:.2f} dB with the true ratio."
+        )
+    lines.append(line)
+    return "\n".join(lines) + "\n"

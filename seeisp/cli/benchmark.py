@@ -1,0 +1,68 @@
+"""seeisp benchmark: PSNR/SSIM of seeisp and LibRaw on simulated low-light pairs (see seeisp.benchmark)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = sub.add_parser(
+        name,
+        help=help_text,
+        description=f"{help_text}. Each clean picture is turned into a simulated dark raw (DNG) at each ratio.",
+    )
+    p.add_argument("--images", required=True, help="folder of clean pictures (PNG/JPEG/TIFF), e.g. kodak24")
+    p.add_argument("--camera", default="SonyA7S2", help="noise profile name, or 'virtual' (default: SonyA7S2)")
+    p.add_argument("--ratios", type=float, nargs="+", default=[100.0, 250.0, 300.0], help="amplification ratios")
+    p.add_argument("--models", nargs="+", help="models to score (default: every model present in weights/)")
+    p.add_argument("--profiles", default="../shared/data/noise_profiles", help="folder of ELD noise profiles")
+    p.add_argument("--limit", type=int, help="use only the first N pictures")
+    p.add_argument("--json", type=Path, help="also write every score to this JSON file (replaced if present)")
+    p.add_argument("--seed", type=int, default=0, help="seed of cameras, gains and noise (default: 0)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..benchmark import find_images, resolve_profile, run_benchmark, to_markdown
+    from ..errors import InvalidRatioError, OutputError, SeeispError
+    from ..models import available_models
+    from ..ratio import parse_ratio
+    from ..session import ModelSession
+
+    for ratio in args.ratios:
+        parse_ratio(ratio)
+    if any(r < 1 for r in args.ratios):
+        raise InvalidRatioError("benchmark ratios must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        raise SeeispError("--limit must be at least 1")
+    if args.json and args.json.is_dir():
+        raise OutputError(f"{args.json}: is a folder; give a file name for --json")
+    profile = resolve_profile(args.camera, args.profiles)
+    images = find_images(args.images, args.limit)
+    names = args.models if args.models is not None else available_models()
+    sessions = [ModelSession.from_name(name) for name in names]
+    if not sessions:
+        print("seeisp: no model in weights/; scoring LibRaw only", file=sys.stderr)
+
+    with tqdm(total=len(images) * len(args.ratios), desc="benchmark", unit="case", file=sys.stderr) as bar:
+        results = run_benchmark(
+            images, profile, args.ratios, sessions, seed=args.seed, progress=lambda done, _total: bar.update(1)
+        )
+    results["images_dir"] = str(args.images)
+    print(to_markdown(results))
+    if args.json:
+        tmp = args.json.with_name(args.json.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(results, indent=1))
+            os.replace(tmp, args.json)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(f"{args.json}: cannot write ({exc.strerror})") from None
+        print(f"scores written to {args.json}", file=sys.stderr)
+    return 0

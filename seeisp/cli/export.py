@@ -1,0 +1,85 @@
+"""seeisp export: a training checkpoint -> ONNX models in fp32, fp16 and int8, with their metadata."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..errors import SeeispError
+
+# The same as seeisp.training.quantize.PRECISIONS, which is not imported here: it needs the train extra.
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text + ". Files are named seeisp-NAME.onnx, seeisp-NAME-fp16.onnx, seeisp-NAME-int8.onnx.",
+    )
+    p.add_argument("checkpoint", help="checkpoint written by 'seeisp train', e.g. runs/lite/best.pt")
+    p.add_argument("-o", "--out-dir", default="weights", help="folder for the .onnx files (default: weights)")
+    p.add_argument("--name", help="model name, e.g. lite or full (default: the name in the checkpoint's config)")
+    p.add_argument(
+        "--variants", nargs="+", choices=PRECISIONS, default=list(PRECISIONS), help="precisions to write (default: all)"
+    )
+    p.add_argument(
+        "--calibration-samples",
+        type=int,
+        default=32,
+        metavar="N",
+        help="simulated dark raws for int8 calibration, ratios spread over 1-300 (default: 32)",
+    )
+    p.add_argument(
+        "--calibration-images",
+        nargs="+",
+        metavar="DIR",
+        help="folders of clean pictures for int8 calibration (default: the checkpoint's training folders, "
+        "else the built-in scene)",
+    )
+    p.add_argument("--force", action="store_true", help="replace model files that already exist")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    checkpoint, out_dir = Path(args.checkpoint), Path(args.out_dir)
+    if not checkpoint.is_file():
+        raise SeeispError(f"{checkpoint}: no such checkpoint file")
+    if args.calibration_samples < 1:
+        raise SeeispError(f"--calibration-samples must be at least 1, got {args.calibration_samples}")
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", args.name):
+        raise SeeispError(f"--name {args.name!r}: use letters, digits, '-', '_' or '.'")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SeeispError(f"{out_dir}: exists and is not a folder")
+    for folder in args.calibration_images or []:
+        if not Path(folder).is_dir():
+            raise SeeispError(f"{folder}: no such folder of calibration pictures")
+
+    from ..training.export import export_variants, load_checkpoint, variant_paths
+
+    try:
+        _, state = load_checkpoint(checkpoint)
+    except Exception as exc:  # torch.load and load_state_dict raise many unrelated types
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SeeispError(f"{checkpoint}: not a seeisp training checkpoint ({first_line})") from None
+    name = args.name or state.get("config", {}).get("name") or checkpoint.stem
+    variants = list(dict.fromkeys(args.variants))
+    existing = [str(path) for path in variant_paths(out_dir, name, variants).values() if path.exists()]
+    if existing and not args.force:
+        raise SeeispError(
+            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; pass --force to replace"
+        )
+
+    paths = export_variants(
+        checkpoint,
+        out_dir,
+        name,
+        variants,
+        calibration_samples=args.calibration_samples,
+        calibration_dirs=args.calibration_images,
+        log=lambda message: print(message, flush=True),
+    )
+    for precision, path in paths.items():
+        print(f"{precision:5s} {path.stat().st_size / 1e6:6.1f} MB  {path}")
+    return 0

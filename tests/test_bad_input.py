@@ -1,0 +1,210 @@
+"""Every kind of bad input to `seeisp enhance`: one line naming the file and the problem, a non-zero exit,
+no traceback, nothing written, and the input untouched.
+
+Output is captured at the file-descriptor level (capfd), so lines LibRaw prints from C count too.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tifffile
+
+from seeisp.cli import main
+from seeisp.dng import write_dng, write_linear_dng, write_monochrome_dng
+from seeisp.models import MODELS, available_models, model_path
+
+XTRANS = "GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG"  # Fujifilm's 6x6 colour filter
+
+
+def bayer(seed: int = 0, shape: tuple[int, int] = (128, 192)) -> np.ndarray:
+    return np.random.default_rng(seed).integers(600, 3000, shape).astype(np.uint16)
+
+
+def write_good_dng(path: Path) -> Path:
+    return write_dng(path, bayer(), black_level=512, white_level=16383)
+
+
+def write_xtrans_dng(path: Path) -> Path:
+    """A DNG whose CFARepeatPatternDim is 6x6 (write_dng only makes 2x2 Bayer ones)."""
+    codes = {"R": 0, "G": 1, "B": 2}
+    tags = [
+        (33421, "H", 2, (6, 6), True),  # CFARepeatPatternDim
+        (33422, "B", 36, tuple(codes[c] for c in XTRANS), True),  # CFAPattern
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50708, "s", 0, "seeisp X-Trans", True),  # UniqueCameraModel
+        (50710, "B", 3, (0, 1, 2), True),  # CFAPlaneColor
+        (50711, "H", 1, 1, True),  # CFALayout
+        (50717, "I", 1, 16383, True),  # WhiteLevel
+        (50721, "2i", 9, tuple(v for d in np.eye(3).ravel() for v in (int(d * 10000), 10000)), True),
+        (50778, "H", 1, 21, True),  # CalibrationIlluminant1
+    ]
+    tifffile.imwrite(path, bayer(shape=(96, 96)), photometric=32803, subfiletype=0, extratags=tags, metadata=None)
+    return path
+
+
+def write_truncated_dng(path: Path) -> Path:
+    full = write_good_dng(path.with_name("whole.tmp"))
+    data = full.read_bytes()
+    full.unlink()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def write_jpeg_as_raw(path: Path) -> Path:
+    iio.imwrite(path, np.full((32, 48, 3), 128, np.uint8), extension=".jpg")
+    return path
+
+
+def write_text_as_raw(path: Path) -> Path:
+    path.write_text("this is a shopping list, not a photograph\n")
+    return path
+
+
+def write_empty(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of an installed model (weights/ may change while training runs)."""
+    installed = available_models()
+    if not installed:
+        pytest.skip("no seeisp model in weights/")
+    name = "lite" if "lite" in installed else installed[0]
+    copy = tmp_path_factory.mktemp("weights") / MODELS[name].filename
+    shutil.copyfile(model_path(name), copy)
+    return copy
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_failing(capfd: pytest.CaptureFixture[str], folder: Path, *args: object) -> str:
+    """Run `seeisp enhance ARGS`, check it failed cleanly and changed nothing in ``folder``; return the one line."""
+    before = snapshot(folder)
+    code = main(["enhance", *map(str, args)])
+    out, err = capfd.readouterr()
+    assert code != 0
+    assert "Traceback" not in out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("seeisp: error: ")
+    assert snapshot(folder) == before  # inputs untouched, no output, no temporary files
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "problem"),
+    [
+        (None, "missing.ARW", "no such file"),
+        (write_empty, "empty.ARW", "file is empty"),
+        (write_jpeg_as_raw, "holiday.ARW", "not a raw image"),
+        (write_text_as_raw, "notes.ARW", "not a raw image"),
+        (write_truncated_dng, "cut.dng", "truncated"),
+        (write_xtrans_dng, "fuji.dng", "X-Trans"),
+        (lambda p: write_linear_dng(p, bayer(shape=(64, 96, 3))), "linear.dng", "linear DNG"),
+        (lambda p: write_monochrome_dng(p, bayer()), "mono.dng", "monochrome"),
+    ],
+    ids=["missing", "empty", "jpeg-renamed", "text-renamed", "truncated", "x-trans", "linear-dng", "monochrome"],
+)
+def test_bad_raw_file(
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    model_file: Path,
+    make: Callable[[Path], Path] | None,
+    name: str,
+    problem: str,
+) -> None:
+    path = tmp_path / name
+    if make is not None:
+        make(path)
+    line = run_failing(capfd, tmp_path, path, "--model", model_file)
+    assert str(path) in line
+    assert problem in line
+
+
+def test_folder_without_raws(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path) -> None:
+    (tmp_path / "readme.txt").write_text("no raws here")
+    line = run_failing(capfd, tmp_path, tmp_path, "--model", model_file)
+    assert str(tmp_path) in line and "no raw files" in line
+
+
+def test_glob_matching_nothing(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path) -> None:
+    line = run_failing(capfd, tmp_path, tmp_path / "*.NEF", "--model", model_file)
+    assert "*.NEF" in line and "no raw files match" in line
+
+
+@pytest.mark.parametrize("ratio", ["0", "-5", "abc", "nan", "inf", ""])
+def test_bad_ratio(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path, ratio: str) -> None:
+    raw = write_good_dng(tmp_path / "dark.dng")
+    line = run_failing(capfd, tmp_path, raw, f"--ratio={ratio}", "--model", model_file)
+    assert "ratio must be a positive number" in line
+
+
+@pytest.mark.parametrize("output", ["blocker/out/", "blocker/out.png", "blocker/"])
+def test_unwritable_output_folder(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path, output: str):
+    # A folder below a regular file cannot be created, even by root (chmod would not stop root).
+    raw = write_good_dng(tmp_path / "dark.dng")
+    (tmp_path / "blocker").write_text("a regular file")
+    line = run_failing(capfd, tmp_path, raw, "-o", tmp_path / output, "--model", model_file)
+    assert "blocker" in line
+
+
+def test_unwritable_output_next_to_the_input(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path):
+    raw = write_good_dng(tmp_path / "dark.dng")
+    (tmp_path / "dark.png").mkdir()  # the output name is taken by a folder
+    line = run_failing(capfd, tmp_path, raw, "--overwrite", "--model", model_file)
+    assert "dark.png" in line and "is a folder" in line
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [("huge", "unknown model 'huge'"), ("nowhere/model.onnx", "no such model file"), ("broken", "not a loadable")],
+)
+def test_bad_model(capfd: pytest.CaptureFixture[str], tmp_path: Path, model: str, problem: str) -> None:
+    raw = write_good_dng(tmp_path / "dark.dng")
+    if model == "broken":
+        model = str(tmp_path / "broken.onnx")
+        Path(model).write_text("not a protobuf")
+    line = run_failing(capfd, tmp_path, raw, "--model", model)
+    assert problem in line
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--format", "jpeg", "--bits", "16"], "8 bits"),
+        (["-o", "out.bmp"], "unknown image format"),
+        (["-o", "out.png", "--format", "tiff"], "--format says tiff"),
+    ],
+)
+def test_bad_output_options(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path, args, problem):
+    raw = write_good_dng(tmp_path / "dark.dng")
+    args = [str(tmp_path / a) if a.startswith("out.") else a for a in args]
+    line = run_failing(capfd, tmp_path, raw, *args, "--model", model_file)
+    assert problem in line
+
+
+def test_a_bad_file_does_not_stop_the_batch(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path):
+    good_a, good_b = write_good_dng(tmp_path / "a.dng"), write_good_dng(tmp_path / "c.dng")
+    bad = write_truncated_dng(tmp_path / "b.dng")
+    text = write_text_as_raw(tmp_path / "d.ARW")
+    code = main(["enhance", str(tmp_path), "--model", str(model_file)])
+    out, err = capfd.readouterr()
+    assert code == 1
+    assert (tmp_path / "a.png").is_file() and (tmp_path / "c.png").is_file()
+    assert not (tmp_path / "b.png").exists() and not (tmp_path / "d.png").exists()
+    assert sorted(err.strip().splitlines()) == [
+        f"seeisp: error: {bad}: cannot be read (truncated or damaged raw file)",
+        f"seeisp: error: {text}: not a raw image LibRaw can read",
+    ]
+    assert f"{good_a} -> " in out and f"{good_b} -> " in out
+    assert out.strip().splitlines()[-1] == "2 written, 0 skipped, 2 failed"

@@ -1,0 +1,153 @@
+"""The web page in a real headless Chromium: upload, enhance, compare, download, bad files, the demo.
+
+Needs Debian's chromium (``apt-get install chromium``) and the playwright package; skips without them.
+``SEEISP_UI_SCREENSHOT=docs/ui.png pytest tests/test_browser.py`` also saves the demo's result page there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+TIMEOUT_MS = 180_000  # one enhancement on a busy 2-core machine
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),  # gradio vs pandas 3, not ours
+]
+
+if not CHROMIUM.is_file():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from seeisp.dng import write_dng  # noqa: E402
+from seeisp.models import available_models  # noqa: E402
+from seeisp.web import UISettings, build_app  # noqa: E402
+
+HEIGHT, WIDTH = 256, 384
+SLIDER_SHOWS_TWO_IMAGES = """() => {
+    const images = [...document.querySelectorAll('#comparison img')];
+    return images.length >= 2 && images.every(i => i.complete && i.naturalWidth > 0);
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_dark_dng(path: Path) -> Path:
+    rng = np.random.default_rng(2)
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    scene = 0.2 + 0.6 * x / WIDTH + 0.5 * (y < HEIGHT // 3)
+    dn = 512 + np.clip(scene, 0, 1) * 0.02 * (16383 - 512) + rng.normal(0, 4, scene.shape)
+    return write_dng(
+        path,
+        np.clip(np.rint(dn), 0, 16383).astype(np.uint16),
+        black_level=512,
+        white_level=16383,
+        as_shot_neutral=(0.55, 1.0, 0.7),
+        make="Acme",
+        model="Nightcam",
+    )
+
+
+@pytest.fixture(scope="module")
+def url():
+    if not available_models():
+        pytest.skip("no seeisp model in weights/")
+    app = build_app(UISettings(port=free_port()))
+    yield app.launch(prevent_thread_lock=True)
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser, url):
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.wait_for_selector("#enhance")
+    yield page
+    page.close()
+
+
+def upload(page, path: Path) -> None:
+    page.locator("#raw-files input[type=file]").set_input_files(str(path))
+    page.locator("#raw-files").get_by_text(path.stem).wait_for()  # the upload finished and is listed
+
+
+def test_upload_enhance_compare_and_download(page, tmp_path):
+    upload(page, write_dark_dng(tmp_path / "street.dng"))
+    page.click("#enhance")
+    page.wait_for_function(SLIDER_SHOWS_TWO_IMAGES)
+
+    sources = page.locator("#comparison img").evaluate_all("images => images.map(i => i.src)")
+    assert any(s.endswith("street-naive.png") for s in sources)
+    assert any(s.endswith("street-seeisp.png") for s in sources)
+    details = page.locator("#details").inner_text()
+    assert "Acme Nightcam" in details and f"{WIDTH} x {HEIGHT}" in details and "(auto)" in details
+
+    links = page.locator("#downloads a[download]")
+    names = sorted(links.evaluate_all("links => links.map(a => a.getAttribute('download'))"))
+    assert names == ["street-seeisp.jpg", "street-seeisp.png", "street-seeisp.tif"]
+    magic = {".jpg": b"\xff\xd8", ".png": b"\x89PNG", ".tif": b"II*\x00"}
+    for href in links.evaluate_all("links => links.map(a => a.href)"):
+        response = page.request.get(href)
+        assert response.ok, href
+        assert response.body().startswith(magic[Path(href).suffix])
+
+    shot = page.screenshot(path=tmp_path / "upload.png", full_page=True)
+    assert len(shot) > 10_000
+
+
+def test_a_file_that_is_not_a_raw_shows_its_error_in_the_page(page, tmp_path):
+    fake = tmp_path / "holiday.dng"
+    fake.write_text("just text, renamed\n" * 100)
+    upload(page, fake)
+    page.click("#enhance")
+    page.get_by_text("holiday.dng: not a raw image LibRaw can read").first.wait_for()
+    assert page.locator("#comparison img").count() == 0
+
+
+def test_demo_button_runs_the_built_in_dark_raw(page, tmp_path):
+    page.click("#demo")
+    page.wait_for_function(SLIDER_SHOWS_TWO_IMAGES)
+    page.locator("#details").get_by_text("seeisp Demo").wait_for()
+    assert "100.0 (set)" in page.locator("#details").inner_text()
+    page.locator("#gallery img").first.wait_for()
+
+    shot = tmp_path / "demo.png"
+    page.screenshot(path=shot, full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("SEEISP_UI_SCREENSHOT"):
+        shutil.copyfile(shot, os.environ["SEEISP_UI_SCREENSHOT"])

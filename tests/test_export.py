@@ -1,0 +1,319 @@
+"""Export to ONNX (fp32, fp16, int8), the metadata contract, ``seeisp export`` and the standalone edge runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import onnx
+import pytest
+
+from seeisp.cli import main
+from seeisp.dng import write_dng
+from seeisp.enhance import denoise
+from seeisp.raw import read_raw
+from seeisp.render import render
+from seeisp.session import ModelSession
+
+REPO = Path(__file__).resolve().parents[1]
+EDGE_INFER = REPO / "examples" / "edge_infer.py"
+
+# What every shipped ONNX file must say about itself (docs/DEPLOYMENT.md).
+METADATA_CONTRACT = (
+    "seeisp.name",
+    "seeisp.width",
+    "seeisp.model_config",
+    "seeisp.cfa",
+    "seeisp.channel_order",
+    "seeisp.normalisation",
+    "seeisp.input",
+    "seeisp.output",
+    "seeisp.pad_multiple",
+    "seeisp.ratio_range",
+    "seeisp.precision",
+    "seeisp.training",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised width-4 SID U-Net saved the way ``seeisp train`` saves its best model."""
+    torch = pytest.importorskip("torch")
+    from seeisp.training.model import SIDUNet, UNetConfig
+
+    torch.manual_seed(0)
+    model = SIDUNet(UNetConfig(width=4))
+    path = tmp_path_factory.mktemp("checkpoint") / "best.pt"
+    config = {"name": "tiny", "steps": 0, "train_dirs": [], "profiles_dir": "/nonexistent"}
+    torch.save({"model": model.state_dict(), "model_config": model.config.to_dict(), "config": config}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_fp32(tiny_checkpoint: Path) -> Path:
+    from seeisp.training.export import export_onnx
+
+    return export_onnx(tiny_checkpoint, tiny_checkpoint.parent / "seeisp-tiny.onnx")
+
+
+@pytest.fixture(scope="module")
+def tiny_torch(tiny_checkpoint: Path):
+    from seeisp.training.export import load_checkpoint
+
+    return load_checkpoint(tiny_checkpoint)[0]
+
+
+def torch_forward(model, packed: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(packed, np.float32))).numpy()
+
+
+def random_packed(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).random(shape, dtype=np.float32)
+
+
+def test_onnx_matches_torch_through_the_padding_path(tiny_fp32: Path, tiny_torch) -> None:
+    packed = random_packed((4, 37, 53))  # neither side a multiple of 16
+    session = ModelSession(tiny_fp32)
+    assert session.pad_multiple == 16
+    out = session.run(packed)
+    assert out.shape == (3, 74, 106) and out.dtype == np.float32
+    padded = np.pad(packed, ((0, 0), (0, 11), (0, 11)), mode="reflect")  # what run() feeds the network
+    expected = torch_forward(tiny_torch, padded[None])[0][:, :74, :106]
+    np.testing.assert_allclose(out, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 16, 16), (1, 4, 32, 80), (2, 4, 48, 32)])
+def test_onnx_has_dynamic_batch_height_and_width(tiny_fp32: Path, tiny_torch, shape: tuple[int, ...]) -> None:
+    session = ModelSession(tiny_fp32).session
+    packed = random_packed(shape, seed=sum(shape))
+    out = session.run(["rgb"], {"raw": packed})[0]
+    assert out.shape == (shape[0], 3, 2 * shape[2], 2 * shape[3])
+    np.testing.assert_allclose(out, torch_forward(tiny_torch, packed), atol=1e-4)
+
+
+def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
+    metadata = ModelSession(tiny_fp32).metadata
+    assert set(METADATA_CONTRACT) <= metadata.keys()
+    assert metadata["seeisp.name"] == "tiny"
+    assert metadata["seeisp.precision"] == "fp32"
+    assert metadata["seeisp.cfa"] == "RGGB"
+    assert metadata["seeisp.channel_order"] == "R,G1,G2,B"
+    assert metadata["seeisp.pad_multiple"] == "16"
+    assert metadata["seeisp.ratio_range"] == "1,300"
+    assert json.loads(metadata["seeisp.model_config"])["width"] == 4
+    assert json.loads(metadata["seeisp.training"])["steps"] == 0
+
+
+@pytest.fixture(scope="module")
+def tiny_variants(tiny_fp32: Path) -> dict[str, Path]:
+    from seeisp.training.quantize import builtin_pictures, calibration_inputs, convert_fp16, quantize_int8
+
+    inputs = calibration_inputs(6, builtin_pictures(128), patch=128)
+    return {
+        "fp32": tiny_fp32,
+        "fp16": convert_fp16(tiny_fp32, tiny_fp32.with_name("seeisp-tiny-fp16.onnx")),
+        "int8": quantize_int8(tiny_fp32, tiny_fp32.with_name("seeisp-tiny-int8.onnx"), inputs),
+    }
+
+
+def test_calibration_inputs_cover_the_ratio_range() -> None:
+    from seeisp.training.quantize import builtin_pictures, calibration_inputs
+
+    inputs = calibration_inputs(5, builtin_pictures(64), patch=64)
+    assert [x.shape for x in inputs] == [(1, 4, 32, 32)] * 5
+    assert all(x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1 for x in inputs)
+    # On a flat grey picture all pixel-to-pixel jitter is noise, which grows with the ratio (1 to 300).
+    inputs = calibration_inputs(5, [np.full((64, 64, 3), 30000, np.uint16)], patch=64)
+    jitter = [float(np.std(np.diff(x[0, 1], axis=-1))) for x in inputs]
+    assert jitter[-1] > 5 * jitter[0]
+
+
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_variants_keep_float_io_and_metadata(tiny_variants: dict[str, Path], precision: str) -> None:
+    session = ModelSession(tiny_variants[precision])
+    assert session.session.get_inputs()[0].type == "tensor(float)"
+    assert session.session.get_outputs()[0].type == "tensor(float)"
+    assert session.name == f"tiny-{precision}"
+    assert session.metadata["seeisp.precision"] == precision
+    fp32_metadata = ModelSession(tiny_variants["fp32"]).metadata
+    for key in METADATA_CONTRACT:
+        if key not in ("seeisp.name", "seeisp.precision"):
+            assert session.metadata[key] == fp32_metadata[key], key
+
+
+def test_variants_store_smaller_weights(tiny_variants: dict[str, Path]) -> None:
+    fp16 = onnx.load(str(tiny_variants["fp16"]))
+    int8 = onnx.load(str(tiny_variants["int8"]))
+    assert {t.data_type for t in fp16.graph.initializer if len(t.dims) == 4} == {onnx.TensorProto.FLOAT16}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in int8.graph.node}
+    int8_weights = [t for t in int8.graph.initializer if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
+    assert len(int8_weights) >= 15  # all 3x3 convolutions but the first (kept in float on purpose)
+    sizes = {k: p.stat().st_size for k, p in tiny_variants.items()}
+    assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
+
+
+@pytest.mark.parametrize(("precision", "bound"), [("fp16", 2e-3), ("int8", 0.1)])
+def test_variants_stay_close_to_fp32(tiny_variants: dict[str, Path], precision: str, bound: float) -> None:
+    """Loose bounds, relative to the output's range: fp16 rounds every weight and activation to 11
+    significant bits (~5e-4 relative); int8 quantises 16 layers' activations to 256 levels each, and
+    the errors of a random network compound through the U-Net. A broken conversion (wrong scale, wrong
+    channel order, a dropped layer) gives errors of the order of the range itself."""
+    packed = random_packed((4, 40, 56), seed=3) * np.float32(0.6)
+    reference = ModelSession(tiny_variants["fp32"]).run(packed)
+    out = ModelSession(tiny_variants[precision]).run(packed)
+    scale = float(reference.max() - reference.min())
+    assert scale > 0
+    assert float(np.abs(out - reference).max()) / scale < bound
+    assert float(np.abs(out - reference).mean()) / scale < bound / 4
+
+
+def test_export_cli_writes_every_variant(tiny_checkpoint: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "weights"
+    assert main(["export", str(tiny_checkpoint), "-o", str(out), "--calibration-samples", "2"]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["seeisp-tiny-fp16.onnx", "seeisp-tiny-int8.onnx", "seeisp-tiny.onnx"]
+    for path in out.iterdir():
+        assert ModelSession(path).run(random_packed((4, 16, 16))).shape == (3, 32, 32)
+    assert "built-in scene" in capsys.readouterr().out
+
+
+def test_export_cli_name_and_subset(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path), "--name", "lite", "--variants", "fp16"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["seeisp-lite-fp16.onnx"]
+    assert ModelSession(tmp_path / "seeisp-lite-fp16.onnx").name == "lite-fp16"
+
+
+def test_export_cli_refuses_to_replace_models(tiny_checkpoint: Path, tmp_path: Path, capsys) -> None:
+    existing = tmp_path / "seeisp-tiny.onnx"
+    existing.write_bytes(b"the user's model")
+    assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path), "--variants", "fp32"]) == 2
+    assert existing.read_bytes() == b"the user's model"
+    assert "already exists; pass --force" in capsys.readouterr().err
+    assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path), "--variants", "fp32", "--force"]) == 0
+    assert ModelSession(existing).name == "tiny"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.pt"], "missing.pt: no such checkpoint file"),
+        (["{not_a_checkpoint}"], "not a seeisp training checkpoint"),
+        (["{checkpoint}", "--calibration-samples", "0"], "--calibration-samples must be at least 1"),
+        (["{checkpoint}", "--name", "../evil"], "--name '../evil'"),
+        (["{checkpoint}", "--calibration-images", "no-such-dir"], "no-such-dir: no such folder"),
+    ],
+)
+def test_export_cli_bad_input(tiny_checkpoint: Path, tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    not_a_checkpoint = tmp_path / "notes.pt"
+    not_a_checkpoint.write_text("not a checkpoint")
+    args = [a.format(checkpoint=tiny_checkpoint, not_a_checkpoint=not_a_checkpoint) for a in args]
+    assert main(["export", *args, "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("seeisp: error:") and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+# --- the standalone edge runner ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def edge_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped lite model (training may replace weights/ while tests run)."""
+    shipped = REPO / "weights" / "seeisp-lite.onnx"
+    if not shipped.is_file():
+        pytest.skip("weights/seeisp-lite.onnx is not present")
+    return Path(shutil.copy(shipped, tmp_path_factory.mktemp("edge") / "model.onnx"))
+
+
+def write_frame(folder: Path, cfa: str, height: int, width: int) -> tuple[Path, Path, Path]:
+    """A dark noisy Bayer frame as the DNG seeisp reads and as the .npy + JSON a camera pipeline hands over."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:height, 0:width]
+    signal = 40 + 30 * np.sin(xx / 9.0) * np.cos(yy / 13.0) + 25 * (xx / width)
+    blacks = [512, 514, 510, 513]
+    black_map = np.tile(np.reshape(blacks, (2, 2)), (height // 2 + 1, width // 2 + 1))[:height, :width]
+    bayer = np.clip(np.round(black_map + signal + rng.normal(0, 6, signal.shape)), 0, 16383).astype(np.uint16)
+    matrix = np.array([[0.9020, -0.2890, -0.0715], [-0.4535, 1.2436, 0.2348], [-0.0934, 0.1919, 0.7086]])
+    dng = write_dng(
+        folder / "frame.dng",
+        bayer,
+        cfa=cfa,
+        black_level=blacks,
+        white_level=16383,
+        xyz_to_camera=matrix,
+        as_shot_neutral=(0.5, 1.0, 0.7),
+    )
+    raw = read_raw(dng)
+    np.save(folder / "frame.npy", bayer)
+    frame = {
+        "cfa": cfa,
+        "black_level": blacks,
+        "white_level": 16383,
+        "white_balance": raw.white_balance.tolist(),
+        "camera_to_srgb": raw.camera_to_srgb.tolist(),
+    }
+    (folder / "frame.json").write_text(json.dumps(frame))
+    return dng, folder / "frame.npy", folder / "frame.json"
+
+
+def run_edge_infer(*args: str) -> subprocess.CompletedProcess:
+    """Run the script with ``seeisp`` made unimportable, to prove it needs only numpy and onnxruntime."""
+    code = (
+        "import runpy, sys; sys.modules['seeisp'] = None; "
+        f"sys.argv = {[str(EDGE_INFER), *args]!r}; runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(("cfa", "height", "width"), [("GRBG", 96, 131), ("BGGR", 70, 64)])
+def test_edge_infer_matches_seeisp_denoise(edge_model: Path, tmp_path: Path, cfa: str, height: int, width: int) -> None:
+    dng, mosaic, frame = write_frame(tmp_path, cfa, height, width)
+    out, png = tmp_path / "rgb.npy", tmp_path / "quick.png"
+    result = run_edge_infer(
+        str(edge_model), str(mosaic), str(frame), "--ratio", "60", "-o", str(out), "--png", str(png)
+    )
+    assert result.returncode == 0, result.stderr
+    raw = read_raw(dng)
+    expected = denoise(raw, ModelSession(edge_model), 60.0)
+    got = np.load(out)
+    assert got.shape == expected.shape == (height, width, 3) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    # The quick PNG follows the documented render steps, i.e. seeisp's LibRaw-exact render.
+    reference = np.round(render(expected, raw) * 255)
+    assert np.abs(iio.imread(png).astype(float) - reference).max() <= 1
+
+
+def test_edge_infer_auto_ratio_matches_seeisp(edge_model: Path, tmp_path: Path) -> None:
+    from seeisp.ratio import estimate_ratio
+
+    dng, mosaic, frame = write_frame(tmp_path, "RGGB", 64, 64)
+    out = tmp_path / "rgb.npy"
+    assert run_edge_infer(str(edge_model), str(mosaic), str(frame), "-o", str(out)).returncode == 0
+    raw = read_raw(dng)
+    expected = denoise(raw, ModelSession(edge_model), estimate_ratio(raw.mosaic))
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-4)
+
+
+def test_edge_infer_bad_input_is_one_line(edge_model: Path, tmp_path: Path) -> None:
+    _, mosaic, frame = write_frame(tmp_path, "RGGB", 32, 32)
+    bad_frame = tmp_path / "bad.json"
+    bad_frame.write_text(json.dumps({"cfa": "RGBW"}))
+    cases = [
+        ((str(edge_model), str(mosaic), str(bad_frame)), "cfa must be one of"),
+        ((str(edge_model), str(mosaic), str(frame), "--ratio", "-3"), "--ratio must be a positive number"),
+        ((str(frame), str(mosaic), str(frame)), "not a loadable ONNX model"),
+    ]
+    for args, message in cases:
+        result = run_edge_infer(*args, "-o", str(tmp_path / "out.npy"))
+        assert result.returncode == 2
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.npy").exists()

@@ -1,0 +1,173 @@
+"""The training loop on a tiny network and tiny generated pictures: learning, exact resume, config, export."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from seeisp.training import train as train_module  # noqa: E402
+from seeisp.training.data import SyntheticPairs, load_images  # noqa: E402
+from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
+from seeisp.training.train import TrainConfig, tone_l1, train  # noqa: E402
+
+
+def smooth_picture(rng: np.random.Generator, size: int = 64) -> np.ndarray:
+    """Random colour blobs upsampled to ``size`` plus one hard edge: texture a denoiser must keep."""
+    coarse = rng.uniform(0.05, 0.95, size=(4, 4, 3))
+    picture = np.kron(coarse, np.ones((size // 4, size // 4, 1)))
+    picture[:, size // 2 :] *= rng.uniform(0.4, 1.0)
+    return (picture * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def picture_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("pictures")
+    rng = np.random.default_rng(0)
+    for folder, count in (("train", 4), ("val", 2)):
+        (root / folder).mkdir()
+        for i in range(count):
+            iio.imwrite(root / folder / f"{i}.png", smooth_picture(rng))
+    return root / "train", root / "val"
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: bit-exact repeatability, and room for whatever else runs on the machine."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_config(picture_dirs: tuple[Path, Path], out: Path, **changes) -> TrainConfig:
+    train_dir, val_dir = picture_dirs
+    config = TrainConfig(
+        name="tiny",
+        width=4,
+        train_dirs=[str(train_dir)],
+        val_dir=str(val_dir),
+        profiles_dir=str(out / "no-profiles"),  # absent: the built-in virtual sensor
+        out_dir=str(out / "run"),
+        steps=6,
+        batch_size=2,
+        patch=32,
+        val_every=6,
+        val_images=2,
+        val_ratios=[100.0],
+        val_crop=64,
+        checkpoint_every=3,
+        threads=1,
+    )
+    return dataclasses.replace(config, **changes)
+
+
+def test_a_fixed_batch_is_learned(picture_dirs: tuple[Path, Path], one_thread: None) -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    pairs = SyntheticPairs(load_images([picture_dirs[0]], 32), profiles=[], patch=32)
+    x, y, wb = (torch.from_numpy(a) for a in pairs.batch(0, 0, 2))
+    model = SIDUNet(UNetConfig(width=4))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(80):
+        loss = tone_l1(model(x), y, wb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10]), (losses[:10], losses[-10:])
+
+
+def test_tone_l1_is_zero_only_for_the_target() -> None:
+    target = torch.rand(1, 3, 8, 8)
+    wb = torch.tensor([[2.0, 1.0, 1.5]])
+    assert tone_l1(target, target, wb).item() == 0.0
+    assert tone_l1(target * 0.5, target, wb).item() > 0.05
+    assert tone_l1(target - 1.0, target, wb).item() > 0.5  # below zero still costs (the linear term)
+
+
+def test_resume_is_exact(picture_dirs: tuple[Path, Path], tmp_path: Path, monkeypatch, one_thread: None) -> None:
+    straight = tiny_config(picture_dirs, tmp_path / "straight")
+    train(straight)
+
+    interrupted = tiny_config(picture_dirs, tmp_path / "interrupted")
+    save = train_module.save_checkpoint
+
+    def save_then_stop(path, model, optimizer, step, config, best):
+        save(path, model, optimizer, step, config, best)
+        if step == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted)
+    assert torch.load(Path(interrupted.out_dir) / "last.pt", weights_only=False)["step"] == 3
+    monkeypatch.undo()
+    train(interrupted)
+
+    a = torch.load(Path(straight.out_dir) / "last.pt", weights_only=False)
+    b = torch.load(Path(interrupted.out_dir) / "last.pt", weights_only=False)
+    assert a["step"] == b["step"] == 6
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    torch.manual_seed(straight.seed)  # as train() does before building the model
+    initial = SIDUNet(UNetConfig(width=4)).state_dict()
+    assert any(not torch.equal(t, initial[n]) for n, t in a["model"].items())  # it did train
+
+
+def test_checkpoint_carries_its_config_and_best_model_is_exported(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    onnx_out = tmp_path / "weights" / "seeisp-tiny.onnx"
+    config = tiny_config(picture_dirs, tmp_path, onnx_out=str(onnx_out))
+    best = train(config)
+
+    state = torch.load(Path(config.out_dir) / "last.pt", weights_only=False)
+    assert state["config"] == dataclasses.asdict(config)
+    assert state["model_config"]["width"] == 4
+    assert np.isfinite(state["best_psnr"])
+    best_state = torch.load(best, weights_only=False)
+    assert best_state["config"]["name"] == "tiny" and best_state["step"] == 6
+
+    log = (Path(config.out_dir) / "log.csv").read_text().splitlines()
+    assert log[0] == "step,loss,lr,val_psnr,seconds"
+    assert log[-1].startswith("6,") and float(log[-1].split(",")[3]) > 0
+
+    from seeisp.session import ModelSession
+
+    session = ModelSession(onnx_out)
+    assert session.name == "tiny"
+    assert session.config["width"] == 4
+    out = session.run(np.zeros((4, 16, 24), np.float32))
+    assert out.shape == (3, 32, 48) and np.isfinite(out).all()
+
+
+def test_config_file_plus_overrides(tmp_path: Path) -> None:
+    toml = tmp_path / "tiny.toml"
+    toml.write_text('name = "tiny"\nwidth = 8\nsteps = 100\ntrain_dirs = ["a"]\n')
+    config = TrainConfig.load(str(toml), ["steps=5", "lr=1e-3", "out_dir=runs/x", "val_ratios=[50, 100]", "width=4"])
+    assert (config.name, config.width, config.steps, config.lr) == ("tiny", 4, 5, 1e-3)
+    assert config.out_dir == "runs/x" and config.val_ratios == [50, 100] and config.train_dirs == ["a"]
+    assert TrainConfig.load(None, []) == TrainConfig()
+
+
+def test_config_rejects_unknown_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown config key 'stepz'"):
+        TrainConfig.load(None, ["stepz=5"])
+    toml = tmp_path / "bad.toml"
+    toml.write_text("widht = 8\n")
+    with pytest.raises(ValueError, match="widht"):
+        TrainConfig.load(str(toml), [])
+
+
+def test_shipped_configs_load() -> None:
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    for name in ("lite", "full"):
+        config = TrainConfig.load(str(configs / f"{name}.toml"), [])
+        assert config.name == name
+        assert config.onnx_out == f"weights/seeisp-{name}.onnx"

@@ -1,0 +1,228 @@
+"""The web page's handlers called directly: results, details, downloads, bad uploads, limits, settings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
+
+import gradio as gr
+from gradio_client.utils import is_valid_file
+
+from seeisp.cli import build_parser
+from seeisp.dng import write_dng, write_linear_dng
+from seeisp.errors import InvalidRatioError, ModelError, RawReadError, SeeispError
+from seeisp.models import available_models
+from seeisp.web import (
+    FILE_TYPES,
+    Enhancer,
+    UISettings,
+    Workspace,
+    choose_ratio,
+    parse_size,
+    run_files,
+    show_selected,
+)
+
+HEIGHT, WIDTH = 256, 384
+BLACK, WHITE = 512, 16383
+
+
+def write_dark_dng(path: Path, level: float = 0.02, seed: int = 0) -> Path:
+    """A dark, noisy raw: a horizontal ramp with a bright band, at ``level`` of the white level."""
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    scene = 0.2 + 0.6 * x / WIDTH + 0.5 * (y < HEIGHT // 4)
+    dn = BLACK + np.clip(scene, 0, 1) * level * (WHITE - BLACK) + np.random.default_rng(seed).normal(0, 4, scene.shape)
+    return write_dng(
+        path,
+        np.clip(np.rint(dn), 0, WHITE).astype(np.uint16),
+        black_level=BLACK,
+        white_level=WHITE,
+        as_shot_neutral=(0.55, 1.0, 0.7),
+        exposure_time=1 / 30,
+        iso=6400,
+        make="Acme",
+        model="Nightcam",
+    )
+
+
+@pytest.fixture
+def workspace():
+    space = Workspace(keep_runs=2)
+    yield space
+    space.close()
+
+
+@pytest.fixture
+def enhancer(workspace: Workspace) -> Enhancer:
+    return Enhancer(workspace, max_file_bytes=parse_size("200MB"))
+
+
+@pytest.fixture
+def model() -> str:
+    installed = available_models()
+    if not installed:
+        pytest.skip("no seeisp model in weights/")
+    return "lite" if "lite" in installed else installed[0]
+
+
+def test_one_raw_gives_naive_and_seeisp_images_details_and_downloads(tmp_path, enhancer, model):
+    dng = write_dark_dng(tmp_path / "night.dng")
+    slider, details, downloads, gallery, results = run_files(enhancer, [str(dng)], False, 40, model)
+
+    naive, enhanced = (iio.imread(p) for p in slider)
+    assert naive.shape == enhanced.shape == (HEIGHT, WIDTH, 3)
+    assert naive.dtype == enhanced.dtype == np.uint8
+    assert np.abs(naive.astype(int) - enhanced.astype(int)).mean() > 0.5  # two different renders
+    assert enhanced.mean() > 10  # brightened, not the dark raw
+
+    assert "Acme Nightcam" in details
+    assert "1/30 s" in details
+    assert "40.0 (set)" in details
+    assert f"{WIDTH} x {HEIGHT}" in details
+    assert model in details
+
+    assert sorted(Path(p).suffix for p in downloads) == [".jpg", ".png", ".tif"]
+    tiff = iio.imread(next(p for p in downloads if p.endswith(".tif")))
+    assert tiff.dtype == np.uint16 and tiff.shape == (HEIGHT, WIDTH, 3)
+    assert gallery == [(str(results[0].seeisp_png), "night.dng")]
+    # Everything written lives in the app's workspace.
+    assert all(Path(p).resolve().is_relative_to(enhancer.workspace.root) for p in [*slider, *downloads])
+
+
+def test_auto_ratio_is_estimated_and_shown(tmp_path, enhancer, model):
+    dng = write_dark_dng(tmp_path / "auto.dng", level=0.01)
+    _, details, *_ = run_files(enhancer, [str(dng)], True, 100, model)
+    assert "(auto)" in details
+    ratio = float(details.split("(auto)")[0].split("|")[-1])
+    assert 1 < ratio <= 300
+
+
+def test_renamed_text_file_gives_a_one_line_error_naming_it(tmp_path, enhancer, model):
+    fake = tmp_path / "holiday.dng"
+    fake.write_text("this is not a raw file\n" * 100)
+    with pytest.raises(gr.Error) as caught:
+        run_files(enhancer, [str(fake)], True, 100, model)
+    message = caught.value.message
+    assert message.startswith("holiday.dng: ")
+    assert "raw" in message
+    assert "\n" not in message
+    assert str(tmp_path) not in message  # the server's paths stay private
+
+
+def test_linear_dng_is_refused_as_not_bayer(tmp_path, enhancer, model):
+    linear = write_linear_dng(tmp_path / "linear.dng", np.full((64, 96, 3), 3000, np.uint16))
+    with pytest.raises(gr.Error, match="Bayer"):
+        run_files(enhancer, [str(linear)], True, 100, model)
+
+
+def test_a_bad_file_in_a_batch_is_reported_and_the_others_still_run(tmp_path, enhancer, model):
+    good = write_dark_dng(tmp_path / "good.dng")
+    bad = tmp_path / "broken.nef"
+    bad.write_bytes(b"\x00" * 5000)
+    with pytest.warns(UserWarning, match="broken.nef"):
+        slider, details, downloads, _, results = run_files(enhancer, [str(bad), str(good)], True, 100, model)
+    assert [r.name for r in results] == ["good.dng"]
+    assert len(downloads) == 3
+    assert "**failed:** broken.nef" in details
+    assert slider == (str(results[0].naive_png), str(results[0].seeisp_png))
+
+
+def test_extension_check_ignores_case_and_refuses_other_files(tmp_path, enhancer):
+    for name in ("SHOT.NEF", "shot.Cr3", "x.dng", "a.3FR"):
+        upload = tmp_path / name
+        upload.write_bytes(b"raw")
+        enhancer.check_upload(upload)  # accepted: reading it decides whether it really is a raw
+        assert is_valid_file(name, FILE_TYPES), f"gradio's own upload filter refuses {name}"
+    photo = tmp_path / "photo.JPG"
+    photo.write_bytes(b"jpeg")
+    with pytest.raises(RawReadError, match=r"photo\.JPG: not a raw file name"):
+        enhancer.check_upload(photo)
+    assert not is_valid_file("photo.JPG", FILE_TYPES)
+
+
+def test_uploads_over_the_size_limit_are_refused(tmp_path, workspace, model):
+    small_limit = Enhancer(workspace, max_file_bytes=parse_size("100KB"))
+    dng = write_dark_dng(tmp_path / "big.dng")
+    assert dng.stat().st_size > 100_000
+    with pytest.raises(gr.Error, match="upload limit"):
+        run_files(small_limit, [str(dng)], True, 100, model)
+
+
+def test_bad_requests_are_refused_before_any_work(tmp_path, enhancer, model):
+    dng = str(write_dark_dng(tmp_path / "x.dng"))
+    with pytest.raises(gr.Error, match="Choose one or more"):
+        run_files(enhancer, [], True, 100, model)
+    with pytest.raises(gr.Error, match="At most 2 files"):
+        run_files(enhancer, [dng] * 3, True, 100, model, max_files=2)
+    with pytest.raises(gr.Error, match="between 1 and 300"):
+        run_files(enhancer, [dng], False, 1000, model)
+    with pytest.raises(gr.Error, match="unknown model"):
+        run_files(enhancer, [dng], True, 100, "no-such-model")
+
+
+def test_only_registered_models_load_never_a_path_from_the_browser(enhancer, model):
+    assert enhancer.session(model) is enhancer.session(model)  # loaded once
+    with pytest.raises(ModelError):
+        enhancer.session(str(Path("weights") / "seeisp-lite.onnx"))
+
+
+def test_choose_ratio():
+    assert choose_ratio(True, 50) is None
+    assert choose_ratio(False, 50) == 50.0
+    assert choose_ratio(False, "12.5") == 12.5
+    for bad in (0, 0.5, 301, float("nan"), "lots"):
+        with pytest.raises(InvalidRatioError):
+            choose_ratio(False, bad)
+
+
+def test_workspace_keeps_only_the_latest_runs_and_close_deletes_it():
+    space = Workspace(keep_runs=2)
+    runs = [space.new_run() for _ in range(4)]
+    assert [r.exists() for r in runs] == [False, False, True, True]
+    space.close()
+    assert not space.root.exists()
+
+
+def test_gallery_selection_shows_that_result(tmp_path, enhancer, model):
+    dngs = [str(write_dark_dng(tmp_path / f"{i}.dng", seed=i)) for i in range(2)]
+    *_, results = run_files(enhancer, dngs, True, 100, model)
+    assert show_selected(results, 1) == (str(results[1].naive_png), str(results[1].seeisp_png))
+    assert show_selected(results, 5) is None
+
+
+def test_parse_size():
+    assert parse_size("200MB") == 200_000_000
+    assert parse_size("1.5 GB") == 1_500_000_000
+    assert parse_size("512KiB") == 512 * 1024
+    assert parse_size(4096) == 4096
+    for bad in ("lots", "-5MB", "10 parsecs", ""):
+        with pytest.raises(ValueError):
+            parse_size(bad)
+
+
+def test_settings_are_validated():
+    with pytest.raises(SeeispError, match="max-file-size"):
+        UISettings(max_file_size="huge")
+    with pytest.raises(SeeispError, match="port"):
+        UISettings(port=0)
+    with pytest.raises(SeeispError, match="concurrency"):
+        UISettings(concurrency=0)
+
+
+def test_cli_defaults_match_the_settings_defaults():
+    args = build_parser(["ui"]).parse_args(["ui"])
+    defaults = UISettings()
+    assert isinstance(args, argparse.Namespace)
+    assert (args.host, args.port, args.max_file_size, args.concurrency) == (
+        defaults.host,
+        defaults.port,
+        defaults.max_file_size,
+        defaults.concurrency,
+    )
+    assert args.host == "127.0.0.1" and args.share == "never" and defaults.share is False

@@ -1,0 +1,113 @@
+"""The web page served on 127.0.0.1 and driven through its API with gradio_client, as a remote user would."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
+pytest.importorskip("gradio_client")
+
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from seeisp.dng import write_dng
+from seeisp.models import available_models
+from seeisp.web import UISettings, WebApp, build_app
+
+# gradio's queue trips over pandas 3 deprecations; they are not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+
+HEIGHT, WIDTH = 256, 384
+MAX_UPLOAD = "1MB"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_dark_dng(path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    x = np.linspace(0.2, 0.8, WIDTH, dtype=np.float32)[None, :].repeat(HEIGHT, 0)
+    dn = 512 + x * 0.02 * (16383 - 512) + rng.normal(0, 4, x.shape)
+    return write_dng(
+        path,
+        np.clip(np.rint(dn), 0, 16383).astype(np.uint16),
+        black_level=512,
+        white_level=16383,
+        exposure_time=1 / 8,
+        make="Acme",
+        model="Nightcam",
+    )
+
+
+@pytest.fixture(scope="module")
+def app():
+    if not available_models():
+        pytest.skip("no seeisp model in weights/")
+    web = build_app(UISettings(port=free_port(), max_file_size=MAX_UPLOAD))
+    web.launch(prevent_thread_lock=True)
+    yield web
+    web.close()
+    assert not web.workspace.root.exists(), "closing the app must delete its uploads and results"
+
+
+@pytest.fixture(scope="module")
+def client(app: WebApp, tmp_path_factory: pytest.TempPathFactory) -> Client:
+    assert app.blocks.local_url.startswith("http://127.0.0.1:")
+    return Client(
+        app.blocks.local_url,
+        download_files=str(tmp_path_factory.mktemp("downloads")),
+        verbose=False,
+        analytics_enabled=False,
+    )
+
+
+def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100):
+    return client.predict(
+        files=[handle_file(str(path))], auto_ratio=auto, ratio=ratio, model=available_models()[0], api_name="/enhance"
+    )
+
+
+def test_a_raw_in_gives_two_images_details_and_downloads(client, tmp_path):
+    slider, details, downloads, gallery = enhance(client, write_dark_dng(tmp_path / "Night.DNG"), auto=False, ratio=30)
+
+    naive, enhanced = (iio.imread(p) for p in slider)
+    assert naive.shape == enhanced.shape == (HEIGHT, WIDTH, 3)
+    assert not np.array_equal(naive, enhanced)
+    assert "Acme Nightcam" in details and "1/8 s" in details and "30.0 (set)" in details
+    assert sorted(Path(p).suffix for p in downloads) == [".jpg", ".png", ".tif"]
+    assert iio.imread(next(p for p in downloads if p.endswith(".tif"))).dtype == np.uint16
+    assert [item["caption"] for item in gallery] == ["Night.DNG"]
+
+
+def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_path):
+    fake = tmp_path / "renamed.nef"
+    fake.write_text("not a raw at all\n" * 50)
+    with pytest.raises(AppError, match=r"^renamed\.nef: not a raw image"):
+        enhance(client, fake)
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(AppError, match="Invalid file type"):
+        enhance(client, text)
+
+    too_big = tmp_path / "huge.dng"
+    too_big.write_bytes(b"\0" * 1_500_000)
+    with pytest.raises(ValueError, match="maximum file size"):  # refused before it is uploaded
+        enhance(client, too_big)
+
+    slider, *_ = enhance(client, write_dark_dng(tmp_path / "after.dng"))
+    assert iio.imread(slider[1]).shape == (HEIGHT, WIDTH, 3)
+
+
+def test_demo_button_loads_the_generated_demo_raw(client, app):
+    files, auto, ratio = client.predict(api_name="/demo")
+    assert [Path(f).name for f in files] == [app.demo_raw.name]
+    assert auto is False and ratio == 100
