@@ -158,7 +158,10 @@ def run_case(pair: Pair, sessions: Sequence[ModelSession]) -> dict:
         methods[method] = {**score(image, pair), "seconds": seconds}
     for session in sessions:
         result = enhance_file(pair.dark, pair.ratio, session)
-        methods[f"seeisp {session.name}"] = {**score(result.image, pair), "seconds": result.seconds}
+        label = f"seeisp {session.name}"
+        if label in methods:  # two files carrying the same model name
+            label = f"seeisp {session.path.name}"
+        methods[label] = {**score(result.image, pair), "seconds": result.seconds}
     if sessions:
         auto = enhance_file(pair.dark, None, sessions[0])
         methods[f"seeisp {sessions[0].name} (auto ratio)"] = {**score(auto.image, pair), "seconds": auto.seconds}

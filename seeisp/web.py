@@ -339,10 +339,13 @@ class WebApp:
                 allowed_paths=[str(self.workspace.root)],
                 prevent_thread_lock=prevent_thread_lock,
                 ssr_mode=False,
+                quiet=True,
                 theme=_theme(),
             )
-        except OSError as exc:
-            raise SeeispError(f"cannot serve on {s.host}:{s.port} ({exc})") from None
+        except OSError:
+            raise SeeispError(
+                f"cannot listen on {s.host}:{s.port} (port in use or address not available; try another --port)"
+            ) from None
         return str(self.blocks.local_url)
 
     def serve(self) -> None:
@@ -350,7 +353,11 @@ class WebApp:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
-            self.launch(prevent_thread_lock=False)
+            print(f"seeisp web page: {self.launch()}", flush=True)
+            if self.blocks.share_url:
+                print(f"public link (anyone who has it can use the page): {self.blocks.share_url}", flush=True)
+            print("press Ctrl-C to stop", flush=True)
+            self.blocks.block_thread()
         finally:
             self.close()
 
@@ -430,7 +437,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                 columns=4,
                 height=240,
                 format="png",
-                preview=False,
+                fit_columns=False,
                 object_fit="contain",
                 elem_id="gallery",
                 scale=2,

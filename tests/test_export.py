@@ -160,12 +160,13 @@ def test_variants_store_smaller_weights(tiny_variants: dict[str, Path]) -> None:
     assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
 
 
-@pytest.mark.parametrize(("precision", "bound"), [("fp16", 2e-3), ("int8", 0.1)])
+@pytest.mark.parametrize(("precision", "bound"), [("fp16", 1e-3), ("int8", 0.03)])
 def test_variants_stay_close_to_fp32(tiny_variants: dict[str, Path], precision: str, bound: float) -> None:
-    """Loose bounds, relative to the output's range: fp16 rounds every weight and activation to 11
-    significant bits (~5e-4 relative); int8 quantises 16 layers' activations to 256 levels each, and
-    the errors of a random network compound through the U-Net. A broken conversion (wrong scale, wrong
-    channel order, a dropped layer) gives errors of the order of the range itself."""
+    """Loose bounds, relative to the output's range (measured: fp16 1.3e-4, int8 2.2e-3 at most).
+    fp16 rounds every weight and activation to 11 significant bits; int8 quantises 16 layers'
+    activations to 256 levels each, calibrated on a handful of samples, and the errors of a random
+    network compound through the U-Net. A broken conversion (wrong scale or zero point, wrong channel
+    axis, a dropped layer) gives errors of the order of the range itself."""
     packed = random_packed((4, 40, 56), seed=3) * np.float32(0.6)
     reference = ModelSession(tiny_variants["fp32"]).run(packed)
     out = ModelSession(tiny_variants[precision]).run(packed)

@@ -14,7 +14,7 @@ from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import unpack
 from seeisp.raw import CFA, read_raw
 from seeisp.synthesis import mosaic_rggb
-from seeisp.training.sid import SIDPairs, exposure_from_name, pair_ratio, read_list
+from seeisp.training.sid import MixedPairs, SIDPairs, exposure_from_name, pair_ratio, read_list
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BLACK, WHITE = 512, 16383
@@ -194,3 +194,21 @@ def test_published_sid_list_format(tmp_path: Path) -> None:
         short, long = line.split()[:2]
         sid_ratio = min(float(Path(long).name[9:-5]) / float(Path(short).name[9:-5]), 300)  # SID's own formula
         assert pair.ratio == pytest.approx(sid_ratio)
+
+
+class ConstantSource:
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        rng.random()  # a real source draws from the stream too
+        return np.full((4, 2, 2), self.value), np.full((3, 4, 4), self.value), np.ones(3)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
+def test_mixed_pairs_draw_real_samples_at_their_share(share: float) -> None:
+    mixed = MixedPairs(ConstantSource(0.0), ConstantSource(1.0), real_share=share)
+    packed, target, wb = mixed.batch(seed=0, step=5, size=400)
+    assert packed.shape == (400, 4, 2, 2) and target.shape == (400, 3, 4, 4) and wb.shape == (400, 3)
+    assert packed[:, 0, 0, 0].mean() == pytest.approx(share, abs=0.06)
+    np.testing.assert_array_equal(packed, mixed.batch(seed=0, step=5, size=400)[0])

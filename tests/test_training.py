@@ -171,3 +171,25 @@ def test_shipped_configs_load() -> None:
         config = TrainConfig.load(str(configs / f"{name}.toml"), [])
         assert config.name == name
         assert config.onnx_out == f"weights/seeisp-{name}.onnx"
+
+
+def test_training_mixes_in_sid_pairs(picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None) -> None:
+    from seeisp.dng import write_dng
+    from seeisp.errors import SeeispError
+
+    rng = np.random.default_rng(0)
+    scene = rng.integers(600, 12000, size=(64, 64)).astype(np.uint16)
+    for name, dn in (("short/00001_00_0.1s.ARW", (scene - 512) // 100 + 512), ("long/00001_00_10s.ARW", scene)):
+        path = tmp_path / "SID" / "Sony" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_dng(path, dn.astype(np.uint16), black_level=512, white_level=16383)
+    (tmp_path / "list.txt").write_text("./Sony/short/00001_00_0.1s.ARW ./Sony/long/00001_00_10s.ARW ISO200 F8\n")
+
+    sid = {"sid_root": str(tmp_path / "SID"), "sid_list": str(tmp_path / "list.txt"), "sid_share": 1.0}
+    config = tiny_config(picture_dirs, tmp_path, steps=2, val_every=2, **sid, sid_cache=str(tmp_path / "cache"))
+    train(config)
+    assert (Path(config.out_dir) / "log.csv").read_text().splitlines()[-1].startswith("2,")
+    assert (tmp_path / "cache" / "long" / "00001_00_10s.npy").is_file()  # the real pair was read
+
+    with pytest.raises(SeeispError, match="none of its 1 pairs"):
+        train(tiny_config(picture_dirs, tmp_path / "other", **{**sid, "sid_root": str(tmp_path / "empty")}))

@@ -103,6 +103,17 @@ def test_auto_ratio_is_estimated_and_shown(tmp_path, enhancer, model):
     assert 1 < ratio <= 300
 
 
+def test_progress_reports_each_file_and_its_tiles_in_order(tmp_path, enhancer, model):
+    dngs = [str(write_dark_dng(tmp_path / f"p{i}.dng", seed=i)) for i in range(2)]
+    calls: list[tuple[float, str]] = []
+    run_files(enhancer, dngs, True, 100, model, progress=lambda f, desc: calls.append((f, desc)))
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[0] > 0 and fractions[-1] < 1
+    assert any(d.startswith("p0.dng (1/2): seeisp: tile") for _, d in calls)
+    assert any(d.startswith("p1.dng (2/2): writing") for _, d in calls)
+    assert max(f for f, d in calls if d.startswith("p0.dng")) <= 0.5 <= min(f for f, d in calls if d.startswith("p1"))
+
+
 def test_renamed_text_file_gives_a_one_line_error_naming_it(tmp_path, enhancer, model):
     fake = tmp_path / "holiday.dng"
     fake.write_text("this is not a raw file\n" * 100)

@@ -107,7 +107,12 @@ def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_
     assert iio.imread(slider[1]).shape == (HEIGHT, WIDTH, 3)
 
 
-def test_demo_button_loads_the_generated_demo_raw(client, app):
+def test_demo_button_loads_the_generated_demo_raw_even_after_a_cache_clean(client, app):
     files, auto, ratio = client.predict(api_name="/demo")
     assert [Path(f).name for f in files] == [app.demo_raw.name]
     assert auto is False and ratio == 100
+
+    app.demo_raw.unlink()  # as Gradio's cache cleaner does to old files
+    files, *_ = client.predict(api_name="/demo")
+    assert app.demo_raw.is_file()
+    assert Path(files[0]).stat().st_size == app.demo_raw.stat().st_size

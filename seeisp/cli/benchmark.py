@@ -18,10 +18,13 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument("--images", required=True, help="folder of clean pictures (PNG/JPEG/TIFF), e.g. kodak24")
     p.add_argument("--camera", default="SonyA7S2", help="noise profile name, or 'virtual' (default: SonyA7S2)")
     p.add_argument("--ratios", type=float, nargs="+", default=[100.0, 250.0, 300.0], help="amplification ratios")
-    p.add_argument("--models", nargs="+", help="models to score (default: every model present in weights/)")
+    p.add_argument(
+        "--models", nargs="*", help="models to score (default: every model in weights/; none given: LibRaw only)"
+    )
     p.add_argument("--profiles", default="../shared/data/noise_profiles", help="folder of ELD noise profiles")
     p.add_argument("--limit", type=int, help="use only the first N pictures")
-    p.add_argument("--json", type=Path, help="also write every score to this JSON file (replaced if present)")
+    p.add_argument("--json", type=Path, help="also write every score to this JSON file")
+    p.add_argument("--force", action="store_true", help="replace the --json file if it exists")
     p.add_argument("--seed", type=int, default=0, help="seed of cameras, gains and noise (default: 0)")
     p.set_defaults(func=run)
 
@@ -43,12 +46,16 @@ def run(args: argparse.Namespace) -> int:
         raise SeeispError("--limit must be at least 1")
     if args.json and args.json.is_dir():
         raise OutputError(f"{args.json}: is a folder; give a file name for --json")
+    if args.json and args.json.exists() and not args.force:
+        raise OutputError(f"{args.json}: already exists; use --force to replace it")
+    if args.json and not args.json.parent.is_dir():
+        raise OutputError(f"{args.json}: folder {args.json.parent} does not exist")
     profile = resolve_profile(args.camera, args.profiles)
     images = find_images(args.images, args.limit)
     names = args.models if args.models is not None else available_models()
     sessions = [ModelSession.from_name(name) for name in names]
     if not sessions:
-        print("seeisp: no model in weights/; scoring LibRaw only", file=sys.stderr)
+        print("seeisp: no seeisp model to score; scoring LibRaw only", file=sys.stderr)
 
     with tqdm(total=len(images) * len(args.ratios), desc="benchmark", unit="case", file=sys.stderr) as bar:
         results = run_benchmark(

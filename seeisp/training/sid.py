@@ -15,9 +15,9 @@ Layout, as published: ``<root>/Sony/short/*.ARW``, ``<root>/Sony/long/*.ARW`` an
   (``seeisp.render`` does them from metadata), the same target as the synthetic pairs.
 
 Patches are cropped from the full frames; flips and transposes keep the Bayer phase exact by
-cropping flipped windows from an odd row/column. Decoding a frame costs about a second and
-demosaicking a long exposure more, so ``cache_dir`` keeps both as memory-mapped ``.npy``
-files (float16 short mosaics, ~48 MB each; uint16 long targets, ~72 MB each for the Sony).
+cropping flipped windows from an odd row/column. Reading a short frame costs ~0.3 s and
+demosaicking a long one ~2 s, so ``cache_dir`` keeps both as memory-mapped ``.npy``
+files (float16 short mosaics, ~24 MB each; uint16 long targets, ~73 MB each for the Sony).
 """
 
 from __future__ import annotations

@@ -1,0 +1,517 @@
+"""Speed and memory of seeisp on 12 MP and 24 MP frames: torch eager against ONNX Runtime fp32, fp16, int8.
+
+    nice -n 10 python benchmarks/perf.py --quick   # 12 MP, lite model only, one repeat (a few minutes)
+    nice -n 10 python benchmarks/perf.py           # what docs/PERFORMANCE.md shows (about an hour on 2 cores)
+
+Prints markdown. Measures, for each frame size:
+
+* model only: one network call on the whole packed frame (padded to the model's multiple), per backend,
+  in seconds, megapixels per second and GFLOP/s against ``seeisp.training.model.count_flops``;
+* end to end: ``seeisp enhance FRAME.dng -o OUT.tif`` (read the raw, tiled inference, render, write a
+  16-bit TIFF) in a fresh process per case: wall time and that process's peak resident memory;
+* where the time and the memory go in one end-to-end case, stage by stage;
+* quality: the PSNR of each lite variant against fp32 on simulated pairs (``seeisp.benchmark``).
+
+The lite model is the shipped weights/seeisp-lite.onnx; its fp16 and int8 variants are made here
+with ``seeisp.training.quantize``. The full model has no trained weights yet: a randomly initialised
+width-32 network stands in, for speed only. The torch rows use randomly initialised networks of the
+same architecture (speed does not depend on the weights). Needs the train extra (torch, onnx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FRAMES = {"12 MP": (2848, 4256), "24 MP": (4024, 6048)}  # raw (height, width)
+RATIO = 100.0
+TARGETS = {"ort_over_torch_full": 1.8, "lite_int8_12mp_seconds": 4.0, "int8_psnr_drop_db": 0.3, "peak_24mp_gb": 2.0}
+
+
+@dataclass
+class Model:
+    name: str  # lite, full
+    width: int
+    onnx: dict[str, Path]  # precision -> file
+    trained: bool
+
+
+@dataclass
+class Timing:
+    seconds: float  # best wall time over the repeats
+    cpu_seconds: float  # CPU time of this process over that run (all threads)
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+def write_frame(folder: Path, height: int, width: int, seed: int = 0) -> Path:
+    """The built-in scene as a dark raw (1/RATIO of the light, virtual-sensor noise) written as a DNG."""
+    from seeisp.dng import write_dng
+    from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
+    from seeisp.scene import draw_scene
+    from seeisp.synthesis import mosaic, random_camera, unprocess
+
+    rng = np.random.default_rng(seed)
+    camera = random_camera(rng)
+    clean = mosaic(unprocess(draw_scene(height, width), camera), "RGGB")
+    noise = VIRTUAL_SENSOR.sample(rng)
+    dark = simulate_dark_raw(clean, RATIO, noise, rng)
+    return write_dng(
+        folder / f"frame-{height}x{width}.dng",
+        dark,
+        black_level=noise.black,
+        white_level=noise.white,
+        xyz_to_camera=camera.xyz_to_camera,
+        as_shot_neutral=camera.as_shot_neutral,
+    )
+
+
+def packed_input(dng: Path) -> np.ndarray:
+    """The network input of a frame, exactly as ``seeisp.enhance.denoise`` makes it."""
+    from seeisp.pack import amplify, even_crop, pack, to_rggb
+    from seeisp.raw import read_raw
+
+    raw = read_raw(dng)
+    return amplify(pack(to_rggb(even_crop(raw.mosaic), raw.cfa)), RATIO)
+
+
+def pad_to(packed: np.ndarray, multiple: int) -> np.ndarray:
+    _, h, w = packed.shape
+    return np.pad(packed, ((0, 0), (0, (-h) % multiple), (0, (-w) % multiple)), mode="reflect")[None]
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def build_models(folder: Path, names: list[str], calibration_samples: int) -> list[Model]:
+    import torch
+
+    from seeisp.training.export import export_onnx
+    from seeisp.training.model import SIDUNet, UNetConfig
+    from seeisp.training.quantize import (
+        CALIBRATION_PATCH,
+        builtin_pictures,
+        calibration_inputs,
+        calibration_pictures,
+        convert_fp16,
+        quantize_int8,
+    )
+
+    train = SHARED / "data" / "clean" / "train"
+    pictures = calibration_pictures([train], calibration_samples, CALIBRATION_PATCH) if train.is_dir() else []
+    profiles = []
+    if (SHARED / "data" / "noise_profiles").is_dir():
+        from seeisp.noise import load_profiles
+
+        profiles = list(load_profiles(SHARED / "data" / "noise_profiles").values())
+    models = []
+    for name in names:
+        fp32 = folder / f"seeisp-{name}.onnx"
+        if name == "lite":
+            shutil.copyfile(REPO / "weights" / "seeisp-lite.onnx", fp32)  # a snapshot: training may replace it
+            width, trained, samples = 16, True, calibration_samples
+        else:
+            torch.manual_seed(0)
+            model = SIDUNet(UNetConfig(width=32))
+            checkpoint = folder / "full-untrained.pt"
+            config = {"name": "full", "note": "untrained weights, speed only"}
+            torch.save(
+                {"model": model.state_dict(), "model_config": model.config.to_dict(), "config": config}, checkpoint
+            )
+            export_onnx(checkpoint, fp32, "full")
+            width, trained, samples = 32, False, min(8, calibration_samples)
+        inputs = calibration_inputs(samples, pictures or builtin_pictures(), profiles)
+        onnx = {
+            "fp32": fp32,
+            "fp16": convert_fp16(fp32, folder / f"seeisp-{name}-fp16.onnx"),
+            "int8": quantize_int8(fp32, folder / f"seeisp-{name}-int8.onnx", inputs),
+        }
+        models.append(Model(name, width, onnx, trained))
+    return models
+
+
+# --- model-only timing ---------------------------------------------------------------------
+
+
+def best_of(run: Callable[[], object], repeats: int) -> Timing:
+    best: Timing | None = None
+    for _ in range(repeats):
+        cpu, wall = time.process_time(), time.perf_counter()
+        run()
+        timing = Timing(time.perf_counter() - wall, time.process_time() - cpu)
+        best = timing if best is None or timing.seconds < best.seconds else best
+    assert best is not None
+    return best
+
+
+def time_torch(width: int, x: np.ndarray, repeats: int, threads: int) -> Timing:
+    import torch
+
+    from seeisp.training.model import SIDUNet, UNetConfig
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = SIDUNet(UNetConfig(width=width)).eval()
+    tensor = torch.from_numpy(x)
+    with torch.inference_mode():
+        model(tensor[:, :, :64, :64])  # warm-up: kernels chosen, thread pool started
+        timing = best_of(lambda: model(tensor), repeats)
+    del model
+    return timing
+
+
+def time_ort(path: Path, x: np.ndarray, repeats: int, threads: int) -> Timing:
+    from seeisp.session import ModelSession
+
+    session = ModelSession(path, providers=["cpu"], threads=threads).session
+    session.run(None, {"raw": x[:, :, :64, :64]})
+    timing = best_of(lambda: session.run(None, {"raw": x}), repeats)
+    del session
+    return timing
+
+
+# --- end to end ----------------------------------------------------------------------------
+
+
+def run_measured(command: list[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Run a command; (wall seconds, CPU seconds, peak resident GB of that process, its output)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
+    peak_gb = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024) / 1e9
+    return wall, usage.ru_utime + usage.ru_stime, peak_gb, output
+
+
+def end_to_end(dng: Path, model: Path, folder: Path, threads: int) -> tuple[float, float, float]:
+    out = folder / f"{dng.stem}-{model.stem}.tif"
+    command = [sys.executable, "-m", "seeisp", "enhance", str(dng), "-o", str(out), "--model", str(model)]
+    command += ["--ratio", f"{RATIO:g}", "--threads", str(threads), "--overwrite", "-q"]
+    wall, cpu, peak, _ = run_measured(command, folder)
+    out.unlink()
+    return wall, cpu, peak
+
+
+def stages(dng: str, model: str, out: str, threads: int) -> dict:
+    """One ``seeisp enhance`` case taken apart (run in its own process): seconds and numpy peak per stage."""
+    import tracemalloc
+
+    from seeisp.enhance import denoise
+    from seeisp.output import write_image
+    from seeisp.raw import read_raw
+    from seeisp.render import render
+    from seeisp.session import ModelSession
+
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc; ONNX Runtime's arena is not seen
+    report: dict[str, dict[str, float]] = {}
+    state: dict[str, object] = {}
+
+    def stage(name: str, fn: Callable[[], object]) -> None:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        started = time.perf_counter()
+        state[name] = fn()
+        current, peak = tracemalloc.get_traced_memory()
+        report[name] = {
+            "seconds": time.perf_counter() - started,
+            "numpy_peak_gb": (peak - before) / 1e9,
+            "kept_gb": (current - before) / 1e9,
+            "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9,
+        }
+
+    stage("load model", lambda: ModelSession(model, threads=threads))
+    stage("read raw", lambda: read_raw(dng))
+    stage("network (tiled)", lambda: denoise(state["read raw"], state["load model"], RATIO))
+    stage("render", lambda: render(state["network (tiled)"], state["read raw"]))
+    stage("write 16-bit TIFF", lambda: write_image(out, state["render"]))
+    return report
+
+
+# --- quality -------------------------------------------------------------------------------
+
+
+def variant_psnr(lite: Model, images: int, folder: Path) -> dict:
+    """PSNR of each lite variant on simulated pairs, via the quality benchmark's own functions."""
+    from seeisp.benchmark import resolve_profile, run_benchmark
+    from seeisp.noise import VIRTUAL_SENSOR
+    from seeisp.session import ModelSession
+
+    kodak = SHARED / "data" / "clean" / "val" / "kodak24"
+    if kodak.is_dir():
+        from seeisp.training.data import list_images
+
+        paths = list_images([kodak])[:images]
+        profile = resolve_profile("SonyA7S2", SHARED / "data" / "noise_profiles")
+    else:
+        import imageio.v3 as iio
+
+        from seeisp.scene import draw_scene
+
+        paths = [folder / "scene.png"]
+        iio.imwrite(paths[0], np.round(draw_scene() * 255).astype(np.uint8))
+        profile = VIRTUAL_SENSOR
+    sessions = [ModelSession(path) for path in lite.onnx.values()]
+    results = run_benchmark(paths, profile, ratios=(100.0, 300.0), sessions=sessions)
+    stats = results["summary"]["groups"]["all"]
+    return {
+        "pictures": f"{len(paths)} {'Kodak' if kodak.is_dir() else 'built-in scene'} pictures",
+        "camera": profile.name,
+        "variants": {
+            s.name: {"psnr": stats[f"seeisp {s.name}"]["psnr"], "ssim": stats[f"seeisp {s.name}"]["ssim"]}
+            for s in sessions
+        },
+        "per_case": [
+            {s.name: case["methods"][f"seeisp {s.name}"]["psnr"] for s in sessions} for case in results["cases"]
+        ],
+    }
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def environment(threads: int) -> list[str]:
+    import onnxruntime
+
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "f16c") if f" {f}" in flags]
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = "not installed"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return [
+        f"- date: {datetime.date.today().isoformat()}; machine: {cpu} ({', '.join(isa)}), "
+        f"{os.cpu_count()} logical CPUs, {threads} threads used",
+        f"- onnxruntime {onnxruntime.__version__} (CPUExecutionProvider), torch {torch_version}, "
+        f"numpy {np.__version__}, Python {platform.python_version()}",
+        f"- 1-minute load average when the run began: {load:.2f}",
+    ]
+
+
+def share(timing: Timing, threads: int) -> str:
+    return f"{100 * timing.cpu_seconds / (timing.seconds * threads):.0f} %"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="12 MP, lite model only, one repeat, two pictures")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads (default: all)")
+    parser.add_argument("--repeats", type=int, help="model-only repeats, best kept (default: 2, quick: 1)")
+    parser.add_argument("--psnr-images", type=int, help="Kodak pictures for the PSNR check (default: 8, quick: 2)")
+    parser.add_argument("--calibration-samples", type=int, default=32, help="int8 calibration samples (lite)")
+    parser.add_argument("--stages", nargs=3, metavar=("DNG", "MODEL", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stages:  # the child process of the stage-by-stage table
+        print(json.dumps(stages(*args.stages, threads=args.threads)))
+        return 0
+
+    sizes = ["12 MP"] if args.quick else list(FRAMES)
+    names = ["lite"] if args.quick else ["lite", "full"]
+    repeats = args.repeats or (1 if args.quick else 2)
+    psnr_images = args.psnr_images or (2 if args.quick else 8)
+    threads = args.threads
+    lines = ["## Environment", "", *environment(threads), ""]
+    log = lambda message: print(f"[perf] {message}", file=sys.stderr, flush=True)  # noqa: E731
+
+    with tempfile.TemporaryDirectory(prefix="seeisp-perf-") as tmp:
+        folder = Path(tmp)
+        log("building model variants")
+        models = build_models(folder, names, args.calibration_samples)
+        frames = {}
+        for size in sizes:
+            log(f"writing the {size} frame")
+            frames[size] = write_frame(folder, *FRAMES[size])
+
+        # Model only.
+        from seeisp.training.model import UNetConfig, count_flops
+
+        lines += [
+            "## Model only: one network call on the whole frame",
+            "",
+            "Packed input padded to a multiple of 16; best of "
+            f"{repeats}. 'CPU share' = CPU time / (wall time x {threads} threads): below 100 % means the "
+            "process waited for the CPU (other load) or for memory, not that it lacked work.",
+            "",
+            "| frame | model | backend | seconds | MP/s | GFLOP/s | CPU share | vs torch |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        model_only: dict[tuple[str, str, str], Timing] = {}
+        for size in sizes:
+            x = pad_to(packed_input(frames[size]), 16)
+            megapixels = FRAMES[size][0] * FRAMES[size][1] / 1e6
+            for model in models:
+                per_pixel = count_flops(UNetConfig(width=model.width), 64, 64) / (64 * 64)
+                gflop = per_pixel * x.shape[2] * x.shape[3] / 1e9
+                label = model.name if model.trained else f"{model.name} (untrained weights, speed only)"
+                backends: list[tuple[str, Callable[[], Timing]]] = [
+                    ("torch eager fp32", lambda m=model: time_torch(m.width, x, repeats, threads))
+                ]
+                backends += [
+                    (f"ORT {p}", lambda p=p, m=model: time_ort(m.onnx[p], x, repeats, threads))
+                    for p in ("fp32", "fp16", "int8")
+                ]
+                for backend, measure in backends:
+                    log(f"model only: {size} {model.name} {backend}")
+                    timing = measure()
+                    model_only[(size, model.name, backend)] = timing
+                    torch_seconds = model_only[(size, model.name, "torch eager fp32")].seconds
+                    lines.append(
+                        f"| {size} | {label} | {backend} | {timing.seconds:.2f} | {megapixels / timing.seconds:.2f} "
+                        f"| {gflop / timing.seconds:.0f} | {share(timing, threads)} "
+                        f"| {torch_seconds / timing.seconds:.2f}x |"
+                    )
+            del x
+        lines += [
+            "",
+            f"GFLOP per frame (count_flops): "
+            + ", ".join(
+                f"{m.name} {size} {count_flops(UNetConfig(width=m.width), 64, 64) / 4096 * np.prod(FRAMES[size]) / 4e9:.0f}"
+                for size in sizes
+                for m in models
+            ),
+            "",
+        ]
+
+        # End to end.
+        lines += [
+            "## End to end: `seeisp enhance FRAME.dng -o OUT.tif --ratio 100` in a fresh process",
+            "",
+            "Read the raw, tiled inference (tile 512, overlap 64: the defaults), render, write a 16-bit TIFF. "
+            "Wall time includes starting Python and loading the model. Peak memory = the process's maximum "
+            "resident set (ru_maxrss).",
+            "",
+            "| frame | model | seconds | peak memory (GB) | CPU share |",
+            "|---|---|---:|---:|---:|",
+        ]
+        e2e: dict[tuple[str, str], tuple[float, float, float]] = {}
+        for size in sizes:
+            for model in models:
+                for precision, path in model.onnx.items():
+                    name = model.name if precision == "fp32" else f"{model.name}-{precision}"
+                    log(f"end to end: {size} {name}")
+                    wall, cpu, peak = end_to_end(frames[size], path, folder, threads)
+                    e2e[(size, name)] = (wall, cpu, peak)
+                    label = name if model.trained else f"{name} (untrained, speed only)"
+                    lines.append(
+                        f"| {size} | {label} | {wall:.2f} | {peak:.2f} | {100 * cpu / (wall * threads):.0f} % |"
+                    )
+
+        # Stages.
+        lines += ["", "## Where the time and memory go (one end-to-end case per frame size, in its own process)", ""]
+        for size in sizes:
+            lite = models[0]
+            precision = "int8" if size == "12 MP" else "fp32"
+            log(f"stages: {size} lite-{precision}")
+            command = [
+                sys.executable,
+                __file__,
+                "--threads",
+                str(threads),
+                "--stages",
+                str(frames[size]),
+                str(lite.onnx[precision]),
+                str(folder / "stages.tif"),
+            ]
+            _, _, peak, output = run_measured(command, folder)
+            report = json.loads(output.strip().splitlines()[-1])
+            lines += [
+                f"{size}, lite-{precision}: process peak {peak:.2f} GB.",
+                "",
+                "| stage | seconds | numpy peak during stage (GB) | numpy kept after (GB) | process peak RSS so far (GB) |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {k} | {v['seconds']:.2f} | {v['numpy_peak_gb']:.2f} | {v['kept_gb']:.2f} | {v['rss_gb']:.2f} |"
+                for k, v in report.items()
+            ]
+            lines.append("")
+
+        # Quality.
+        log("PSNR of the lite variants")
+        quality = variant_psnr(models[0], psnr_images, folder)
+        fp32_psnr = quality["variants"]["lite"]["psnr"]
+        lines += [
+            f"## Quality of the lite variants: {quality['pictures']}, {quality['camera']} noise, ratios 100 and 300",
+            "",
+            "Rendered sRGB against the clean reference (as `seeisp benchmark`). The full model is untrained: "
+            "not scored.",
+            "",
+            "| variant | PSNR (dB) | vs fp32 (dB) | worst case vs fp32 (dB) | SSIM |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, values in quality["variants"].items():
+            worst = min(case[name] - case["lite"] for case in quality["per_case"])
+            lines.append(
+                f"| {name} | {values['psnr']:.2f} | {values['psnr'] - fp32_psnr:+.3f} | {worst:+.3f} "
+                f"| {values['ssim']:.4f} |"
+            )
+
+        # Targets.
+        lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+        for size in sizes:
+            if "full" in names:
+                ratio = (
+                    model_only[(size, "full", "torch eager fp32")].seconds
+                    / model_only[(size, "full", "ORT fp32")].seconds
+                )
+                lines.append(
+                    f"| ORT fp32 >= {TARGETS['ort_over_torch_full']}x faster than torch eager, full, {size} "
+                    f"| {ratio:.2f}x | {'yes' if ratio >= TARGETS['ort_over_torch_full'] else 'no'} |"
+                )
+        seconds = e2e[("12 MP", "lite-int8")][0]
+        lines.append(
+            f"| lite int8, 12 MP end to end <= {TARGETS['lite_int8_12mp_seconds']:g} s | {seconds:.2f} s, "
+            f"{e2e[('12 MP', 'lite-int8')][2]:.2f} GB | {'yes' if seconds <= TARGETS['lite_int8_12mp_seconds'] else 'no'} |"
+        )
+        drop = fp32_psnr - quality["variants"]["lite-int8"]["psnr"]
+        lines.append(
+            f"| lite int8 PSNR within {TARGETS['int8_psnr_drop_db']} dB of lite fp32 | {-drop:+.3f} dB "
+            f"| {'yes' if drop <= TARGETS['int8_psnr_drop_db'] else 'no'} |"
+        )
+        if "24 MP" in sizes:
+            worst_name, worst = max(((n, v[2]) for (s, n), v in e2e.items() if s == "24 MP"), key=lambda t: t[1])
+            lines.append(
+                f"| 24 MP end-to-end peak memory <= {TARGETS['peak_24mp_gb']:g} GB, every variant "
+                f"| worst {worst:.2f} GB ({worst_name}) | {'yes' if worst <= TARGETS['peak_24mp_gb'] else 'no'} |"
+            )
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

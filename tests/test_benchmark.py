@@ -1,0 +1,210 @@
+"""The quality benchmark on small generated pictures: pairs, references, scores, summary and the CLI."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from seeisp.benchmark import (
+    LIBRAW_NR,
+    NAIVE,
+    bias_in_cell_order,
+    make_pair,
+    run_benchmark,
+    score,
+    summarise,
+    to_markdown,
+)
+from seeisp.cli import main
+from seeisp.errors import SeeispError
+from seeisp.metrics import psnr
+from seeisp.models import available_models
+from seeisp.noise import VIRTUAL_SENSOR, NoiseParams
+from seeisp.raw import CFA, read_raw
+from seeisp.synthesis import mosaic, random_camera, unprocess
+
+
+def picture(seed: int, height: int = 96, width: int = 128) -> np.ndarray:
+    """A clean sRGB test picture: smooth colour blobs and a hard edge, uint8."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0.15, 0.9, size=(3, 4, 3))
+    image = np.kron(coarse, np.ones((height // 3, width // 4, 1)))
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    image *= (0.6 + 0.4 * np.sin(6 * xx + 3 * yy))[..., None]
+    return (np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.fixture
+def pictures(tmp_path: Path) -> Path:
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for i in range(2):
+        iio.imwrite(folder / f"pic{i}.png", picture(i))
+    return folder
+
+
+def quiet_noise(k: float = 1.0) -> NoiseParams:
+    return VIRTUAL_SENSOR.sample(np.random.default_rng(0), k=k, gaussian=True)
+
+
+@pytest.mark.parametrize(
+    ("cfa", "expected"),
+    [("RGGB", (1, 2, 3, 4)), ("BGGR", (4, 2, 3, 1)), ("GRBG", (2, 1, 4, 3)), ("GBRG", (2, 4, 1, 3))],
+)
+def test_black_bias_follows_the_cfa_phase(cfa: str, expected: tuple) -> None:
+    noise = NoiseParams(k=1, read_scale=1, read_lambda=None, row_sigma=0, black_bias=(1, 2, 3, 4))
+    assert bias_in_cell_order(noise, cfa).black_bias == expected
+
+
+def test_make_pair_writes_dngs_that_both_readers_agree_on(tmp_path: Path) -> None:
+    srgb = picture(0).astype(np.float32) / 255
+    camera = random_camera(np.random.default_rng(1))
+    pair = make_pair(srgb, 50.0, camera, quiet_noise(), np.random.default_rng(2), tmp_path, cfa="GBRG", name="x")
+
+    dark, clean = read_raw(pair.dark), read_raw(pair.clean)
+    assert dark.cfa is CFA.GBRG and clean.cfa is CFA.GBRG
+    np.testing.assert_allclose(dark.white_balance, camera.white_balance, rtol=1e-3)
+    expected_mosaic = mosaic(unprocess(srgb, camera), "GBRG")
+    np.testing.assert_allclose(clean.mosaic, expected_mosaic, atol=1e-4)
+    assert dark.mosaic.mean() * 50 == pytest.approx(expected_mosaic.mean(), rel=0.03)
+
+    # The primary reference is the picture itself (unprocess and render invert each other) ...
+    assert pair.reference.shape == srgb.shape
+    assert psnr(pair.reference, srgb) > 40
+    # ... and LibRaw's render of the clean raw lines up with it (a shift or colour slip would be < 20 dB).
+    assert pair.reference_sid.shape == srgb.shape
+    assert psnr(pair.reference_sid, pair.reference) > 28
+
+    pair.remove()
+    assert not pair.dark.exists() and not pair.clean.exists()
+
+
+def test_score_against_both_references(tmp_path: Path) -> None:
+    srgb = picture(1).astype(np.float32) / 255
+    pair = make_pair(
+        srgb, 100.0, random_camera(np.random.default_rng(0)), quiet_noise(), np.random.default_rng(0), tmp_path
+    )
+    perfect = score(pair.reference, pair)
+    assert perfect["psnr"] == float("inf") and perfect["ssim"] == pytest.approx(1.0)
+    assert perfect["psnr_sid"] == pytest.approx(psnr(pair.reference, pair.reference_sid))
+    noisy = pair.reference + np.random.default_rng(0).normal(0, 0.05, pair.reference.shape).astype(np.float32)
+    worse = score(np.clip(noisy, 0, 1), pair)
+    assert 24 < worse["psnr"] < 28 and worse["ssim"] < 0.9
+    with pytest.raises(SeeispError, match="reference is"):
+        score(pair.reference[:-2], pair)
+
+
+def test_run_benchmark_scores_libraw_and_cleans_up(pictures: Path, tmp_path: Path, monkeypatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    images = sorted(pictures.iterdir())
+    seen = []
+    results = run_benchmark(images, VIRTUAL_SENSOR, [20.0, 200.0], seed=3, progress=lambda d, t: seen.append((d, t)))
+
+    assert not any(scratch.iterdir())  # the DNGs and their folder are gone
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert [(c["image"], c["ratio"], c["cfa"]) for c in results["cases"]] == [
+        ("pic0.png", 20.0, "RGGB"),
+        ("pic0.png", 200.0, "RGGB"),
+        ("pic1.png", 20.0, "GRBG"),
+        ("pic1.png", 200.0, "GRBG"),
+    ]
+    groups = results["summary"]["groups"]
+    assert list(groups) == ["20", "200", "all"]
+    for group in groups.values():
+        assert list(group) == [NAIVE, LIBRAW_NR]
+        assert group[LIBRAW_NR]["gain_over_libraw_nr"] == 0
+    # Honest physics: more amplification, more noise; and at x200 LibRaw's denoiser helps.
+    assert groups["20"][NAIVE]["psnr"] > groups["200"][NAIVE]["psnr"] + 3
+    assert groups["200"][LIBRAW_NR]["psnr"] > groups["200"][NAIVE]["psnr"]
+    auto = results["summary"]["auto_ratio"]
+    assert auto["cases"] == 4 and 0 <= auto["within_2x"] <= 4
+    assert all(1 <= c["estimated_ratio"] <= 300 for c in results["cases"])
+
+    again = run_benchmark(images, VIRTUAL_SENSOR, [20.0, 200.0], seed=3)
+    assert again["cases"][3]["methods"][NAIVE]["psnr"] == results["cases"][3]["methods"][NAIVE]["psnr"]
+    other_seed = run_benchmark(images[:1], VIRTUAL_SENSOR, [200.0], seed=4)
+    assert other_seed["cases"][0]["methods"][NAIVE]["psnr"] != results["cases"][1]["methods"][NAIVE]["psnr"]
+
+
+def test_summary_gain_and_auto_ratio_share() -> None:
+    def case(ratio: float, estimated: float, nr: float, model: float) -> dict:
+        methods = {
+            LIBRAW_NR: {"psnr": nr, "ssim": 0.5, "psnr_sid": nr, "ssim_sid": 0.5, "seconds": 1.0},
+            "seeisp m": {"psnr": model, "ssim": 0.8, "psnr_sid": model, "ssim_sid": 0.8, "seconds": 2.0},
+        }
+        return {"ratio": ratio, "estimated_ratio": estimated, "methods": methods}
+
+    summary = summarise([case(100, 150, 20, 30), case(100, 30, 22, 29), case(300, 300, 15, 26)])
+    assert summary["groups"]["100"]["seeisp m"]["psnr"] == pytest.approx(29.5)
+    assert summary["groups"]["100"]["seeisp m"]["gain_over_libraw_nr"] == pytest.approx(8.5)
+    assert summary["groups"]["all"]["seeisp m"]["gain_over_libraw_nr"] == pytest.approx(28.333 - 19, abs=1e-3)
+    assert summary["auto_ratio"]["within_2x"] == 2  # 100 -> 30 is off by more than x2
+    assert summary["auto_ratio"]["share_within_2x"] == pytest.approx(2 / 3)
+
+
+def test_markdown_has_a_row_per_group_and_method(pictures: Path) -> None:
+    results = run_benchmark(sorted(pictures.iterdir())[:1], VIRTUAL_SENSOR, [100.0])
+    text = to_markdown(results)
+    assert "| ratio | method | PSNR (dB) | SSIM |" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| 100 |", "| all |"))]
+    assert len(rows) == 4
+    assert f"| 100 | {LIBRAW_NR} | " in text
+    assert "Auto ratio within x2 of the true ratio: " in text
+
+
+@pytest.mark.skipif("lite" not in available_models(), reason="weights/seeisp-lite.onnx is not present")
+def test_models_are_scored_with_true_and_auto_ratio(pictures: Path) -> None:
+    from seeisp.session import ModelSession
+
+    session = ModelSession.from_name("lite")
+    results = run_benchmark(sorted(pictures.iterdir())[:1], VIRTUAL_SENSOR, [100.0], sessions=[session])
+    methods = results["cases"][0]["methods"]
+    assert list(methods) == [NAIVE, LIBRAW_NR, "seeisp lite", "seeisp lite (auto ratio)"]
+    assert all(np.isfinite(m["psnr"]) and 0 < m["ssim"] <= 1 and m["seconds"] > 0 for m in methods.values())
+    assert results["models"] == ["lite"]
+    assert "seeisp lite: " in to_markdown(results)
+
+
+def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "scores.json"
+    argv = ["benchmark", "--images", str(pictures), "--camera", "virtual", "--ratios", "100", "--limit", "1"]
+    assert main([*argv, "--models", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| 100 | LibRaw, amplified |" in printed
+    data = json.loads(out.read_text())
+    assert data["images"] == 1 and data["models"] == [] and len(data["cases"]) == 1
+    assert data["images_dir"] == str(pictures)
+
+    before = out.read_text()
+    assert main([*argv, "--models", "--json", str(out)]) == 2
+    assert "already exists; use --force" in capsys.readouterr().err
+    assert out.read_text() == before
+    assert main([*argv, "--models", "--json", str(out), "--force"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--images", "MISSING"], "missing: no such folder of clean pictures"),
+        (["--images", "EMPTY"], "no PNG, JPEG, TIFF or BMP pictures"),
+        (["--camera", "Leica"], "unknown camera 'Leica'"),
+        (["--ratios", "0"], "ratio must be a positive number"),
+        (["--models", "nonexistent"], "unknown model 'nonexistent'"),
+        (["--json", "NOFOLDER/out.json"], "does not exist"),
+    ],
+)
+def test_cli_errors_are_one_line(pictures: Path, tmp_path: Path, capsys, extra: list[str], message: str) -> None:
+    (tmp_path / "EMPTY").mkdir()
+    extra = [e.replace("MISSING", str(tmp_path / "missing")).replace("EMPTY", str(tmp_path / "EMPTY")) for e in extra]
+    extra = [e.replace("NOFOLDER", str(tmp_path / "nofolder")) for e in extra]
+    argv = ["benchmark", "--images", str(pictures), "--camera", "virtual", "--profiles", str(tmp_path), *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seeisp: error: ") and message in err and "\n" not in err
