@@ -168,13 +168,11 @@ def time_torch(width: int, x: np.ndarray, repeats: int, threads: int) -> Timing:
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = SIDUNet(UNetConfig(width=width)).eval()
+    network = SIDUNet(UNetConfig(width=width)).eval()
     tensor = torch.from_numpy(x)
     with torch.inference_mode():
-        model(tensor[:, :, :64, :64])  # warm-up: kernels chosen, thread pool started
-        timing = best_of(lambda: model(tensor), repeats)
-    del model
-    return timing
+        network(tensor[:, :, :64, :64])  # warm-up: kernels chosen, thread pool started
+        return best_of(lambda: network(tensor), repeats)
 
 
 def time_ort(path: Path, x: np.ndarray, repeats: int, threads: int) -> Timing:
@@ -182,9 +180,7 @@ def time_ort(path: Path, x: np.ndarray, repeats: int, threads: int) -> Timing:
 
     session = ModelSession(path, providers=["cpu"], threads=threads).session
     session.run(None, {"raw": x[:, :, :64, :64]})
-    timing = best_of(lambda: session.run(None, {"raw": x}), repeats)
-    del session
-    return timing
+    return best_of(lambda: session.run(None, {"raw": x}), repeats)
 
 
 # --- end to end ----------------------------------------------------------------------------
@@ -323,15 +319,170 @@ def environment(threads: int) -> list[str]:
     ]
 
 
-def share(timing: Timing, threads: int) -> str:
-    return f"{100 * timing.cpu_seconds / (timing.seconds * threads):.0f} %"
+def share(cpu_seconds: float, seconds: float, threads: int) -> str:
+    return f"{100 * cpu_seconds / (seconds * threads):.0f} %"
+
+
+def flops_per_packed_pixel(width: int) -> float:
+    from seeisp.training.model import UNetConfig, count_flops
+
+    return count_flops(UNetConfig(width=width), 64, 64) / (64 * 64)  # exact: every layer scales with the area
+
+
+def model_only_section(
+    frames: dict[str, Path], models: list[Model], repeats: int, threads: int
+) -> tuple[list[str], dict[tuple[str, str, str], Timing]]:
+    lines = [
+        "## Model only: one network call on the whole frame",
+        "",
+        f"The packed frame padded to a multiple of 16, best of {repeats}. 'CPU share' = CPU time / (wall time x "
+        f"{threads} threads): below 100 % the process waited (for the CPU under other load, or for memory).",
+        "",
+        "| frame | model | backend | seconds | MP/s | GFLOP/s | CPU share | speed vs torch |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    timings: dict[tuple[str, str, str], Timing] = {}
+    for size, dng in frames.items():
+        x = pad_to(packed_input(dng), 16)
+        megapixels = FRAMES[size][0] * FRAMES[size][1] / 1e6
+        for model in models:
+            gflop = flops_per_packed_pixel(model.width) * x.shape[2] * x.shape[3] / 1e9
+            label = model.name if model.trained else f"{model.name} (untrained weights, speed only)"
+            for backend in ("torch eager fp32", "ORT fp32", "ORT fp16", "ORT int8"):
+                log(f"model only: {size} {model.name} {backend}")
+                if backend.startswith("torch"):
+                    timing = time_torch(model.width, x, repeats, threads)
+                else:
+                    timing = time_ort(model.onnx[backend.split()[1]], x, repeats, threads)
+                timings[(size, model.name, backend)] = timing
+                speedup = timings[(size, model.name, "torch eager fp32")].seconds / timing.seconds
+                lines.append(
+                    f"| {size} | {label} | {backend} | {timing.seconds:.2f} | {megapixels / timing.seconds:.2f} "
+                    f"| {gflop / timing.seconds:.0f} | {share(timing.cpu_seconds, timing.seconds, threads)} "
+                    f"| {speedup:.2f}x |"
+                )
+            lines.append(f"| {size} | {model.name}: {gflop:.0f} GFLOP per call (count_flops) | | | | | | |")
+    return lines, timings
+
+
+def end_to_end_section(
+    frames: dict[str, Path], models: list[Model], folder: Path, threads: int
+) -> tuple[list[str], dict[tuple[str, str], tuple[float, float, float]]]:
+    lines = [
+        f"## End to end: `seeisp enhance FRAME.dng -o OUT.tif --ratio {RATIO:g}`, each in a fresh process",
+        "",
+        "Read the raw, tiled inference (the default tile 512, overlap 64), render, write a 16-bit TIFF. The wall "
+        "time includes starting Python and loading the model; peak memory is the process's maximum resident set.",
+        "",
+        "| frame | model | seconds | peak memory (GB) | CPU share |",
+        "|---|---|---:|---:|---:|",
+    ]
+    results: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for size, dng in frames.items():
+        for model in models:
+            for precision, path in model.onnx.items():
+                name = model.name if precision == "fp32" else f"{model.name}-{precision}"
+                log(f"end to end: {size} {name}")
+                wall, cpu, peak = end_to_end(dng, path, folder, threads)
+                results[(size, name)] = (wall, cpu, peak)
+                label = name if model.trained else f"{name} (untrained, speed only)"
+                lines.append(f"| {size} | {label} | {wall:.2f} | {peak:.2f} | {share(cpu, wall, threads)} |")
+    return lines, results
+
+
+def stages_section(frames: dict[str, Path], lite: Model, folder: Path, threads: int) -> list[str]:
+    lines = ["## Where the time and the memory go: one `seeisp enhance` case per frame size, in its own process", ""]
+    for size, dng in frames.items():
+        precision = "int8" if size == "12 MP" else "fp32"
+        log(f"stages: {size} lite-{precision}")
+        command = [sys.executable, __file__, "--threads", str(threads), "--stages", str(dng)]
+        command += [str(lite.onnx[precision]), str(folder / "stages.tif")]
+        _, _, peak, output = run_measured(command, folder)
+        report = json.loads(output.strip().splitlines()[-1])
+        lines += [
+            f"{size}, lite-{precision}: process peak {peak:.2f} GB. 'numpy peak' = the most numpy memory the stage "
+            "held at once beyond what was already held (tracemalloc; ONNX Runtime's own buffers are not counted).",
+            "",
+            "| stage | seconds | numpy peak in stage (GB) | numpy kept after (GB) | process peak RSS so far (GB) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {k} | {v['seconds']:.2f} | {v['numpy_peak_gb']:.2f} | {v['kept_gb']:.2f} | {v['rss_gb']:.2f} |"
+            for k, v in report.items()
+        ]
+        lines.append("")
+    return lines
+
+
+def quality_section(lite: Model, images: int, folder: Path) -> tuple[list[str], dict]:
+    log("PSNR of the lite variants")
+    quality = variant_psnr(lite, images, folder)
+    fp32_psnr = quality["variants"]["lite"]["psnr"]
+    lines = [
+        f"## Quality of the lite variants: {quality['pictures']}, {quality['camera']} noise, ratios 100 and 300",
+        "",
+        "Rendered sRGB against the clean reference, as `seeisp benchmark` scores it. The full model is untrained "
+        "and not scored.",
+        "",
+        "| variant | PSNR (dB) | vs fp32 (dB) | worst case vs fp32 (dB) | SSIM |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, values in quality["variants"].items():
+        worst = min(case[name] - case["lite"] for case in quality["per_case"])
+        lines.append(
+            f"| {name} | {values['psnr']:.2f} | {values['psnr'] - fp32_psnr:+.3f} | {worst:+.3f} "
+            f"| {values['ssim']:.4f} |"
+        )
+    return lines, quality
+
+
+def targets_section(
+    model_only: dict[tuple[str, str, str], Timing],
+    e2e: dict[tuple[str, str], tuple[float, float, float]],
+    quality: dict,
+) -> list[str]:
+    def met(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for size in FRAMES:
+        if (size, "full", "ORT fp32") in model_only:
+            ratio = (
+                model_only[(size, "full", "torch eager fp32")].seconds / model_only[(size, "full", "ORT fp32")].seconds
+            )
+            goal = TARGETS["ort_over_torch_full"]
+            lines.append(
+                f"| full model, ORT fp32 >= {goal}x faster than torch eager, {size} "
+                f"| {ratio:.2f}x | {met(ratio >= goal)} |"
+            )
+    seconds, _, peak = e2e[("12 MP", "lite-int8")]
+    goal = TARGETS["lite_int8_12mp_seconds"]
+    lines.append(
+        f"| lite int8, 12 MP end to end <= {goal:g} s | {seconds:.2f} s ({peak:.2f} GB) | {met(seconds <= goal)} |"
+    )
+    change = quality["variants"]["lite-int8"]["psnr"] - quality["variants"]["lite"]["psnr"]
+    goal = TARGETS["int8_psnr_drop_db"]
+    lines.append(f"| lite int8 PSNR within {goal} dB of lite fp32 | {change:+.3f} dB | {met(change >= -goal)} |")
+    peaks = {name: v[2] for (size, name), v in e2e.items() if size == "24 MP"}
+    if peaks:
+        worst = max(peaks, key=peaks.__getitem__)
+        goal = TARGETS["peak_24mp_gb"]
+        lines.append(
+            f"| 24 MP end to end, peak memory <= {goal:g} GB for every variant | worst {peaks[worst]:.2f} GB ({worst}) "
+            f"| {met(peaks[worst] <= goal)} |"
+        )
+    return lines
+
+
+def log(message: str) -> None:
+    print(f"[perf {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 MP, lite model only, one repeat, two pictures")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads (default: all)")
-    parser.add_argument("--repeats", type=int, help="model-only repeats, best kept (default: 2, quick: 1)")
+    parser.add_argument("--repeats", type=int, help="model-only repeats, the best kept (default: 2, quick: 1)")
     parser.add_argument("--psnr-images", type=int, help="Kodak pictures for the PSNR check (default: 8, quick: 2)")
     parser.add_argument("--calibration-samples", type=int, default=32, help="int8 calibration samples (lite)")
     parser.add_argument("--stages", nargs=3, metavar=("DNG", "MODEL", "OUT"), help=argparse.SUPPRESS)
@@ -341,174 +492,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = ["12 MP"] if args.quick else list(FRAMES)
-    names = ["lite"] if args.quick else ["lite", "full"]
     repeats = args.repeats or (1 if args.quick else 2)
-    psnr_images = args.psnr_images or (2 if args.quick else 8)
-    threads = args.threads
-    lines = ["## Environment", "", *environment(threads), ""]
-    log = lambda message: print(f"[perf] {message}", file=sys.stderr, flush=True)  # noqa: E731
-
+    lines = ["## Environment", "", *environment(args.threads), ""]
     with tempfile.TemporaryDirectory(prefix="seeisp-perf-") as tmp:
         folder = Path(tmp)
-        log("building model variants")
-        models = build_models(folder, names, args.calibration_samples)
+        log("building the model variants")
+        models = build_models(folder, ["lite"] if args.quick else ["lite", "full"], args.calibration_samples)
         frames = {}
         for size in sizes:
             log(f"writing the {size} frame")
             frames[size] = write_frame(folder, *FRAMES[size])
-
-        # Model only.
-        from seeisp.training.model import UNetConfig, count_flops
-
-        lines += [
-            "## Model only: one network call on the whole frame",
-            "",
-            "Packed input padded to a multiple of 16; best of "
-            f"{repeats}. 'CPU share' = CPU time / (wall time x {threads} threads): below 100 % means the "
-            "process waited for the CPU (other load) or for memory, not that it lacked work.",
-            "",
-            "| frame | model | backend | seconds | MP/s | GFLOP/s | CPU share | vs torch |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
-        ]
-        model_only: dict[tuple[str, str, str], Timing] = {}
-        for size in sizes:
-            x = pad_to(packed_input(frames[size]), 16)
-            megapixels = FRAMES[size][0] * FRAMES[size][1] / 1e6
-            for model in models:
-                per_pixel = count_flops(UNetConfig(width=model.width), 64, 64) / (64 * 64)
-                gflop = per_pixel * x.shape[2] * x.shape[3] / 1e9
-                label = model.name if model.trained else f"{model.name} (untrained weights, speed only)"
-                backends: list[tuple[str, Callable[[], Timing]]] = [
-                    ("torch eager fp32", lambda m=model: time_torch(m.width, x, repeats, threads))
-                ]
-                backends += [
-                    (f"ORT {p}", lambda p=p, m=model: time_ort(m.onnx[p], x, repeats, threads))
-                    for p in ("fp32", "fp16", "int8")
-                ]
-                for backend, measure in backends:
-                    log(f"model only: {size} {model.name} {backend}")
-                    timing = measure()
-                    model_only[(size, model.name, backend)] = timing
-                    torch_seconds = model_only[(size, model.name, "torch eager fp32")].seconds
-                    lines.append(
-                        f"| {size} | {label} | {backend} | {timing.seconds:.2f} | {megapixels / timing.seconds:.2f} "
-                        f"| {gflop / timing.seconds:.0f} | {share(timing, threads)} "
-                        f"| {torch_seconds / timing.seconds:.2f}x |"
-                    )
-            del x
-        lines += [
-            "",
-            f"GFLOP per frame (count_flops): "
-            + ", ".join(
-                f"{m.name} {size} {count_flops(UNetConfig(width=m.width), 64, 64) / 4096 * np.prod(FRAMES[size]) / 4e9:.0f}"
-                for size in sizes
-                for m in models
-            ),
-            "",
-        ]
-
-        # End to end.
-        lines += [
-            "## End to end: `seeisp enhance FRAME.dng -o OUT.tif --ratio 100` in a fresh process",
-            "",
-            "Read the raw, tiled inference (tile 512, overlap 64: the defaults), render, write a 16-bit TIFF. "
-            "Wall time includes starting Python and loading the model. Peak memory = the process's maximum "
-            "resident set (ru_maxrss).",
-            "",
-            "| frame | model | seconds | peak memory (GB) | CPU share |",
-            "|---|---|---:|---:|---:|",
-        ]
-        e2e: dict[tuple[str, str], tuple[float, float, float]] = {}
-        for size in sizes:
-            for model in models:
-                for precision, path in model.onnx.items():
-                    name = model.name if precision == "fp32" else f"{model.name}-{precision}"
-                    log(f"end to end: {size} {name}")
-                    wall, cpu, peak = end_to_end(frames[size], path, folder, threads)
-                    e2e[(size, name)] = (wall, cpu, peak)
-                    label = name if model.trained else f"{name} (untrained, speed only)"
-                    lines.append(
-                        f"| {size} | {label} | {wall:.2f} | {peak:.2f} | {100 * cpu / (wall * threads):.0f} % |"
-                    )
-
-        # Stages.
-        lines += ["", "## Where the time and memory go (one end-to-end case per frame size, in its own process)", ""]
-        for size in sizes:
-            lite = models[0]
-            precision = "int8" if size == "12 MP" else "fp32"
-            log(f"stages: {size} lite-{precision}")
-            command = [
-                sys.executable,
-                __file__,
-                "--threads",
-                str(threads),
-                "--stages",
-                str(frames[size]),
-                str(lite.onnx[precision]),
-                str(folder / "stages.tif"),
-            ]
-            _, _, peak, output = run_measured(command, folder)
-            report = json.loads(output.strip().splitlines()[-1])
-            lines += [
-                f"{size}, lite-{precision}: process peak {peak:.2f} GB.",
-                "",
-                "| stage | seconds | numpy peak during stage (GB) | numpy kept after (GB) | process peak RSS so far (GB) |",
-                "|---|---:|---:|---:|---:|",
-            ]
-            lines += [
-                f"| {k} | {v['seconds']:.2f} | {v['numpy_peak_gb']:.2f} | {v['kept_gb']:.2f} | {v['rss_gb']:.2f} |"
-                for k, v in report.items()
-            ]
-            lines.append("")
-
-        # Quality.
-        log("PSNR of the lite variants")
-        quality = variant_psnr(models[0], psnr_images, folder)
-        fp32_psnr = quality["variants"]["lite"]["psnr"]
-        lines += [
-            f"## Quality of the lite variants: {quality['pictures']}, {quality['camera']} noise, ratios 100 and 300",
-            "",
-            "Rendered sRGB against the clean reference (as `seeisp benchmark`). The full model is untrained: "
-            "not scored.",
-            "",
-            "| variant | PSNR (dB) | vs fp32 (dB) | worst case vs fp32 (dB) | SSIM |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for name, values in quality["variants"].items():
-            worst = min(case[name] - case["lite"] for case in quality["per_case"])
-            lines.append(
-                f"| {name} | {values['psnr']:.2f} | {values['psnr'] - fp32_psnr:+.3f} | {worst:+.3f} "
-                f"| {values['ssim']:.4f} |"
-            )
-
-        # Targets.
-        lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
-        for size in sizes:
-            if "full" in names:
-                ratio = (
-                    model_only[(size, "full", "torch eager fp32")].seconds
-                    / model_only[(size, "full", "ORT fp32")].seconds
-                )
-                lines.append(
-                    f"| ORT fp32 >= {TARGETS['ort_over_torch_full']}x faster than torch eager, full, {size} "
-                    f"| {ratio:.2f}x | {'yes' if ratio >= TARGETS['ort_over_torch_full'] else 'no'} |"
-                )
-        seconds = e2e[("12 MP", "lite-int8")][0]
-        lines.append(
-            f"| lite int8, 12 MP end to end <= {TARGETS['lite_int8_12mp_seconds']:g} s | {seconds:.2f} s, "
-            f"{e2e[('12 MP', 'lite-int8')][2]:.2f} GB | {'yes' if seconds <= TARGETS['lite_int8_12mp_seconds'] else 'no'} |"
-        )
-        drop = fp32_psnr - quality["variants"]["lite-int8"]["psnr"]
-        lines.append(
-            f"| lite int8 PSNR within {TARGETS['int8_psnr_drop_db']} dB of lite fp32 | {-drop:+.3f} dB "
-            f"| {'yes' if drop <= TARGETS['int8_psnr_drop_db'] else 'no'} |"
-        )
-        if "24 MP" in sizes:
-            worst_name, worst = max(((n, v[2]) for (s, n), v in e2e.items() if s == "24 MP"), key=lambda t: t[1])
-            lines.append(
-                f"| 24 MP end-to-end peak memory <= {TARGETS['peak_24mp_gb']:g} GB, every variant "
-                f"| worst {worst:.2f} GB ({worst_name}) | {'yes' if worst <= TARGETS['peak_24mp_gb'] else 'no'} |"
-            )
+        section, model_only = model_only_section(frames, models, repeats, args.threads)
+        lines += [*section, ""]
+        section, e2e = end_to_end_section(frames, models, folder, args.threads)
+        lines += [*section, ""]
+        lines += stages_section(frames, models[0], folder, args.threads)
+        section, quality = quality_section(models[0], args.psnr_images or (2 if args.quick else 8), folder)
+        lines += [*section, ""]
+        lines += targets_section(model_only, e2e, quality)
     print("\n".join(lines))
     return 0
 
