@@ -71,13 +71,13 @@ class SensorProfile:
             read, lam = self.gauss_scale.sample(log_k, rng), None
         else:
             read, lam = self.tukey_scale.sample(log_k, rng), self.tukey_shapes[shape_index]
-        bias = self.color_bias[min(shape_index, len(self.color_bias) - 1)]
+        r, g1, b, g2 = self.color_bias[min(shape_index, len(self.color_bias) - 1)]  # ELD packs R, G, B, G
         return NoiseParams(
             k=k,
             read_scale=read,
             read_lambda=lam,
             row_sigma=self.row_scale.sample(log_k, rng),
-            black_bias=tuple(float(b) for b in bias),
+            black_bias=(float(r), float(g1), float(g2), float(b)),
             black=self.black,
             white=self.white,
         )

@@ -60,6 +60,11 @@ def unpack(packed: np.ndarray) -> np.ndarray:
     return mosaic
 
 
+# The network's input range. SID clips at 0 too; keeping the noise below black (as ELD does)
+# leaves the input unbiased in the shadows, where clipping would add a large positive offset.
+INPUT_RANGE = (-1.0, 1.0)
+
+
 def amplify(packed: np.ndarray, ratio: float) -> np.ndarray:
-    """Multiply by the exposure ratio and clip to [0, 1], as the network was trained (SID)."""
-    return np.clip(packed * np.float32(ratio), 0.0, 1.0).astype(np.float32, copy=False)
+    """Multiply by the exposure ratio and clip to ``INPUT_RANGE``, as the network was trained."""
+    return np.clip(packed * np.float32(ratio), *INPUT_RANGE).astype(np.float32, copy=False)

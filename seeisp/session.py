@@ -57,53 +57,65 @@ class ModelSession:
     ) -> np.ndarray:
         """Like ``run`` but over overlapping tiles, so memory stays bounded on large frames.
 
-        Neighbouring tiles overlap by ``2 * overlap`` packed pixels. Each output pixel comes from
-        the tile that sees at least ``overlap`` pixels of context around it; across the line
-        where two tiles meet, their outputs are cross-faded over a narrow band, so no seam shows.
+        Tiles of at most ``tile`` packed pixels are spread evenly over the frame, sized to the
+        network's pad multiple, and neighbours overlap by at least ``2 * overlap``. Across the middle
+        of each overlap the two outputs are cross-faded over a narrow band (weights summing to 1), so
+        every output pixel comes from a tile that sees about ``overlap`` pixels of context around it
+        or more, and no seam shows.
         """
         _, h, w = packed.shape
+        if tile <= 2 * overlap:
+            raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
         if h <= tile and w <= tile:
             out = self.run(packed)
             if progress:
                 progress(1, 1)
             return out
-        ys, xs = _tile_starts(h, tile, overlap), _tile_starts(w, tile, overlap)
+        rows, cols = _tile_spans(h, tile, overlap, self.pad_multiple), _tile_spans(w, tile, overlap, self.pad_multiple)
+        ramp = max(2, overlap // 2)  # output pixels
+        row_weights, col_weights = _tile_weights(rows, ramp), _tile_weights(cols, ramp)
         out = np.zeros((3, 2 * h, 2 * w), np.float32)
-        weight_sum = np.zeros((2 * h, 2 * w), np.float32)
-        total, done = len(ys) * len(xs), 0
-        for y in ys:
-            for x in xs:
-                th, tw = min(tile, h - y), min(tile, w - x)
-                result = self.run(packed[:, y : y + th, x : x + tw])
-                weight = np.outer(
-                    _tile_weights(2 * th, 2 * overlap, y > 0, y + th < h),
-                    _tile_weights(2 * tw, 2 * overlap, x > 0, x + tw < w),
-                )
-                out[:, 2 * y : 2 * (y + th), 2 * x : 2 * (x + tw)] += result * weight
-                weight_sum[2 * y : 2 * (y + th), 2 * x : 2 * (x + tw)] += weight
+        total, done = len(rows) * len(cols), 0
+        for (y0, y1), wy in zip(rows, row_weights, strict=True):
+            for (x0, x1), wx in zip(cols, col_weights, strict=True):
+                result = self.run(packed[:, y0:y1, x0:x1])
+                out[:, 2 * y0 : 2 * y1, 2 * x0 : 2 * x1] += result * np.outer(wy, wx)
                 done += 1
                 if progress:
                     progress(done, total)
-        out /= weight_sum
         return out
 
 
-def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:
+def _tile_spans(size: int, tile: int, overlap: int, multiple: int) -> list[tuple[int, int]]:
+    """(start, end) of tiles of one length covering ``size``, neighbours overlapping by ``2 * overlap`` (the
+    last pair by more). The length is the smallest, in steps of ``multiple``, that needs no more tiles than
+    ``tile`` does, so little is computed twice; starts stay on the network's pooling grid (multiples of
+    ``multiple`` when ``tile`` and ``overlap`` are), as in a whole-frame pass, except the last one."""
     if size <= tile:
-        return [0]
-    step = tile - 2 * overlap
-    return sorted(set(range(0, size - tile, step)) | {size - tile})
+        return [(0, size)]
+
+    def starts(length: int) -> list[int]:
+        return sorted(set(range(0, size - length, length - 2 * overlap)) | {size - length})
+
+    fewest, length = len(starts(tile)), tile
+    while length - multiple > 2 * overlap and len(starts(length - multiple)) == fewest:
+        length -= multiple
+    return [(start, start + length) for start in starts(length)]
 
 
-def _tile_weights(n: int, context: int, fade_in: bool, fade_out: bool) -> np.ndarray:
-    """Weights along one axis of an ``n``-pixel tile output: 1 in the middle, 0 within ``context``
-    of an inner edge, and a linear ramp of a quarter of ``context`` centred on that boundary.
-    Two neighbours' ramps meet on the same line and sum to 1 there."""
-    band = max(2, context // 4)
-    pos = np.arange(n, dtype=np.float32) + 0.5
-    weight = np.ones(n, np.float32)
-    if fade_in:
-        weight = np.minimum(weight, np.clip((pos - context + band / 2) / band, 0, 1))
-    if fade_out:
-        weight = np.minimum(weight, np.clip((n - pos - context + band / 2) / band, 0, 1))
-    return weight
+def _tile_weights(spans: list[tuple[int, int]], ramp: int) -> list[np.ndarray]:
+    """Per tile, the weights of its output pixels (twice its span) along one axis: 1 in the middle,
+    a linear cross-fade ``ramp`` output pixels wide centred on the middle of each overlap with a
+    neighbour, 0 beyond it. A neighbour's fade is the complement, so the weights sum to 1 everywhere."""
+    weights = []
+    for i, (start, end) in enumerate(spans):
+        pos = np.arange(2 * start, 2 * end, dtype=np.float32) + 0.5
+        weight = np.ones(pos.size, np.float32)
+        if i > 0:
+            centre = spans[i - 1][1] + start  # twice the middle of the overlap, in output pixels
+            weight = np.minimum(weight, np.clip((pos - centre) / ramp + 0.5, 0, 1))
+        if i + 1 < len(spans):
+            centre = end + spans[i + 1][0]
+            weight = np.minimum(weight, np.clip((centre - pos) / ramp + 0.5, 0, 1))
+        weights.append(weight)
+    return weights

@@ -99,6 +99,20 @@ def test_onnx_has_dynamic_batch_height_and_width(tiny_fp32: Path, tiny_torch, sh
     np.testing.assert_allclose(out, torch_forward(tiny_torch, packed), atol=1e-4)
 
 
+def test_checkpoints_from_before_the_input_skip_export_without_it(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from seeisp.training.export import export_onnx
+    from seeisp.training.model import SIDUNet, UNetConfig
+
+    torch.manual_seed(1)
+    model = SIDUNet(UNetConfig(width=4, input_skip=False)).eval()
+    old_config = {k: v for k, v in model.config.to_dict().items() if k != "input_skip"}  # as saved back then
+    torch.save({"model": model.state_dict(), "model_config": old_config, "config": {"name": "old"}}, tmp_path / "a.pt")
+    packed = random_packed((1, 4, 32, 32), seed=5)
+    out = ModelSession(export_onnx(tmp_path / "a.pt", tmp_path / "old.onnx")).session.run(["rgb"], {"raw": packed})[0]
+    np.testing.assert_allclose(out, torch_forward(model, packed), atol=1e-4)
+
+
 def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
     metadata = ModelSession(tiny_fp32).metadata
     assert set(METADATA_CONTRACT) <= metadata.keys()
@@ -158,6 +172,21 @@ def test_variants_store_smaller_weights(tiny_variants: dict[str, Path]) -> None:
     assert len(int8_weights) >= 15  # all 3x3 convolutions but the first (kept in float on purpose)
     sizes = {k: p.stat().st_size for k, p in tiny_variants.items()}
     assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
+
+
+def test_int8_keeps_the_raw_input_and_the_linear_output_in_float(tiny_variants: dict[str, Path]) -> None:
+    graph = onnx.load(str(tiny_variants["int8"])).graph
+    producer = {output: node for node in graph.node for output in node.output}
+    # The network's output path (head convolution, input skip, pixel shuffle) is not quantised...
+    node, path = producer["rgb"], []
+    while node.op_type != "Conv":
+        path.append(node.op_type)
+        node = producer[node.input[0]]
+    assert "DequantizeLinear" not in path and "QuantizeLinear" not in path
+    assert producer[node.input[0]].op_type == "DequantizeLinear"  # ...from the last int8 activation on
+    # ...and the raw input feeds float convolutions directly, not a QuantizeLinear.
+    readers = {n.op_type for n in graph.node if "raw" in n.input}
+    assert readers == {"Conv"}
 
 
 @pytest.mark.parametrize(("precision", "bound"), [("fp16", 1e-3), ("int8", 0.03)])

@@ -70,6 +70,7 @@ class SyntheticPairs:
     profiles: Sequence[SensorProfile]
     patch: int = 256  # raw pixels (the packed input is half this)
     virtual_share: float = 0.3
+    black_clip_share: float = 0.2
     ratio_range: tuple[float, float] = (1.0, 300.0)
 
     def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
@@ -89,7 +90,10 @@ class SyntheticPairs:
         ratio = sample_ratio(rng, *self.ratio_range) if ratio is None else ratio
         noise = sample_noise(rng, self.profiles, self.virtual_share)
         raw, target = dark_raw_pair(clean, ratio, noise, rng)
-        packed = amplify(pack(normalise(raw, noise)), ratio)
+        mosaic = normalise(raw, noise)
+        if rng.random() < self.black_clip_share:  # cameras that clip at black before writing the raw
+            mosaic = np.maximum(mosaic, 0.0)
+        packed = amplify(pack(mosaic), ratio)
         return packed, target.transpose(2, 0, 1), camera.white_balance.astype(np.float32)
 
     def batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:

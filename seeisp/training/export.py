@@ -18,7 +18,8 @@ OPSET = 18
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[SIDUNet, dict]:
     state = torch.load(path, map_location="cpu", weights_only=False)
-    model = SIDUNet(UNetConfig(**state["model_config"]))
+    # Checkpoints from before the input skip existed have no 'input_skip' key, and no skip.
+    model = SIDUNet(UNetConfig(**{"input_skip": False, **state["model_config"]}))
     model.load_state_dict(state["model"])
     return model.eval(), state
 
@@ -32,12 +33,12 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
         "seeisp.name": name,
         "seeisp.width": str(model.config.width),
         "seeisp.model_config": json.dumps(model.config.to_dict()),
-        "seeisp.input": "packed RGGB raw (N,4,h,w) float32: (raw-black)/(white-black) * ratio, clipped to [0,1]; "
+        "seeisp.input": "packed RGGB raw (N,4,h,w) float32: (raw-black)/(white-black) * ratio, clipped to [-1,1]; "
         "channels R,G1,G2,B; other CFA phases mirrored to RGGB first",
         "seeisp.output": "linear camera RGB (N,3,2h,2w) float32, not white balanced",
         "seeisp.cfa": "RGGB",
         "seeisp.channel_order": "R,G1,G2,B",
-        "seeisp.normalisation": "(raw - black) / (white - black) per CFA cell, times ratio, clipped to [0, 1]",
+        "seeisp.normalisation": "(raw - black) / (white - black) per CFA cell, times ratio, clipped to [-1, 1]",
         "seeisp.precision": "fp32",
         "seeisp.pad_multiple": str(model.pad_multiple),
         "seeisp.ratio_range": "1,300",

@@ -167,15 +167,21 @@ def calibration_inputs(
     return [pairs.sample(rng, ratio=float(ratio))[0][None] for ratio in ratios]
 
 
-def _end_convolutions(model: onnx.ModelProto) -> list[str]:
-    """The Conv nodes that read the network's input and that produce its output (through reshuffles)."""
+def float_nodes(model: onnx.ModelProto) -> list[str]:
+    """Nodes kept in float by ``quantize_int8``: the convolutions that read the network's input, and the
+    last convolutions with everything after them (input skip, pixel shuffle) up to the output."""
     graph = model.graph
-    first = [n.name for n in graph.node if n.op_type == "Conv" and graph.input[0].name in n.input]
+    keep = [n.name for n in graph.node if n.op_type == "Conv" and graph.input[0].name in n.input]
     producer = {output: node for node in graph.node for output in node.output}
-    node = producer.get(graph.output[0].name)
-    while node is not None and node.op_type != "Conv":
-        node = producer.get(node.input[0])
-    return first + ([node.name] if node is not None else [])
+    pending = [graph.output[0].name]
+    while pending:
+        node = producer.get(pending.pop())  # None for the graph input and for weights
+        if node is None or node.name in keep:
+            continue
+        keep.append(node.name)
+        if node.op_type != "Conv":
+            pending += list(node.input)
+    return keep
 
 
 @contextlib.contextmanager
@@ -197,19 +203,20 @@ def quantize_int8(
     inputs: Sequence[np.ndarray],
     method: CalibrationMethod = CalibrationMethod.Percentile,
     float_ends: bool = True,
+    keep_float: Sequence[str] = (),
 ) -> Path:
     """Static QDQ int8: per-channel int8 weights, uint8 activations calibrated on ``inputs``.
 
-    With ``float_ends`` the first and last convolutions stay in float: the first reads the linear
-    raw, where 8-bit steps are coarse in the shadows, and the last writes linear RGB, whose
-    shadows the tone curve stretches. Both are cheap (4 and 12 channels). Percentile calibration
+    With ``float_ends`` the first and last convolutions (``float_nodes``) stay in float: the first
+    reads the linear raw, where 8-bit steps are coarse in the shadows, and the last writes linear
+    RGB, whose shadows the tone curve stretches. Both are cheap (4 and 12 channels). Percentile calibration
     (99.999 %) ignores rare activation peaks that MinMax would spend the 8-bit range on; on the
     lite model it loses 0.02 dB against fp32 where MinMax loses 0.12 dB.
     """
     model = onnx.load(str(fp32_path))
     metadata = _variant_metadata(seeisp_metadata(model), "int8")
     input_name = model.graph.input[0].name
-    excluded = _end_convolutions(model) if float_ends else []
+    excluded = [*(float_nodes(model) if float_ends else []), *keep_float]
     with tempfile.TemporaryDirectory(prefix="seeisp-quant-") as tmp, _quiet_quantizer():
         quantized = Path(tmp) / "int8.onnx"
         quantize_static(
