@@ -31,6 +31,9 @@ import onnxruntime as ort
 # its own inverse: the network's output is mirrored back the same way.
 MIRROR_AXES = {"RGGB": (), "GRBG": (1,), "GBRG": (0,), "BGGR": (0, 1)}
 
+# The clip after amplification, unless the model's metadata says otherwise: noise below black is kept.
+DEFAULT_INPUT_RANGE = "-1,1"
+
 # --ratio auto: scale the frame's mean level to that of a well-exposed picture (as seeisp.ratio does).
 TARGET_MEAN, MIN_RATIO, MAX_RATIO = 0.19, 1.0, 300.0
 
@@ -77,7 +80,8 @@ def infer(session: ort.InferenceSession, mosaic: np.ndarray, frame: dict, ratio:
     ratio = estimate_ratio(normalised) if ratio is None else ratio
     h, w = mosaic.shape
     even = normalised[: h - h % 2, : w - w % 2]
-    packed = np.clip(pack_rggb(even, cfa) * np.float32(ratio), 0.0, 1.0)
+    low, high = (float(v) for v in meta.get("seeisp.input_range", DEFAULT_INPUT_RANGE).split(","))
+    packed = np.clip(pack_rggb(even, cfa) * np.float32(ratio), low, high)
     out = run_network(session, packed, int(meta.get("seeisp.pad_multiple", 16))).transpose(1, 2, 0)
     out = np.flip(out, MIRROR_AXES[cfa]) if MIRROR_AXES[cfa] else out
     # Odd sizes: repeat the last row/column, which the 2x2 packing had to leave out.

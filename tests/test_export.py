@@ -16,6 +16,7 @@ import pytest
 from seeisp.cli import main
 from seeisp.dng import write_dng
 from seeisp.enhance import denoise
+from seeisp.pack import INPUT_RANGE
 from seeisp.raw import read_raw
 from seeisp.render import render
 from seeisp.session import ModelSession
@@ -31,6 +32,7 @@ METADATA_CONTRACT = (
     "seeisp.cfa",
     "seeisp.channel_order",
     "seeisp.normalisation",
+    "seeisp.input_range",
     "seeisp.input",
     "seeisp.output",
     "seeisp.pad_multiple",
@@ -122,6 +124,7 @@ def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
     assert metadata["seeisp.channel_order"] == "R,G1,G2,B"
     assert metadata["seeisp.pad_multiple"] == "16"
     assert metadata["seeisp.ratio_range"] == "1,300"
+    assert tuple(float(v) for v in metadata["seeisp.input_range"].split(",")) == INPUT_RANGE
     assert json.loads(metadata["seeisp.model_config"])["width"] == 4
     assert json.loads(metadata["seeisp.training"])["steps"] == 0
 
@@ -143,11 +146,22 @@ def test_calibration_inputs_cover_the_ratio_range() -> None:
 
     inputs = calibration_inputs(5, builtin_pictures(64), patch=64)
     assert [x.shape for x in inputs] == [(1, 4, 32, 32)] * 5
-    assert all(x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1 for x in inputs)
+    low, high = INPUT_RANGE
+    assert all(x.dtype == np.float32 and x.min() >= low and x.max() <= high for x in inputs)
     # On a flat grey picture all pixel-to-pixel jitter is noise, which grows with the ratio (1 to 300).
     inputs = calibration_inputs(5, [np.full((64, 64, 3), 30000, np.uint16)], patch=64)
     jitter = [float(np.std(np.diff(x[0, 1], axis=-1))) for x in inputs]
     assert jitter[-1] > 5 * jitter[0]
+
+
+def test_calibration_pictures_skip_small_ones_and_stop_at_count(tmp_path: Path) -> None:
+    from seeisp.training.quantize import calibration_pictures
+
+    for i, side in enumerate([40, 80, 90, 30, 100, 85]):
+        iio.imwrite(tmp_path / f"{i}.png", np.full((side, side + 7, 3), 20 * i, np.uint8))
+    assert sorted(p.shape[0] for p in calibration_pictures([tmp_path], 10, 80)) == [80, 85, 90, 100]
+    assert len(calibration_pictures([tmp_path], 2, 80)) == 2
+    assert calibration_pictures([tmp_path / "empty"], 4, 80) == []
 
 
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
@@ -174,19 +188,30 @@ def test_variants_store_smaller_weights(tiny_variants: dict[str, Path]) -> None:
     assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
 
 
-def test_int8_keeps_the_raw_input_and_the_linear_output_in_float(tiny_variants: dict[str, Path]) -> None:
+def test_int8_keeps_the_full_resolution_level_in_float(tiny_variants: dict[str, Path]) -> None:
     graph = onnx.load(str(tiny_variants["int8"])).graph
     producer = {output: node for node in graph.node for output in node.output}
-    # The network's output path (head convolution, input skip, pixel shuffle) is not quantised...
-    node, path = producer["rgb"], []
-    while node.op_type != "Conv":
-        path.append(node.op_type)
+
+    def reads_int8(node: onnx.NodeProto) -> bool:
+        return node.input[0] in producer and producer[node.input[0]].op_type == "DequantizeLinear"
+
+    convs = [n for n in graph.node if n.op_type in ("Conv", "ConvTranspose")]
+    float_convs = {n.name for n in convs if not reads_int8(n)}
+    # The first encoder level, the input skip, the last decoder level and the head; nothing else.
+    assert float_convs == {
+        "/down.0/down.0.0/Conv",
+        "/down.0/down.0.2/Conv",
+        "/Conv",
+        "/up.3/up.3.0/Conv",
+        "/up.3/up.3.2/Conv",
+        "/head/Conv",
+    }
+    assert len(convs) - len(float_convs) == 18  # 14 convolutions and 4 transposed ones in int8
+    assert {n.op_type for n in graph.node if "raw" in n.input} == {"Conv"}  # the raw input is never quantised
+    node = producer["rgb"]
+    while node.op_type != "Conv":  # pixel shuffle, input skip: float from the head on
+        assert node.op_type not in ("QuantizeLinear", "DequantizeLinear")
         node = producer[node.input[0]]
-    assert "DequantizeLinear" not in path and "QuantizeLinear" not in path
-    assert producer[node.input[0]].op_type == "DequantizeLinear"  # ...from the last int8 activation on
-    # ...and the raw input feeds float convolutions directly, not a QuantizeLinear.
-    readers = {n.op_type for n in graph.node if "raw" in n.input}
-    assert readers == {"Conv"}
 
 
 @pytest.mark.parametrize(("precision", "bound"), [("fp16", 1e-3), ("int8", 0.03)])

@@ -11,6 +11,7 @@ from pathlib import Path
 import onnx
 import torch
 
+from ..pack import INPUT_RANGE
 from .model import SIDUNet, UNetConfig
 
 OPSET = 18
@@ -39,6 +40,7 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
         "seeisp.cfa": "RGGB",
         "seeisp.channel_order": "R,G1,G2,B",
         "seeisp.normalisation": "(raw - black) / (white - black) per CFA cell, times ratio, clipped to [-1, 1]",
+        "seeisp.input_range": ",".join(f"{bound:g}" for bound in INPUT_RANGE),
         "seeisp.precision": "fp32",
         "seeisp.pad_multiple": str(model.pad_multiple),
         "seeisp.ratio_range": "1,300",
