@@ -20,7 +20,7 @@ _ORIENTATIONS = (1, 3, 6, 8)  # TIFF orientations LibRaw maps to flips 0, 3, 6, 
 def _srational(values: Sequence[float], denominator: int = 10000) -> tuple[int, ...]:
     out: list[int] = []
     for v in values:
-        out += [int(round(float(v) * denominator)), denominator]
+        out += [round(float(v) * denominator), denominator]
     return tuple(out)
 
 

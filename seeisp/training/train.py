@@ -14,11 +14,11 @@ import dataclasses
 import math
 import os
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import tomllib
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
