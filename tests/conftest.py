@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,20 @@ def write_scene_dng(
         as_shot_neutral=camera.as_shot_neutral,
         orientation=orientation,
     )
+
+
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped model (the lite one if there), so tests never see weights/ change."""
+    from seeisp.models import MODELS, available_models, model_path
+
+    installed = available_models()
+    if not installed:
+        pytest.skip("no seeisp model in weights/")
+    name = "lite" if "lite" in installed else installed[0]
+    copy = tmp_path_factory.mktemp("weights") / MODELS[name].filename
+    shutil.copyfile(model_path(name), copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

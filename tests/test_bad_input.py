@@ -6,7 +6,6 @@ Output is captured at the file-descriptor level (capfd), so lines LibRaw prints 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import tifffile
 
 from seeisp.cli import main
 from seeisp.dng import write_dng, write_linear_dng, write_monochrome_dng
-from seeisp.models import MODELS, available_models, model_path
 
 XTRANS = "GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG"  # Fujifilm's 6x6 colour filter
 
@@ -69,18 +67,6 @@ def write_text_as_raw(path: Path) -> Path:
 def write_empty(path: Path) -> Path:
     path.write_bytes(b"")
     return path
-
-
-@pytest.fixture(scope="session")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of an installed model (weights/ may change while training runs)."""
-    installed = available_models()
-    if not installed:
-        pytest.skip("no seeisp model in weights/")
-    name = "lite" if "lite" in installed else installed[0]
-    copy = tmp_path_factory.mktemp("weights") / MODELS[name].filename
-    shutil.copyfile(model_path(name), copy)
-    return copy
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from seeisp.cli import enhance as enhance_cli
 from seeisp.cli import main
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
-from seeisp.models import MODELS, available_models, model_path
 from seeisp.ratio import estimate_ratio
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
@@ -38,18 +36,6 @@ def write_scene_dng(path: Path, orientation: int = 1, level: float = 0.03, seed:
     return write_dng(
         path, bayer, black_level=BLACK, white_level=WHITE, orientation=orientation, as_shot_neutral=(0.55, 1.0, 0.7)
     )
-
-
-@pytest.fixture(scope="session")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of an installed model, the small one if there (weights/ may change while training runs)."""
-    installed = available_models()
-    if not installed:
-        pytest.skip("no seeisp model in weights/")
-    name = "lite" if "lite" in installed else installed[0]
-    copy = tmp_path_factory.mktemp("weights") / MODELS[name].filename
-    shutil.copyfile(model_path(name), copy)
-    return copy
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,6 @@ import numpy as np
 import pytest
 
 from seeisp.dng import write_dng
-from seeisp.models import MODELS, available_models, model_path
 
 # Makes `import torch` / `import gradio` fail as if they were not installed.
 BLOCK_IMPORTS = """
@@ -37,17 +35,6 @@ loaded = sorted(m for m in ("torch", "gradio") if m in sys.modules)
 print("loaded heavy modules:", loaded)
 sys.exit(code or (3 if loaded else 0))
 """
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    installed = available_models()
-    if not installed:
-        pytest.skip("no seeisp model in weights/")
-    name = "lite" if "lite" in installed else installed[0]
-    copy = tmp_path_factory.mktemp("weights") / MODELS[name].filename
-    shutil.copyfile(model_path(name), copy)
-    return copy
 
 
 @pytest.fixture
