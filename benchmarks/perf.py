@@ -555,12 +555,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = ["12 MP"] if args.quick else list(FRAMES)
     repeats = args.repeats or (1 if args.quick else 2)
-    lines = ["## Environment", "", *environment(args.threads), ""]
+    emit(["## Environment", "", *environment(args.threads)])
     with tempfile.TemporaryDirectory(prefix="seeisp-perf-") as tmp:
         folder = Path(tmp)
         log("building the model variants")
         models = build_models(folder, ["lite"] if args.quick else ["lite", "full"], args.calibration_samples)
-        lines += [*models_section(models), ""]
+        emit(models_section(models))
         frames = {}
         for size in sizes if {"model", "e2e", "stages"} & set(args.only) else []:
             log(f"writing the {size} frame")
@@ -568,18 +568,22 @@ def main(argv: list[str] | None = None) -> int:
         model_only, e2e, quality = {}, {}, {}
         if "model" in args.only:
             section, model_only = model_only_section(frames, models, repeats, args.threads)
-            lines += [*section, ""]
+            emit(section)
         if "e2e" in args.only:
             section, e2e = end_to_end_section(frames, models, folder, args.threads)
-            lines += [*section, ""]
+            emit(section)
         if "stages" in args.only:
-            lines += stages_section(frames, models[0], folder, args.threads)
+            emit(stages_section(frames, models[0], folder, args.threads))
         if "quality" in args.only:
             section, quality = quality_section(models[0], args.psnr_images or (2 if args.quick else 8), folder)
-            lines += [*section, ""]
-        lines += targets_section(model_only, e2e, quality)
-    print("\n".join(lines))
+            emit(section)
+        emit(targets_section(model_only, e2e, quality))
     return 0
+
+
+def emit(lines: list[str]) -> None:
+    """Print a finished section at once, so a run stopped part-way still leaves its tables."""
+    print("\n".join(lines).rstrip("\n") + "\n", flush=True)
 
 
 if __name__ == "__main__":
