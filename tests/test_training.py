@@ -193,3 +193,27 @@ def test_training_mixes_in_sid_pairs(picture_dirs: tuple[Path, Path], tmp_path: 
 
     with pytest.raises(SeeispError, match="none of its 1 pairs"):
         train(tiny_config(picture_dirs, tmp_path / "other", **{**sid, "sid_root": str(tmp_path / "empty")}))
+
+
+def test_worker_processes_make_the_same_batches(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    in_loop = tiny_config(picture_dirs, tmp_path / "in-loop", steps=3, val_every=3)
+    in_workers = tiny_config(picture_dirs, tmp_path / "workers", steps=3, val_every=3, workers=2)
+    train(in_loop)
+    train(in_workers)
+    a = torch.load(Path(in_loop.out_dir) / "last.pt", weights_only=False)["model"]
+    b = torch.load(Path(in_workers.out_dir) / "last.pt", weights_only=False)["model"]
+    for name, tensor in a.items():
+        assert torch.equal(tensor, b[name]), name
+
+
+def test_a_wall_time_budget_stops_with_a_checkpoint_that_resumes(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    config = tiny_config(picture_dirs, tmp_path, max_minutes=1e-9)
+    train(config)
+    last = Path(config.out_dir) / "last.pt"
+    assert torch.load(last, weights_only=False)["step"] == 3  # the first checkpoint step after the budget ran out
+    train(dataclasses.replace(config, max_minutes=0.0))
+    assert torch.load(last, weights_only=False)["step"] == 6

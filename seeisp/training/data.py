@@ -19,7 +19,7 @@ from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, norma
 from ..pack import amplify, pack
 from ..synthesis import dark_raw_pair, random_camera, sample_ratio, unprocess
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
 
 def list_images(folders: Sequence[str | Path]) -> list[Path]:

@@ -53,6 +53,9 @@ class TrainConfig:
     checkpoint_every: int = 250
     seed: int = 0
     threads: int = 0  # torch CPU threads; 0 = torch's default
+    workers: int = 0  # processes making training batches; 0 = make them in the training loop
+    amp: bool = True  # bfloat16 autocast for the network on a GPU (ignored on the CPU)
+    max_minutes: float = 0.0  # stop with a checkpoint after this much wall time; 0 = no limit
     onnx_out: str = ""  # where the best model is exported, e.g. weights/seeisp-lite.onnx
     sid_root: str = ""  # SID dataset root (holding Sony/short, Sony/long): mix in real pairs; "" = synthetic only
     sid_list: str = "../shared/data/sid_lists/Sony_train_list.txt"
@@ -141,6 +144,65 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device) -> flo
     return float(np.mean(scores)) if scores else float("nan")
 
 
+class StepBatches(torch.utils.data.Dataset):
+    """Training batch number ``step`` of a run, made by a worker process or in the loop.
+
+    Each batch is a pure function of (seed, step), so workers may make them in any order and a
+    resumed run continues with exactly the batches it would have seen.
+    """
+
+    def __init__(self, pairs: SyntheticPairs, seed: int, batch_size: int) -> None:
+        self.pairs, self.seed, self.batch_size = pairs, seed, batch_size
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.from_numpy(a) for a in self.pairs.batch(self.seed, step, self.batch_size))
+
+
+def batch_loader(dataset: StepBatches, first: int, last: int, workers: int, pin: bool) -> torch.utils.data.DataLoader:
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_size=None,
+        sampler=range(first, last),
+        num_workers=workers,
+        pin_memory=pin,
+        prefetch_factor=4 if workers else None,
+        multiprocessing_context="spawn" if workers else None,  # rawpy (SID pairs) is not fork-safe
+        worker_init_fn=_one_thread if workers else None,
+    )
+
+
+def _one_thread(_worker: int) -> None:
+    torch.set_num_threads(1)
+
+
+def save_best(path: Path, model: torch.nn.Module, config: TrainConfig, step: int, score: float) -> None:
+    """The best model so far (weights and config, no optimiser), exported to ONNX if the config asks."""
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "model_config": UNetConfig(width=config.width).to_dict(),
+            "config": dataclasses.asdict(config),
+            "step": step,
+            "val_psnr": score,
+        },
+        path,
+    )
+    if config.onnx_out:
+        from .export import export_onnx
+
+        export_onnx(path, Path(config.onnx_out))
+
+
+def _out_of_time(config: TrainConfig, started: float, distributed: bool, device: torch.device) -> bool:
+    """Whether the wall-time budget is spent; under torchrun all ranks agree, so they stop at the same step."""
+    late = config.max_minutes > 0 and time.time() - started > 60 * config.max_minutes
+    if distributed:
+        flag = torch.tensor([float(late)], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        late = bool(flag.item())
+    return late
+
+
 def save_checkpoint(
     path: Path,
     model: torch.nn.Module,
@@ -174,10 +236,15 @@ def train(config: TrainConfig) -> Path:
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    # Channels-last bfloat16 convolutions run on the tensor cores.
+    memory_format = torch.channels_last if cuda else torch.contiguous_format
 
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = SIDUNet(UNetConfig(width=config.width)).to(device)
+    model = SIDUNet(UNetConfig(width=config.width)).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     step, best = 0, -math.inf
     last = out / "last.pt"
@@ -209,56 +276,52 @@ def train(config: TrainConfig) -> Path:
     if log.tell() == 0:
         writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
     bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
-    started, losses = time.time(), []
-    while step < config.steps:
-        batch = pairs.batch(config.seed + 1000 * rank, step, config.batch_size)
-        x, y, wb = (torch.from_numpy(a).to(device) for a in batch)
+    started, first_step, losses = time.time(), step, []
+    batches = StepBatches(pairs, config.seed + 1000 * rank, config.batch_size)
+    for batch in batch_loader(batches, step, config.steps, config.workers, pin=cuda):
+        x, y, wb = (t.to(device, non_blocking=True) for t in batch)
+        x = x.contiguous(memory_format=memory_format)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)
-        loss = tone_l1(net(x), y, wb)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda and config.amp):
+            output = net(x)
+        loss = tone_l1(output.float(), y, wb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         step += 1
-        losses.append(loss.item())
+        losses.append(loss.detach())  # read back every 50 steps: a GPU sync per step costs speed
         bar.update(1)
-        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        validating = step % config.val_every == 0 or step == config.steps
+        checkpointing = step % config.checkpoint_every == 0 or step == config.steps
+        if step % 50 and not (validating or checkpointing):
+            continue
+        mean_loss = torch.stack(losses[-50:]).mean().item()
+        losses = losses[-50:]
+        samples_per_s = (step - first_step) * config.batch_size / (time.time() - started)
+        bar.set_postfix(loss=f"{mean_loss:.4f}", samples_s=f"{samples_per_s:.0f}")
+        out_of_time = _out_of_time(config, started, distributed, device)
         if rank != 0:
+            if out_of_time:
+                break
             continue
         val_psnr = ""
-        if step % config.val_every == 0 or step == config.steps:
+        if validating:
             score = validate(model, val, device)
             val_psnr = f"{score:.3f}"
             if score > best:
                 best = score
-                torch.save(
-                    {
-                        "model": model.state_dict(),
-                        "model_config": UNetConfig(width=config.width).to_dict(),
-                        "config": dataclasses.asdict(config),
-                        "step": step,
-                        "val_psnr": score,
-                    },
-                    out / "best.pt",
-                )
-                if config.onnx_out:
-                    from .export import export_onnx
-
-                    export_onnx(out / "best.pt", Path(config.onnx_out))
+                save_best(out / "best.pt", model, config, step, score)
             tqdm.write(f"step {step}: validation PSNR {score:.2f} dB (best {best:.2f})")
-        if step % 50 == 0 or val_psnr:
-            writer.writerow(
-                [
-                    step,
-                    f"{np.mean(losses[-50:]):.5f}",
-                    f"{lr_at(config, step - 1):.2e}",
-                    val_psnr,
-                    f"{time.time() - started:.0f}",
-                ]
-            )
-            log.flush()
-        if step % config.checkpoint_every == 0 or step == config.steps:
+        writer.writerow(
+            [step, f"{mean_loss:.5f}", f"{lr_at(config, step - 1):.2e}", val_psnr, f"{time.time() - started:.0f}"]
+        )
+        log.flush()
+        if checkpointing or out_of_time:
             save_checkpoint(last, model, optimizer, step, config, best)
+        if out_of_time:
+            tqdm.write(f"stopped at step {step} after {config.max_minutes:g} minutes; run again to resume")
+            break
     bar.close()
     log.close()
     if distributed:
