@@ -7,8 +7,9 @@ Prints markdown. Measures, for each frame size:
 
 * model only: one network call on the whole packed frame (padded to the model's multiple), per backend,
   in seconds, megapixels per second and GFLOP/s against ``seeisp.training.model.count_flops``;
-* end to end: ``seeisp enhance FRAME.dng -o OUT.tif`` (read the raw, tiled inference, render, write a
-  16-bit TIFF) in a fresh process per case: wall time and that process's peak resident memory;
+* end to end: ``seeisp enhance FRAME.dng -o OUT.tif`` (read the raw, tiled inference with the model's
+  default tile, render, write an uncompressed 16-bit TIFF) in a fresh process per case: wall time and
+  that process's peak resident memory;
 * where the time and the memory go in one end-to-end case, stage by stage;
 * quality: the PSNR of each lite variant against fp32 on simulated pairs (``seeisp.benchmark``).
 
@@ -41,7 +42,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FRAMES = {"12 MP": (2848, 4256), "24 MP": (4024, 6048)}  # raw (height, width)
 RATIO = 100.0
-TILE = 512  # packed pixels: seeisp.enhance.DEFAULT_TILE
 SECTIONS = ("model", "e2e", "stages", "quality")
 TARGETS = {"ort_over_torch_full": 1.8, "lite_int8_12mp_seconds": 4.0, "int8_psnr_drop_db": 0.3, "peak_24mp_gb": 2.0}
 
@@ -375,11 +375,23 @@ def flops_per_packed_pixel(width: int) -> float:
     return count_flops(UNetConfig(width=width), 64, 64) / (64 * 64)  # exact: every layer scales with the area
 
 
-def network_inputs(frames: dict[str, Path]) -> dict[str, np.ndarray]:
-    """Each frame's whole packed input (padded to 16) and one production tile cut from the first frame."""
+def model_tile(model: Model) -> int:
+    """The tile ``seeisp enhance`` runs this model on when given no --tile."""
+    from seeisp.models import default_tile
+
+    return default_tile(model.width)
+
+
+def tile_label(tile: int) -> str:
+    return f"tile {tile}x{tile}"
+
+
+def network_inputs(frames: dict[str, Path], tiles: list[int]) -> dict[str, np.ndarray]:
+    """Each frame's whole packed input (padded to 16) and one tile of each size cut from the first frame."""
     inputs = {size: pad_to(packed_input(dng), 16) for size, dng in frames.items()}
     first = next(iter(inputs.values()))
-    inputs[f"tile {TILE}x{TILE}"] = np.ascontiguousarray(first[:, :, :TILE, :TILE])
+    for tile in sorted(set(tiles)):
+        inputs[tile_label(tile)] = np.ascontiguousarray(first[:, :, :tile, :tile])
     return inputs
 
 
@@ -389,17 +401,20 @@ def model_only_section(
     lines = [
         "## Model only: one network call",
         "",
-        f"On the whole packed frame (padded to a multiple of 16), and on one {TILE}x{TILE} packed tile, the size "
-        f"`seeisp enhance` runs the network on. Best of {repeats}. 'CPU share' = CPU time / (wall time x "
+        "On the whole packed frame (padded to a multiple of 16), and on one packed tile of the size `seeisp enhance` "
+        "runs that model on (its default tile: seeisp.models.default_tile). "
+        f"Best of {repeats}. 'CPU share' = CPU time / (wall time x "
         f"{threads} threads): below 100 % the process waited (for the CPU under other load, or for memory).",
         "",
         "| input | model | backend | seconds | raw MP/s | GFLOP/s | CPU share | speed vs torch |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     timings: dict[tuple[str, str, str], Timing] = {}
-    for size, x in network_inputs(frames).items():
+    for size, x in network_inputs(frames, [model_tile(m) for m in models]).items():
         megapixels = 4 * x.shape[2] * x.shape[3] / 1e6
         for model in models:
+            if size.startswith("tile") and size != tile_label(model_tile(model)):
+                continue
             gflop = flops_per_packed_pixel(model.width) * x.shape[2] * x.shape[3] / 1e9
             label = model.name if model.trained else f"{model.name} (untrained weights, speed only)"
             for backend in ("torch eager fp32", "ORT fp32", "ORT fp16", "ORT int8"):
@@ -425,8 +440,10 @@ def end_to_end_section(
     lines = [
         f"## End to end: `seeisp enhance FRAME.dng -o OUT.tif --ratio {RATIO:g}`, each in a fresh process",
         "",
-        "Read the raw, tiled inference (the default tile 512, overlap 64), render, write a 16-bit TIFF. The wall "
-        "time includes starting Python and loading the model; peak memory is the process's maximum resident set.",
+        f"Read the raw, tiled inference (the model's default tile: "
+        f"{', '.join(f'{m.name} {model_tile(m)}' for m in models)}; overlap 64), render, write an uncompressed "
+        "16-bit TIFF. The wall time includes starting Python and loading the model; peak memory is the process's "
+        "maximum resident set.",
         "",
         "| frame | model | seconds | peak memory (GB) | CPU share |",
         "|---|---|---:|---:|---:|",

@@ -18,9 +18,6 @@ from .raw import RawImage, read_raw
 from .render import render
 from .session import ModelSession, ProgressFn
 
-DEFAULT_TILE = 512  # packed pixels: a 1024x1024 raw area per network call
-DEFAULT_OVERLAP = 64
-
 
 @dataclass(frozen=True)
 class EnhanceResult:
@@ -37,11 +34,14 @@ def denoise(
     raw: RawImage,
     session: ModelSession,
     ratio: float,
-    tile: int = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
+    tile: int | None = None,
+    overlap: int | None = None,
     progress: ProgressFn | None = None,
 ) -> np.ndarray:
-    """The network's linear camera RGB (H, W, 3) for a raw at a given ratio, in sensor orientation."""
+    """The network's linear camera RGB (H, W, 3) for a raw at a given ratio, in sensor orientation.
+
+    ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
+    """
     mosaic = to_rggb(even_crop(raw.mosaic), raw.cfa)
     packed = amplify(pack(mosaic), ratio)
     out = session.run_tiled(packed, tile=tile, overlap=overlap, progress=progress)
@@ -53,8 +53,8 @@ def enhance_raw(
     raw: RawImage,
     session: ModelSession,
     ratio: float | None = None,
-    tile: int = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
+    tile: int | None = None,
+    overlap: int | None = None,
     progress: ProgressFn | None = None,
 ) -> EnhanceResult:
     """Enhance an already read raw. ``ratio=None`` estimates it from the frame."""

@@ -1,7 +1,8 @@
 """Write finished sRGB images as PNG (8/16-bit), TIFF (8/16-bit) or JPEG, atomically.
 
     write_image("dark.png", result.image)            # 8-bit PNG
-    write_image("dark.tif", result.image)            # 16-bit TIFF
+    write_image("dark.tif", result.image)            # 16-bit TIFF, uncompressed
+    write_image("dark.tif", result.image, compress=True)  # 16-bit TIFF, zlib: ~12 % smaller, much slower
     write_image("dark.png", result.image, bits=16)   # 16-bit PNG
 
 The file appears complete or not at all: it is written to a hidden temporary file in the same
@@ -26,6 +27,7 @@ FORMATS: dict[str, str] = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg
 SUFFIXES: dict[str, str] = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg"}
 BITS: dict[str, tuple[int, ...]] = {"png": (8, 16), "tiff": (16, 8), "jpeg": (8,)}  # first = default
 JPEG_QUALITY = 95
+QUANTIZE_ROWS = 256  # quantise this many rows at a time: float temporaries stay a strip, not a frame
 
 
 def format_of(path: str | os.PathLike[str]) -> str:
@@ -48,14 +50,36 @@ def check_bits(fmt: str, bits: int | None) -> int:
 
 
 def quantize(image: np.ndarray, bits: int) -> np.ndarray:
-    """Float image in [0, 1] (clipped) -> uint8 or uint16, rounded to nearest."""
-    top = (1 << bits) - 1
-    scaled = np.rint(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * top)
-    return scaled.astype(np.uint8 if bits == 8 else np.uint16)
+    """Float image in [0, 1] (clipped, NaN -> 0) -> uint8 or uint16, rounded to nearest.
+
+    Works through ``QUANTIZE_ROWS`` rows at a time: every step is per pixel, so the result is the
+    same as over the whole frame, without whole-frame float temporaries (0.66 GB at 24 MP).
+    """
+    image = np.asarray(image)
+    pixels = np.empty(image.shape, np.uint8 if bits == 8 else np.uint16)
+    for start in range(0, image.shape[0], QUANTIZE_ROWS):
+        rows = slice(start, start + QUANTIZE_ROWS)
+        pixels[rows] = _quantize_strip(image[rows], (1 << bits) - 1)
+    return pixels
 
 
-def write_image(path: str | os.PathLike[str], image: np.ndarray, bits: int | None = None) -> Path:
+def _quantize_strip(strip: np.ndarray, top: int) -> np.ndarray:
+    # float32 at least: top = 65535 overflows float16
+    scaled = np.nan_to_num(strip.astype(np.result_type(strip.dtype, np.float32)), nan=0.0, copy=False)
+    np.clip(scaled, 0.0, 1.0, out=scaled)
+    scaled *= top
+    return np.rint(scaled, out=scaled)
+
+
+def write_image(
+    path: str | os.PathLike[str], image: np.ndarray, bits: int | None = None, *, compress: bool = False
+) -> Path:
     """Write an (H, W, 3) float sRGB image in [0, 1]; the format comes from the suffix.
+
+    ``compress`` zlib-compresses a TIFF (with the horizontal predictor): the noise-like low bits of a
+    16-bit picture barely shrink (12 MP: 73 -> 64 MB) and it costs about 2.5 s per 12 MP on two cores,
+    so TIFFs are uncompressed by default. PNG and JPEG are always compressed; for them ``compress``
+    changes nothing.
 
     Raises ``OutputError`` for an unknown suffix, a bit depth the format lacks, or a folder
     that is missing or cannot be written. Never leaves a partial file behind.
@@ -78,7 +102,7 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, bits: int | Non
     temp = folder / f".{path.name}.{secrets.token_hex(4)}.part"
     try:
         with open(temp, "xb") as stream:  # 'x' honours the umask, unlike tempfile's private 0600 files
-            _WRITERS[fmt](stream, pixels)
+            _WRITERS[fmt](stream, pixels, compress)
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
@@ -89,7 +113,7 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, bits: int | Non
     return path
 
 
-def _write_png(stream: BinaryIO, pixels: np.ndarray) -> None:
+def _write_png(stream: BinaryIO, pixels: np.ndarray, compress: bool) -> None:
     import png  # pypng: Pillow cannot write 16-bit RGB PNG
 
     h, w, _ = pixels.shape
@@ -98,19 +122,20 @@ def _write_png(stream: BinaryIO, pixels: np.ndarray) -> None:
     writer.write_packed(stream, rows)
 
 
-def _write_tiff(stream: BinaryIO, pixels: np.ndarray) -> None:
+def _write_tiff(stream: BinaryIO, pixels: np.ndarray, compress: bool) -> None:
     import tifffile
 
-    tifffile.imwrite(stream, pixels, photometric="rgb", compression="zlib", metadata=None)
+    packing = {"compression": "zlib", "predictor": True} if compress else {"compression": None}
+    tifffile.imwrite(stream, pixels, photometric="rgb", metadata=None, **packing)
 
 
-def _write_jpeg(stream: BinaryIO, pixels: np.ndarray) -> None:
+def _write_jpeg(stream: BinaryIO, pixels: np.ndarray, compress: bool) -> None:
     import imageio.v3 as iio
 
     iio.imwrite(stream, pixels, extension=".jpg", quality=JPEG_QUALITY)
 
 
-_WRITERS: dict[str, Callable[[BinaryIO, np.ndarray], None]] = {
+_WRITERS: dict[str, Callable[[BinaryIO, np.ndarray, bool], None]] = {  # (stream, pixels, compress)
     "png": _write_png,
     "tiff": _write_tiff,
     "jpeg": _write_jpeg,

@@ -10,10 +10,16 @@ import numpy as np
 import onnxruntime as ort
 
 from .errors import ModelError
-from .models import model_path
+from .models import default_tile, model_path
 from .providers import choose_providers, session_options
 
 ProgressFn = Callable[[int, int], None]  # (tiles done, tiles in all)
+DEFAULT_OVERLAP = 64  # packed pixels of context each tile sees beyond the part of the output it gives
+
+
+def tile_overlap(tile: int) -> int:
+    """The overlap used with a tile size when none is given: ``DEFAULT_OVERLAP``, less for tiny tiles."""
+    return min(DEFAULT_OVERLAP, tile // 4)
 
 
 class ModelSession:
@@ -32,6 +38,7 @@ class ModelSession:
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.name = self.metadata.get("seeisp.name", self.path.stem)
         self.pad_multiple = int(self.metadata.get("seeisp.pad_multiple", 16))
+        self.width = _model_width(self.metadata)
         self.input_name = self.session.get_inputs()[0].name
         self.input_type = np.float16 if "float16" in self.session.get_inputs()[0].type else np.float32
 
@@ -43,6 +50,11 @@ class ModelSession:
     def config(self) -> dict:
         return json.loads(self.metadata.get("seeisp.model_config", "{}"))
 
+    @property
+    def default_tile(self) -> int:
+        """The tile ``run_tiled`` uses when given none: set by the network's width (``seeisp.models.default_tile``)."""
+        return default_tile(self.width)
+
     def run(self, packed: np.ndarray) -> np.ndarray:
         """(4, h, w) -> (3, 2h, 2w); pads to the network's multiple by reflection and crops back."""
         _, h, w = packed.shape
@@ -53,10 +65,15 @@ class ModelSession:
         return out[:, : 2 * h, : 2 * w].astype(np.float32, copy=False)
 
     def run_tiled(
-        self, packed: np.ndarray, tile: int = 512, overlap: int = 64, progress: ProgressFn | None = None
+        self,
+        packed: np.ndarray,
+        tile: int | None = None,
+        overlap: int | None = None,
+        progress: ProgressFn | None = None,
     ) -> np.ndarray:
         """Like ``run`` but over overlapping tiles, so memory stays bounded on large frames.
 
+        ``tile`` defaults to the model's ``default_tile``, ``overlap`` to ``tile_overlap(tile)``.
         Tiles of at most ``tile`` packed pixels are spread evenly over the frame, sized to the
         network's pad multiple, and neighbours overlap by at least ``2 * overlap``. Across the middle
         of each overlap the two outputs are cross-faded over a narrow band (weights summing to 1), so
@@ -64,6 +81,8 @@ class ModelSession:
         or more, and no seam shows.
         """
         _, h, w = packed.shape
+        tile = self.default_tile if tile is None else tile
+        overlap = tile_overlap(tile) if overlap is None else overlap
         if tile <= 2 * overlap:
             raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
         if h <= tile and w <= tile:
@@ -84,6 +103,20 @@ class ModelSession:
                 if progress:
                     progress(done, total)
         return out
+
+
+def _model_width(metadata: dict[str, str]) -> int | None:
+    """The network's base width from its metadata (``seeisp.width``, else the model config); None when absent."""
+    width = metadata.get("seeisp.width")
+    if width is None:
+        try:
+            width = json.loads(metadata.get("seeisp.model_config", "{}")).get("width")
+        except (ValueError, AttributeError):
+            return None
+    try:
+        return int(width)
+    except (TypeError, ValueError):
+        return None
 
 
 def _tile_spans(size: int, tile: int, overlap: int, multiple: int) -> list[tuple[int, int]]:

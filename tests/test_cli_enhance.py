@@ -98,6 +98,19 @@ def test_writes_each_format_at_libraw_size(
     assert f"-> {out}" in stdout
 
 
+@pytest.mark.parametrize(
+    ("extra", "compression"), [([], tifffile.COMPRESSION.NONE), (["--compress"], tifffile.COMPRESSION.ADOBE_DEFLATE)]
+)
+def test_tiff_is_zlib_compressed_only_with_compress(
+    enhance: Enhance, tmp_path: Path, dark_dng: Path, extra: list[str], compression: int
+) -> None:
+    out = tmp_path / "out.tif"
+    assert enhance(dark_dng, "-o", out, "--ratio", "40", *extra)[0] == 0
+    with tifffile.TiffFile(out) as tiff:
+        assert tiff.pages[0].compression == compression
+        assert tiff.asarray().shape == (*libraw_size(dark_dng), 3)
+
+
 def test_written_pixels_are_the_library_result(
     enhance: Enhance, tmp_path: Path, dark_dng: Path, model_file: Path
 ) -> None:
@@ -241,7 +254,8 @@ def test_the_model_is_loaded_once_per_call(enhance: Enhance, tmp_path: Path, mon
 
 def test_small_tiles_give_the_same_picture(enhance: Enhance, tmp_path: Path, dark_dng: Path):
     assert enhance(dark_dng, "-o", tmp_path / "whole.tif", "--ratio", "30")[0] == 0
-    assert enhance(dark_dng, "-o", tmp_path / "tiled.tif", "--ratio", "30", "--tile", "64")[0] == 0
+    # 128 packed pixels: two tiles across this 256x384 sensor
+    assert enhance(dark_dng, "-o", tmp_path / "tiled.tif", "--ratio", "30", "--tile", "128")[0] == 0
     whole = tifffile.imread(tmp_path / "whole.tif") / 65535.0
     tiled = tifffile.imread(tmp_path / "tiled.tif") / 65535.0
     assert np.abs(whole - tiled).mean() < 0.01

@@ -50,6 +50,22 @@ def test_tiff_is_16_bit_by_default_and_exact(tmp_path: Path, image: np.ndarray, 
     np.testing.assert_array_equal(pixels, quantize(image, 16))
 
 
+@pytest.mark.parametrize(
+    ("compress", "compression", "predictor"),
+    [
+        (False, tifffile.COMPRESSION.NONE, tifffile.PREDICTOR.NONE),
+        (True, tifffile.COMPRESSION.ADOBE_DEFLATE, tifffile.PREDICTOR.HORIZONTAL),
+    ],
+)
+def test_tiff_is_uncompressed_unless_asked(
+    tmp_path: Path, image: np.ndarray, compress: bool, compression: int, predictor: int
+) -> None:
+    path = write_image(tmp_path / "out.tif", image, compress=compress)
+    with tifffile.TiffFile(path) as tiff:
+        assert (tiff.pages[0].compression, tiff.pages[0].predictor) == (compression, predictor)
+        np.testing.assert_array_equal(tiff.asarray(), quantize(image, 16))
+
+
 @pytest.mark.parametrize("name", ["out.jpg", "out.JPEG"])
 def test_jpeg_is_8_bit_and_close(tmp_path: Path, image: np.ndarray, name: str) -> None:
     pixels = iio.imread(write_image(tmp_path / name, image))
@@ -61,6 +77,30 @@ def test_quantize_clips_out_of_range_and_nan() -> None:
     values = np.array([[[-0.5, 0.5, 1.7]], [[np.nan, 0.0, 1.0]]], np.float32)
     np.testing.assert_array_equal(quantize(values, 8), [[[0, 128, 255]], [[0, 0, 255]]])
     assert quantize(values, 16).dtype == np.uint16 and quantize(values, 16).max() == 65535
+
+
+def whole_frame_quantize(image: np.ndarray, bits: int) -> np.ndarray:
+    """The one-pass formula ``quantize`` had before it worked in strips."""
+    scaled = np.rint(np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * ((1 << bits) - 1))
+    return scaled.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bits", [8, 16])
+def test_quantize_in_strips_is_bit_identical_to_one_pass(dtype: type, bits: int) -> None:
+    # More rows than two strips and not a multiple of one, so a partial last strip is covered too.
+    rows = 2 * output.QUANTIZE_ROWS + 37
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-0.1, 1.1, (rows, 29, 3)).astype(dtype)
+    image[rows - 1, 0], image[output.QUANTIZE_ROWS, 1], image[3, 2] = np.nan, np.inf, -np.inf
+    pixels = quantize(image, bits)
+    assert pixels.dtype == whole_frame_quantize(image, bits).dtype
+    np.testing.assert_array_equal(pixels, whole_frame_quantize(image, bits))
+
+
+def test_quantize_keeps_half_precision_in_range() -> None:
+    values = np.array([[[0.0, 0.5, 1.0]]], np.float16)
+    np.testing.assert_array_equal(quantize(values, 16), [[[0, 32768, 65535]]])
 
 
 @pytest.mark.parametrize(("name", "bits"), [("out.bmp", None), ("out", None), ("out.jpg", 16), ("out.png", 12)])
@@ -94,7 +134,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(
     target = tmp_path / "out.png"
     target.write_bytes(b"previous result")
 
-    def half_then_crash(stream, pixels):
+    def half_then_crash(stream, pixels, compress):
         stream.write(b"\x89PNG half a file")
         raise RuntimeError("encoder crashed")
 
@@ -108,7 +148,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(
 def test_disk_error_becomes_output_error_without_leftovers(
     tmp_path: Path, image: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(stream, pixels):
+    def disk_full(stream, pixels, compress):
         stream.write(b"partial")
         raise OSError(28, "No space left on device")
 

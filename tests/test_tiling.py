@@ -8,6 +8,11 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
+from seeisp.demo import write_demo_raw
+from seeisp.metrics import psnr
+from seeisp.pack import amplify, pack
+from seeisp.raw import read_raw
+
 
 def _packed_scene(h: int, w: int) -> np.ndarray:
     rng = np.random.default_rng(0)
@@ -15,15 +20,20 @@ def _packed_scene(h: int, w: int) -> np.ndarray:
     return np.clip(smooth + rng.normal(0, 0.05, (4, h, w)), 0, 1).astype(np.float32)
 
 
-def test_tiled_matches_untiled(lite_session):
-    # A frame on the network's 16-pixel grid, so the whole-frame reference needs no padding of its own.
-    packed = _packed_scene(304, 352)
+def test_tiled_matches_untiled(lite_session, tmp_path):
+    # A realistic input: the demo scene shot 100x too dark, packed and amplified, cut to a frame on
+    # the network's 16-pixel grid so the whole-frame reference needs no padding of its own.
+    raw = read_raw(write_demo_raw(tmp_path).raw_path)
+    packed = amplify(pack(raw.mosaic), 100)[:, :304, :352]
     whole = lite_session.run(packed)
     calls = []
-    tiled = lite_session.run_tiled(packed, tile=128, overlap=32, progress=lambda d, t: calls.append((d, t)))
+    tiled = lite_session.run_tiled(packed, tile=256, overlap=64, progress=lambda d, t: calls.append((d, t)))
     assert tiled.shape == whole.shape == (3, 608, 704)
-    assert len(calls) > 4 and calls[-1][0] == calls[-1][1]
-    assert np.abs(tiled - whole)[:, 16:-16, 16:-16].max() < 1e-3
+    assert len(calls) == 4 and calls[-1][0] == calls[-1][1]
+    # The network reads context beyond the 32-pixel margin each tile keeps, so tiles are not bit-exact;
+    # the difference must stay far below what the eye or the benchmark can see.
+    assert psnr(np.clip(tiled, 0, 1), np.clip(whole, 0, 1)) > 50
+    assert np.abs(tiled - whole).mean() < 1e-3
 
 
 def test_odd_sizes_pad_and_crop(lite_session):
@@ -50,3 +60,43 @@ def test_tiles_cover_the_frame_on_the_pooling_grid(size, tile, overlap):
 def test_tile_must_exceed_twice_the_overlap(lite_session):
     with pytest.raises(ValueError, match="more than twice the overlap"):
         lite_session.run_tiled(_packed_scene(300, 340), tile=128, overlap=64)
+
+
+@pytest.mark.parametrize(("width", "tile"), [(8, 1024), (16, 1024), (24, 512), (32, 512), (None, 512)])
+def test_default_tile_follows_the_network_width(width, tile):
+    from seeisp.models import default_tile
+
+    assert default_tile(width) == tile
+
+
+@pytest.mark.parametrize(
+    ("metadata", "width"),
+    [
+        ({"seeisp.width": "32"}, 32),
+        ({"seeisp.model_config": '{"width": 16, "depth": 5}'}, 16),
+        ({"seeisp.width": "16", "seeisp.model_config": '{"width": 32}'}, 16),
+        ({}, None),
+        ({"seeisp.width": "wide"}, None),
+        ({"seeisp.model_config": "not json"}, None),
+    ],
+)
+def test_model_width_comes_from_the_metadata(metadata, width):
+    from seeisp.session import _model_width
+
+    assert _model_width(metadata) == width
+
+
+def test_run_tiled_uses_the_model_default_tile(lite_session, monkeypatch):
+    assert lite_session.width == 16 and lite_session.default_tile == 1024
+    shapes = []
+
+    def record(packed):
+        shapes.append(packed.shape[1:])
+        return np.zeros((3, 2 * packed.shape[1], 2 * packed.shape[2]), np.float32)
+
+    monkeypatch.setattr(lite_session, "run", record)
+    lite_session.run_tiled(np.zeros((4, 1500, 900), np.float32))
+    assert len(shapes) == 2 and all(h <= 1024 and w == 900 for h, w in shapes)  # two tiles of at most 1024
+    shapes.clear()
+    lite_session.run_tiled(np.zeros((4, 1500, 900), np.float32), tile=512)
+    assert len(shapes) == 12 and max(max(s) for s in shapes) <= 512  # 4 rows x 3 columns

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 
 from ..batch import Action, Job, plan_jobs
-from ..enhance import DEFAULT_OVERLAP, DEFAULT_TILE, enhance_raw
+from ..enhance import enhance_raw
 from ..errors import SeeispError
-from ..models import default_model, model_path
+from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS, write_image
 from ..ratio import parse_ratio
 from ..raw import read_raw
@@ -48,15 +48,20 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     )
     p.add_argument("--format", choices=sorted(BITS), help="output format (default: png, or the suffix of -o FILE)")
     p.add_argument("--bits", type=int, choices=(8, 16), help="bits per channel (default: 8, 16 for tiff)")
+    p.add_argument(
+        "--compress",
+        action="store_true",
+        help="zlib-compress TIFF outputs: about 12%% smaller, seconds slower per frame (PNG, JPEG: always compressed)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
     p.add_argument("--providers", metavar="LIST", help="ONNX Runtime providers in order, e.g. cuda,cpu")
     p.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for inference")
     p.add_argument(
         "--tile",
         type=_tile_size,
-        default=DEFAULT_TILE,
         metavar="N",
-        help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default {DEFAULT_TILE})",
+        help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default: the model's, "
+        f"{NARROW_MODEL_TILE} for width-{NARROW_MODEL_WIDTH} models such as lite, {WIDE_MODEL_TILE} for wider ones)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -98,10 +103,8 @@ def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: arg
     try:
         raw = read_raw(job.source)
         with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
-            result = enhance_raw(
-                raw, session, ratio, tile=args.tile, overlap=min(DEFAULT_OVERLAP, args.tile // 4), progress=on_tile
-            )
-        write_image(job.output, result.image, args.bits)
+            result = enhance_raw(raw, session, ratio, tile=args.tile, progress=on_tile)
+        write_image(job.output, result.image, args.bits, compress=args.compress)
     except SeeispError as exc:
         _say(f"seeisp: error: {exc}", sys.stderr)
         return False
