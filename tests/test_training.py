@@ -217,3 +217,33 @@ def test_a_wall_time_budget_stops_with_a_checkpoint_that_resumes(
     assert torch.load(last, weights_only=False)["step"] == 3  # the first checkpoint step after the budget ran out
     train(dataclasses.replace(config, max_minutes=0.0))
     assert torch.load(last, weights_only=False)["step"] == 6
+
+
+def test_training_can_start_from_a_shipped_onnx_model(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    onnx_out = tmp_path / "seeisp-tiny.onnx"
+    first = tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out))
+    best = torch.load(train(first), weights_only=False)["model"]
+
+    model = SIDUNet(UNetConfig(width=4))
+    train_module.load_weights(model, onnx_out)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, best[name]), name
+
+    wider = SIDUNet(UNetConfig(width=8))
+    with pytest.raises(ValueError, match="do not fit a width-8 network"):
+        train_module.load_weights(wider, onnx_out)
+
+    second = tiny_config(picture_dirs, tmp_path / "second", init_from=str(onnx_out), steps=3, val_every=3)
+    train(second)  # starts from the exported weights and trains on
+    assert torch.load(Path(second.out_dir) / "last.pt", weights_only=False)["step"] == 3
+
+
+def test_cli_rejects_a_missing_init_from_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seeisp.cli import main
+
+    code = main(["train", f"init_from={tmp_path / 'none.onnx'}", f"out_dir={tmp_path / 'run'}"])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "none.onnx: no such file" in err and "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -20,6 +21,11 @@ def run(args: argparse.Namespace) -> int:
         config = TrainConfig.load(args.config, args.overrides)
     except (ValueError, OSError) as exc:
         raise SeeispError(str(exc)) from None
-    best = train(config)
+    if config.init_from and not Path(config.init_from).is_file():
+        raise SeeispError(f"init_from: {config.init_from}: no such file")
+    try:
+        best = train(config)
+    except ValueError as exc:  # unusable weights or data, found once training starts
+        raise SeeispError(str(exc)) from None
     print(f"best checkpoint: {best}")
     return 0

@@ -56,6 +56,7 @@ class TrainConfig:
     workers: int = 0  # processes making training batches; 0 = make them in the training loop
     amp: bool = True  # bfloat16 autocast for the network on a GPU (ignored on the CPU)
     max_minutes: float = 0.0  # stop with a checkpoint after this much wall time; 0 = no limit
+    init_from: str = ""  # start from these weights: a checkpoint (.pt) or an fp32 model (.onnx); not when resuming
     onnx_out: str = ""  # where the best model is exported, e.g. weights/seeisp-lite.onnx
     sid_root: str = ""  # SID dataset root (holding Sony/short, Sony/long): mix in real pairs; "" = synthetic only
     sid_list: str = "../shared/data/sid_lists/Sony_train_list.txt"
@@ -142,6 +143,31 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device) -> flo
         scores.append(psnr(rendered, reference))
     model.train()
     return float(np.mean(scores)) if scores else float("nan")
+
+
+def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
+    """Load weights from a training checkpoint or from an fp32 ONNX file that ``seeisp export`` wrote.
+
+    The exporter keeps the state-dict names for the ONNX initialisers, so a shipped model can be
+    trained further (fine-tuned) without its checkpoint.
+    """
+    path = Path(path)
+    if path.suffix == ".onnx":
+        import onnx
+        from onnx import numpy_helper
+
+        initializers = {i.name: i for i in onnx.load(str(path)).graph.initializer}
+        wanted = model.state_dict()
+        missing = [name for name in wanted if name not in initializers]
+        if missing:
+            raise ValueError(f"{path}: not an fp32 seeisp model of this architecture (no {missing[0]!r})")
+        weights = {name: torch.from_numpy(numpy_helper.to_array(initializers[name]).copy()) for name in wanted}
+    else:
+        weights = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: weights do not fit a width-{model.config.width} network ({exc})") from None
 
 
 class StepBatches(torch.utils.data.Dataset):
@@ -255,6 +281,10 @@ def train(config: TrainConfig) -> Path:
         step, best = state["step"], state["best_psnr"]
         if rank == 0:
             print(f"resumed {last} at step {step} (best validation PSNR {best:.2f} dB)")
+    elif config.init_from:
+        load_weights(model, config.init_from)
+        if rank == 0:
+            print(f"starting from the weights of {config.init_from}")
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     profiles = list(load_profiles(config.profiles_dir).values()) if Path(config.profiles_dir).is_dir() else []
