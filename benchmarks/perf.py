@@ -126,19 +126,21 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
     models = []
     for name in names:
         fp32 = folder / f"seeisp-{name}.onnx"
-        if name == "lite":
-            shutil.copyfile(REPO / "weights" / "seeisp-lite.onnx", fp32)  # a snapshot: training may replace it
-            width, trained, samples = 16, True, calibration_samples
-        else:
+        shipped = REPO / "weights" / f"seeisp-{name}.onnx"
+        width = 16 if name == "lite" else 32
+        if shipped.is_file():
+            shutil.copyfile(shipped, fp32)  # a snapshot: training may replace it
+            trained, samples = True, calibration_samples
+        else:  # speed does not depend on the weights: a random network stands in
             torch.manual_seed(0)
-            model = SIDUNet(UNetConfig(width=32))
-            checkpoint = folder / "full-untrained.pt"
-            config = {"name": "full", "note": "untrained weights, speed only"}
+            model = SIDUNet(UNetConfig(width=width))
+            checkpoint = folder / f"{name}-untrained.pt"
+            config = {"name": name, "note": "untrained weights, speed only"}
             torch.save(
                 {"model": model.state_dict(), "model_config": model.config.to_dict(), "config": config}, checkpoint
             )
-            export_onnx(checkpoint, fp32, "full")
-            width, trained, samples = 32, False, min(8, calibration_samples)
+            export_onnx(checkpoint, fp32, name)
+            trained, samples = False, min(8, calibration_samples)
         inputs = calibration_inputs(samples, pictures or builtin_pictures(), profiles)
         onnx = {
             "fp32": fp32,
@@ -492,8 +494,8 @@ def quality_section(lite: Model, images: int, folder: Path) -> tuple[list[str], 
     lines = [
         f"## Quality of the lite variants: {quality['pictures']}, {quality['camera']} noise, ratios 100 and 300",
         "",
-        "Rendered sRGB against the clean reference, as `seeisp benchmark` scores it. The full model is untrained "
-        "and not scored.",
+        "Rendered sRGB against the clean reference, as `seeisp benchmark` scores it. For the full model's "
+        "variants, run `seeisp benchmark` (weights/MODEL_CARD.md).",
         "",
         "| variant | PSNR (dB) | vs fp32 (dB) | worst case vs fp32 (dB) | SSIM |",
         "|---|---:|---:|---:|---:|",
