@@ -458,7 +458,10 @@ def build_app(settings: UISettings | None = None) -> WebApp:
 def _model_info(models: list[str]) -> str:
     if not models:
         return "No model is installed: put an ONNX file in weights/ (see the README)."
-    return "; ".join(f"{m}: {MODELS[m].description}" for m in models[:3])
+    base = [f"{m}: {MODELS[m].description}" for m in models if "-" not in m]
+    hints = {"int8": "-int8: fastest on a CPU", "fp16": "-fp16: for GPUs"}
+    variants = [hint for suffix, hint in hints.items() if any(m.endswith(f"-{suffix}") for m in models)]
+    return "; ".join(base + variants)
 
 
 @dataclass(frozen=True)

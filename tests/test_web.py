@@ -237,3 +237,12 @@ def test_cli_defaults_match_the_settings_defaults():
         defaults.concurrency,
     )
     assert args.host == "127.0.0.1" and args.share == "never" and defaults.share is False
+
+
+def test_model_help_names_each_installed_model_and_variant() -> None:
+    from seeisp.web import _model_info
+
+    info = _model_info(["full", "lite", "lite-int8"])
+    assert "full: SID U-Net, width 32" in info and "lite: SID U-Net, width 16" in info
+    assert "-int8: fastest on a CPU" in info and "fp16" not in info
+    assert "No model is installed" in _model_info([])
