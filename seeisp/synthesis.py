@@ -74,8 +74,12 @@ def unprocess(srgb: np.ndarray, camera: Camera) -> np.ndarray:
     Inverts ``seeisp.render``: transfer curve, colour matrix, white balance. Rendering the
     result with the same camera gives the picture back wherever nothing clipped.
     """
-    linear = bt709_decode(srgb).astype(np.float64)
-    camera_rgb = linear @ camera.srgb_to_camera.T / camera.white_balance
+    return linear_srgb_to_camera(bt709_decode(srgb), camera)
+
+
+def linear_srgb_to_camera(linear: np.ndarray, camera: Camera) -> np.ndarray:
+    """``unprocess`` after the transfer curve: linear sRGB -> linear camera RGB, clipped to [0, 1]."""
+    camera_rgb = linear.astype(np.float64) @ camera.srgb_to_camera.T / camera.white_balance
     return np.clip(camera_rgb, 0.0, 1.0).astype(np.float32)
 
 

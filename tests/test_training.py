@@ -247,3 +247,12 @@ def test_cli_rejects_a_missing_init_from_file(tmp_path: Path, capsys: pytest.Cap
     assert code != 0
     err = capsys.readouterr().err
     assert "none.onnx: no such file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_decode_table_matches_decoding_each_pixel(dtype: type) -> None:
+    from seeisp.render import bt709_decode
+    from seeisp.training.data import decode_table, to_unit
+
+    codes = np.random.default_rng(0).integers(0, np.iinfo(dtype).max + 1, size=(64, 64, 3)).astype(dtype)
+    np.testing.assert_array_equal(decode_table(np.dtype(dtype))[codes], bt709_decode(to_unit(codes)))

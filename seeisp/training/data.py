@@ -8,6 +8,7 @@ function of (seed, step, index), so a resumed run sees exactly the data it would
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,8 @@ import numpy as np
 
 from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..pack import amplify, pack
-from ..synthesis import dark_raw_pair, random_camera, sample_ratio, unprocess
+from ..render import bt709_decode
+from ..synthesis import dark_raw_pair, linear_srgb_to_camera, random_camera, sample_ratio
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
@@ -39,6 +41,16 @@ def load_srgb(path: Path) -> np.ndarray:
 
 def to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
+
+
+@functools.cache
+def decode_table(dtype: np.dtype) -> np.ndarray:
+    """Linear value of every code of an integer picture type: ``bt709_decode(to_unit(code))``.
+
+    Looking codes up gives the same floats as decoding each pixel, at a fifth of the cost.
+    """
+    codes = np.arange(np.iinfo(dtype).max + 1, dtype=dtype)
+    return bt709_decode(to_unit(codes))
 
 
 def virtual_sensor(rng: np.random.Generator, base: SensorProfile) -> SensorProfile:
@@ -78,7 +90,7 @@ class SyntheticPairs:
         h, w = srgb.shape[:2]
         p = self.patch
         y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
-        crop = to_unit(srgb[y : y + p, x : x + p])
+        crop = srgb[y : y + p, x : x + p]
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         if rng.random() < 0.5:
@@ -86,7 +98,7 @@ class SyntheticPairs:
         if rng.random() < 0.5:
             crop = crop.transpose(1, 0, 2)
         camera = random_camera(rng, virtual=rng.random() < self.virtual_share)
-        clean = unprocess(np.ascontiguousarray(crop), camera)
+        clean = linear_srgb_to_camera(decode_table(crop.dtype)[crop], camera)
         ratio = sample_ratio(rng, *self.ratio_range) if ratio is None else ratio
         noise = sample_noise(rng, self.profiles, self.virtual_share)
         raw, target = dark_raw_pair(clean, ratio, noise, rng)
