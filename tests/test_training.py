@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from seeisp.training import train as train_module  # noqa: E402
-from seeisp.training.data import SyntheticPairs, load_images  # noqa: E402
+from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
 from seeisp.training.train import TrainConfig, tone_l1, train  # noqa: E402
 
@@ -256,3 +256,33 @@ def test_decode_table_matches_decoding_each_pixel(dtype: type) -> None:
 
     codes = np.random.default_rng(0).integers(0, np.iinfo(dtype).max + 1, size=(64, 64, 3)).astype(dtype)
     np.testing.assert_array_equal(decode_table(np.dtype(dtype))[codes], bt709_decode(to_unit(codes)))
+
+
+def test_repack_keeps_pixels_halves_or_jpegs_on_request(tmp_path: Path) -> None:
+    import imageio.v3 as iio
+    import tifffile
+
+    from seeisp.training.repack import repack
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "src"
+    for folder in ("keep", "halve", "jpeg"):
+        (src / folder).mkdir(parents=True)
+    picture = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    iio.imwrite(src / "keep" / "a.png", picture)
+    iio.imwrite(src / "halve" / "b.png", picture)
+    iio.imwrite(src / "jpeg" / "c.png", picture)
+    tifffile.imwrite(src / "keep" / "d16.tif", picture.astype(np.uint16) * 257, photometric="rgb")
+
+    written = repack(src, tmp_path / "dst", halve=["halve"], jpeg=["jpeg"])
+    assert sorted(p.relative_to(tmp_path / "dst").as_posix() for p in written) == [
+        "halve/b.webp",
+        "jpeg/c.jpg",
+        "keep/a.webp",
+        "keep/d16.webp",
+    ]
+    np.testing.assert_array_equal(load_srgb(tmp_path / "dst" / "keep" / "a.webp"), picture)  # lossless
+    np.testing.assert_array_equal(load_srgb(tmp_path / "dst" / "keep" / "d16.webp"), picture)  # 16 -> 8 bit
+    assert load_srgb(tmp_path / "dst" / "halve" / "b.webp").shape == (20, 30, 3)
+    jpeg = load_srgb(tmp_path / "dst" / "jpeg" / "c.jpg").astype(float)
+    assert jpeg.shape == picture.shape and np.abs(jpeg - picture).mean() < 10  # lossy but close
