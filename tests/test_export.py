@@ -372,3 +372,32 @@ def test_edge_infer_bad_input_is_one_line(edge_model: Path, tmp_path: Path) -> N
         assert message in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.npy").exists()
+
+
+def test_fp16_storage_halves_the_file_and_keeps_fp32_arithmetic(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    import torch
+
+    from seeisp.training.export import load_checkpoint
+    from seeisp.training.model import SIDUNet, UNetConfig
+    from seeisp.training.train import load_weights
+
+    plain, compact = tmp_path / "plain", tmp_path / "compact"
+    assert main(["export", str(tiny_checkpoint), "-o", str(plain), "--variants", "fp32"]) == 0
+    assert main(["export", str(tiny_checkpoint), "-o", str(compact), "--variants", "fp32", "--fp16-storage"]) == 0
+    plain, compact = plain / "seeisp-tiny.onnx", compact / "seeisp-tiny.onnx"
+    assert compact.stat().st_size < 0.6 * plain.stat().st_size
+
+    session = ModelSession(compact)
+    assert session.metadata["seeisp.weight_storage"] == "fp16" and session.metadata["seeisp.precision"] == "fp32"
+    assert session.input_type == np.float32
+    x = random_packed((4, 48, 48))
+    reference = ModelSession(plain).run(x)
+    assert np.abs(session.run(x) - reference).max() < 1e-3 * max(1.0, float(np.abs(reference).max()))
+
+    # Training can start from it: the weights come back as float32, rounded to fp16.
+    model = SIDUNet(UNetConfig(width=4))
+    load_weights(model, compact)
+    original = load_checkpoint(tiny_checkpoint)[0].state_dict()
+    for name, tensor in model.state_dict().items():
+        assert tensor.dtype == torch.float32
+        assert torch.equal(tensor, original[name].half().float()), name

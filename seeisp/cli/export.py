@@ -38,6 +38,11 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="folders of clean pictures for int8 calibration (default: the checkpoint's training folders, "
         "else the built-in scene)",
     )
+    p.add_argument(
+        "--fp16-storage",
+        action="store_true",
+        help="store the fp32 model's weights in fp16: half the file, the same fp32 arithmetic (weights rounded)",
+    )
     p.add_argument("--force", action="store_true", help="replace model files that already exist")
     p.set_defaults(func=run)
 
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         calibration_samples=args.calibration_samples,
         calibration_dirs=args.calibration_images,
         log=lambda message: print(message, flush=True),
+        fp16_storage=args.fp16_storage,
     )
     for precision, path in paths.items():
         print(f"{precision:5s} {path.stat().st_size / 1e6:6.1f} MB  {path}")

@@ -91,12 +91,14 @@ def export_variants(
     calibration_samples: int = 32,
     calibration_dirs: Sequence[str | os.PathLike[str]] | None = None,
     log: Callable[[str], None] = lambda _message: None,
+    fp16_storage: bool = False,
 ) -> dict[str, Path]:
     """Checkpoint -> ``seeisp-<name>[-<precision>].onnx`` in ``out_dir`` for each precision.
 
     int8 is calibrated on simulated dark raws made from the pictures in ``calibration_dirs``
     (default: the checkpoint's training folders when they exist here, else the built-in scene)
-    with the checkpoint's noise profiles (else the virtual sensor).
+    with the checkpoint's noise profiles (else the virtual sensor). ``fp16_storage`` stores the
+    fp32 file's weights in fp16 (``store_weights_fp16``), after the other variants are made from it.
     """
     from ..noise import load_profiles
     from .quantize import (
@@ -106,6 +108,7 @@ def export_variants(
         calibration_pictures,
         convert_fp16,
         quantize_int8,
+        store_weights_fp16,
     )
 
     _, state = load_checkpoint(checkpoint)
@@ -128,4 +131,6 @@ def export_variants(
             source = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
             log(f"int8: calibrating on {len(inputs)} simulated dark raws from {source}, ratios 1-300")
             log(f"int8: {quantize_int8(fp32, paths['int8'], inputs)}")
+        if fp16_storage and "fp32" in paths:
+            log(f"fp32: weights stored in fp16 in {store_weights_fp16(fp32, fp32)}")
     return paths

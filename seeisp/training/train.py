@@ -156,12 +156,15 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
         import onnx
         from onnx import numpy_helper
 
-        initializers = {i.name: i for i in onnx.load(str(path)).graph.initializer}
+        # Weights stored in fp16 (``store_weights_fp16``) are named NAME.fp16.
+        initializers = {i.name.removesuffix(".fp16"): i for i in onnx.load(str(path)).graph.initializer}
         wanted = model.state_dict()
         missing = [name for name in wanted if name not in initializers]
         if missing:
             raise ValueError(f"{path}: not an fp32 seeisp model of this architecture (no {missing[0]!r})")
-        weights = {name: torch.from_numpy(numpy_helper.to_array(initializers[name]).copy()) for name in wanted}
+        weights = {
+            name: torch.from_numpy(numpy_helper.to_array(initializers[name]).astype(np.float32)) for name in wanted
+        }
     else:
         weights = torch.load(path, map_location="cpu", weights_only=False)["model"]
     try:
