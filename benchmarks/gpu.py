@@ -14,15 +14,11 @@ import time
 
 import torch
 
-from seeisp.training.model import SIDUNet, UNetConfig, count_flops
+from seeisp.training.model import SIDUNet, UNetConfig, flops_per_packed_pixel
 
 FRAMES = {"12 MP": (2848, 4256), "24 MP": (4024, 6048)}  # raw height, width
 WIDTHS = {"full": 32, "lite": 16}
 MODES = ("fp32", "tf32", "bf16")
-
-
-def flops_per_packed_pixel(width: int) -> float:
-    return count_flops(UNetConfig(width=width), 64, 64) / (64 * 64)
 
 
 def time_frame(model: torch.nn.Module, x: torch.Tensor, mode: str) -> float:
@@ -46,7 +42,7 @@ def main() -> None:
     print("|---|---|---|---:|---:|---:|")
     for name, width in WIDTHS.items():
         model = SIDUNet(UNetConfig(width=width)).cuda().eval().to(memory_format=torch.channels_last)
-        per_pixel = flops_per_packed_pixel(width)
+        per_pixel = flops_per_packed_pixel(UNetConfig(width=width))
         for frame, (h, w) in FRAMES.items():
             ph, pw = -(-h // 32) * 16, -(-w // 32) * 16  # packed, padded to the network's multiple of 16
             x = torch.rand(1, 4, ph, pw, device="cuda").contiguous(memory_format=torch.channels_last)

@@ -371,12 +371,6 @@ def share(cpu_seconds: float, seconds: float, threads: int) -> str:
     return f"{100 * cpu_seconds / (seconds * threads):.0f} %"
 
 
-def flops_per_packed_pixel(width: int) -> float:
-    from seeisp.training.model import UNetConfig, count_flops
-
-    return count_flops(UNetConfig(width=width), 64, 64) / (64 * 64)  # exact: every layer scales with the area
-
-
 def model_tile(model: Model) -> int:
     """The tile ``seeisp enhance`` runs this model on when given no --tile."""
     from seeisp.models import default_tile
@@ -411,13 +405,15 @@ def model_only_section(
         "| input | model | backend | seconds | raw MP/s | GFLOP/s | CPU share | speed vs torch |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
+    from seeisp.training.model import UNetConfig, flops_per_packed_pixel
+
     timings: dict[tuple[str, str, str], Timing] = {}
     for size, x in network_inputs(frames, [model_tile(m) for m in models]).items():
         megapixels = 4 * x.shape[2] * x.shape[3] / 1e6
         for model in models:
             if size.startswith("tile") and size != tile_label(model_tile(model)):
                 continue
-            gflop = flops_per_packed_pixel(model.width) * x.shape[2] * x.shape[3] / 1e9
+            gflop = flops_per_packed_pixel(UNetConfig(width=model.width)) * x.shape[2] * x.shape[3] / 1e9
             label = model.name if model.trained else f"{model.name} (untrained weights, speed only)"
             for backend in ("torch eager fp32", "ORT fp32", "ORT fp16", "ORT int8"):
                 log(f"model only: {size} {model.name} {backend}")

@@ -114,3 +114,8 @@ def count_flops(config: UNetConfig, packed_h: int, packed_w: int) -> int:
     for hk in hooks:
         hk.remove()
     return flops
+
+
+def flops_per_packed_pixel(config: UNetConfig) -> float:
+    """FLOPs of one forward pass per packed input pixel: exact, since every layer scales with the area."""
+    return count_flops(config, 64, 64) / (64 * 64)
