@@ -1,6 +1,7 @@
 """Synthetic low-light training pairs made on the fly from clean sRGB pictures.
 
-Each sample: a random crop of a clean picture, flipped/transposed (before mosaicking, so the
+Each sample: a random crop of a clean picture (or, for a share of them, a procedural picture from
+``seeisp.training.patterns``), flipped/transposed (before mosaicking, so the
 CFA stays RGGB), unprocessed with a random camera, darkened by a random ratio, given the
 noise of a random calibrated or virtual sensor, packed and amplified. Samples are a pure
 function of (seed, step, index), so a resumed run sees exactly the data it would have seen.
@@ -20,6 +21,7 @@ from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, norma
 from ..pack import amplify, pack
 from ..render import bt709_decode
 from ..synthesis import dark_raw_pair, linear_srgb_to_camera, random_camera, sample_ratio
+from .patterns import draw_pattern
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
@@ -84,13 +86,17 @@ class SyntheticPairs:
     virtual_share: float = 0.3
     black_clip_share: float = 0.2
     ratio_range: tuple[float, float] = (1.0, 300.0)
+    pattern_share: float = 0.0  # share of samples drawn by seeisp.training.patterns instead of cut from a picture
 
     def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
-        srgb = self.images[int(rng.integers(len(self.images)))]
-        h, w = srgb.shape[:2]
         p = self.patch
-        y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
-        crop = srgb[y : y + p, x : x + p]
+        if self.pattern_share and rng.random() < self.pattern_share:
+            crop = draw_pattern(rng, p)
+        else:
+            srgb = self.images[int(rng.integers(len(self.images)))]
+            h, w = srgb.shape[:2]
+            y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
+            crop = srgb[y : y + p, x : x + p]
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         if rng.random() < 0.5:

@@ -46,6 +46,7 @@ class TrainConfig:
     lr: float = 2e-4
     min_lr: float = 1e-5
     virtual_share: float = 0.3
+    pattern_share: float = 0.0  # share of procedural pictures (bars, text, dead leaves) among the photographs
     val_every: int = 500
     val_images: int = 8
     val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
@@ -294,7 +295,9 @@ def train(config: TrainConfig) -> Path:
     images = load_images(config.train_dirs, config.patch)
     if not images:
         raise SystemExit(f"no training pictures of at least {config.patch} px in {config.train_dirs}")
-    pairs = SyntheticPairs(images, profiles, patch=config.patch, virtual_share=config.virtual_share)
+    pairs = SyntheticPairs(
+        images, profiles, patch=config.patch, virtual_share=config.virtual_share, pattern_share=config.pattern_share
+    )
     if config.sid_root:
         from .sid import MixedPairs, SIDPairs
 
