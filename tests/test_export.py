@@ -401,3 +401,27 @@ def test_fp16_storage_halves_the_file_and_keeps_fp32_arithmetic(tiny_checkpoint:
     for name, tensor in model.state_dict().items():
         assert tensor.dtype == torch.float32
         assert torch.equal(tensor, original[name].half().float()), name
+
+
+def test_variants_made_from_an_fp16_stored_model_are_the_usual_ones(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """fp16 and int8 variants of a model whose weights are stored in fp16 (as the shipped fp32 files are) get
+    real fp16 and int8 weights: the Casts are folded back into float32 weights before converting."""
+    from seeisp.training.quantize import builtin_pictures, calibration_inputs, convert_fp16, load_fp32, quantize_int8
+
+    assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path), "--variants", "fp32", "--fp16-storage"]) == 0
+    compact = tmp_path / "seeisp-tiny.onnx"
+    restored = load_fp32(compact)
+    assert "Cast" not in {n.op_type for n in restored.graph.node}
+    assert {t.data_type for t in restored.graph.initializer if len(t.dims) == 4} == {onnx.TensorProto.FLOAT}
+    assert "seeisp.weight_storage" not in {p.key for p in restored.metadata_props}
+
+    half = onnx.load(str(convert_fp16(compact, tmp_path / "fp16.onnx")))
+    assert {t.data_type for t in half.graph.initializer if len(t.dims) == 4} == {onnx.TensorProto.FLOAT16}
+    inputs = calibration_inputs(6, builtin_pictures(128), patch=128)
+    int8 = onnx.load(str(quantize_int8(compact, tmp_path / "int8.onnx", inputs)))
+    int8_weights = [t for t in int8.graph.initializer if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
+    assert len(int8_weights) >= 15
+    x = random_packed((4, 40, 56), seed=3) * np.float32(0.6)
+    reference = ModelSession(compact).run(x)
+    scale = float(reference.max() - reference.min())
+    assert float(np.abs(ModelSession(tmp_path / "int8.onnx").run(x) - reference).max()) / scale < 0.03

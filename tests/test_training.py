@@ -66,11 +66,18 @@ def tiny_config(picture_dirs: tuple[Path, Path], out: Path, **changes) -> TrainC
     return dataclasses.replace(config, **changes)
 
 
-def test_a_fixed_batch_is_learned(picture_dirs: tuple[Path, Path], one_thread: None) -> None:
+@pytest.mark.parametrize("noise_on_device", [False, True])
+def test_a_fixed_batch_is_learned(picture_dirs: tuple[Path, Path], one_thread: None, noise_on_device: bool) -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     pairs = SyntheticPairs(load_images([picture_dirs[0]], 32), profiles=[], patch=32)
-    x, y, wb = (torch.from_numpy(a) for a in pairs.batch(0, 0, 2))
+    if noise_on_device:
+        from seeisp.training.device_noise import noisy_input, step_generator
+
+        clean, y, wb, noise = (torch.from_numpy(a) for a in pairs.clean_batch(0, 0, 2))
+        x = noisy_input(clean, noise, step_generator("cpu", 0, 0, 0))
+    else:
+        x, y, wb = (torch.from_numpy(a) for a in pairs.batch(0, 0, 2))
     model = SIDUNet(UNetConfig(width=4))
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
@@ -91,11 +98,14 @@ def test_tone_l1_is_zero_only_for_the_target() -> None:
     assert tone_l1(target - 1.0, target, wb).item() > 0.5  # below zero still costs (the linear term)
 
 
-def test_resume_is_exact(picture_dirs: tuple[Path, Path], tmp_path: Path, monkeypatch, one_thread: None) -> None:
-    straight = tiny_config(picture_dirs, tmp_path / "straight")
+@pytest.mark.parametrize("noise_on_device", [False, True])
+def test_resume_is_exact(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, monkeypatch, one_thread: None, noise_on_device: bool
+) -> None:
+    straight = tiny_config(picture_dirs, tmp_path / "straight", noise_on_device=noise_on_device)
     train(straight)
 
-    interrupted = tiny_config(picture_dirs, tmp_path / "interrupted")
+    interrupted = tiny_config(picture_dirs, tmp_path / "interrupted", noise_on_device=noise_on_device)
     save = train_module.save_checkpoint
 
     def save_then_stop(path, model, optimizer, step, config, best):
@@ -154,6 +164,27 @@ def test_config_file_plus_overrides(tmp_path: Path) -> None:
     assert (config.name, config.width, config.steps, config.lr) == ("tiny", 4, 5, 1e-3)
     assert config.out_dir == "runs/x" and config.val_ratios == [50, 100] and config.train_dirs == ["a"]
     assert TrainConfig.load(None, []) == TrainConfig()
+
+
+def test_noise_on_device_draws_its_own_noise_and_refuses_sid_pairs(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, monkeypatch, one_thread: None
+) -> None:
+    seen: list[torch.Tensor] = []
+    noisy_input = train_module.noisy_input
+
+    def spy(clean, noise, generator):
+        seen.append(clean)
+        return noisy_input(clean, noise, generator)
+
+    monkeypatch.setattr(train_module, "noisy_input", spy)
+    train(tiny_config(picture_dirs, tmp_path / "off", steps=2, val_every=2))
+    assert seen == []
+    train(tiny_config(picture_dirs, tmp_path / "on", steps=2, val_every=2, noise_on_device=True))
+    assert [tuple(c.shape) for c in seen] == [(2, 32, 32)] * 2  # clean mosaics, one batch a step
+
+    with pytest.raises(ValueError, match="noise_on_device=true does not mix with sid_root"):
+        TrainConfig.load(None, ["noise_on_device=true", "sid_root=/data/SID"])
+    assert TrainConfig.load(None, ["noise_on_device=true"]).noise_on_device
 
 
 def test_config_rejects_unknown_keys(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ Each sample: a random crop of a clean picture (or, for a share of them, a proced
 CFA stays RGGB), unprocessed with a random camera, darkened by a random ratio, given the
 noise of a random calibrated or virtual sensor, packed and amplified. Samples are a pure
 function of (seed, step, index), so a resumed run sees exactly the data it would have seen.
+
+``clean_batch`` stops before the noise and hands over its parameters instead, for
+``seeisp.training.device_noise`` to add the noise on the training device (``noise_on_device``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..pack import amplify, pack
 from ..render import bt709_decode
-from ..synthesis import dark_raw_pair, linear_srgb_to_camera, random_camera, sample_ratio
+from ..synthesis import Camera, dark_raw_pair, linear_srgb_to_camera, mosaic_rggb, random_camera, sample_ratio
 from .patterns import draw_pattern
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
@@ -76,6 +79,48 @@ def sample_noise(rng: np.random.Generator, profiles: Sequence[SensorProfile], vi
     return profile.sample(rng, gaussian=rng.random() < 0.2)
 
 
+# The noise of one sample as numbers, in this order (``SyntheticPairs.clean_sample``): read_lambda is
+# 0 and gaussian 1 for Gaussian read noise; black_bias_* are the bias of the 2x2 sites R G1 G2 B;
+# clip_black 1 where the camera clips at black.
+NOISE_FIELDS = (
+    "k",
+    "read_scale",
+    "read_lambda",
+    "gaussian",
+    "row_sigma",
+    "black_bias_r",
+    "black_bias_g1",
+    "black_bias_g2",
+    "black_bias_b",
+    "black",
+    "white",
+    "ratio",
+    "clip_black",
+)
+
+
+def noise_vector(noise: NoiseParams, ratio: float, clip_black: bool) -> np.ndarray:
+    """``NoiseParams`` plus ratio and clip flag -> a float32 vector laid out as ``NOISE_FIELDS``."""
+    gaussian = noise.read_lambda is None
+    values = (
+        noise.k,
+        noise.read_scale,
+        0.0 if gaussian else noise.read_lambda,
+        gaussian,
+        noise.row_sigma,
+        *noise.black_bias,
+        noise.black,
+        noise.white,
+        ratio,
+        clip_black,
+    )
+    return np.array(values, np.float32)
+
+
+def _stack(samples: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
+
+
 @dataclass
 class SyntheticPairs:
     """Batches of (amplified packed raw, clean camera RGB, white balance) for training or validation."""
@@ -88,7 +133,10 @@ class SyntheticPairs:
     ratio_range: tuple[float, float] = (1.0, 300.0)
     pattern_share: float = 0.0  # share of samples drawn by seeisp.training.patterns instead of cut from a picture
 
-    def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
+    def _before_noise(
+        self, rng: np.random.Generator, ratio: float | None
+    ) -> tuple[np.ndarray, Camera, float, NoiseParams]:
+        """The draws both kinds of sample share: (clean camera RGB (H, W, 3), camera, ratio, noise)."""
         p = self.patch
         if self.pattern_share and rng.random() < self.pattern_share:
             crop = draw_pattern(rng, p)
@@ -107,6 +155,11 @@ class SyntheticPairs:
         clean = linear_srgb_to_camera(decode_table(crop.dtype)[crop], camera)
         ratio = sample_ratio(rng, *self.ratio_range) if ratio is None else ratio
         noise = sample_noise(rng, self.profiles, self.virtual_share)
+        return clean, camera, ratio, noise
+
+    def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
+        """(amplified packed noisy raw (4, p/2, p/2), target (3, p, p), white balance (3,))."""
+        clean, camera, ratio, noise = self._before_noise(rng, ratio)
         raw, target = dark_raw_pair(clean, ratio, noise, rng)
         mosaic = normalise(raw, noise)
         if rng.random() < self.black_clip_share:  # cameras that clip at black before writing the raw
@@ -114,10 +167,25 @@ class SyntheticPairs:
         packed = amplify(pack(mosaic), ratio)
         return packed, target.transpose(2, 0, 1), camera.white_balance.astype(np.float32)
 
+    def clean_sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
+        """``sample`` without the noise: (clean RGGB mosaic (p, p), target, white balance, noise vector).
+
+        The noise vector (``NOISE_FIELDS``) holds what ``seeisp.training.device_noise.noisy_input``
+        needs to turn the mosaic into the input ``sample`` would have made, in distribution.
+        """
+        clean, camera, ratio, noise = self._before_noise(rng, ratio)
+        clip_black = bool(rng.random() < self.black_clip_share)
+        wb = camera.white_balance.astype(np.float32)
+        return mosaic_rggb(clean), clean.transpose(2, 0, 1), wb, noise_vector(noise, ratio, clip_black)
+
     def batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
         rng = np.random.default_rng([seed, step])
-        samples = [self.sample(rng) for _ in range(size)]
-        return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
+        return _stack([self.sample(rng) for _ in range(size)])
+
+    def clean_batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
+        """``size`` stacked ``clean_sample``s; a pure function of (seed, step), as ``batch`` is."""
+        rng = np.random.default_rng([seed, step])
+        return _stack([self.clean_sample(rng) for _ in range(size)])
 
 
 def load_images(folders: Sequence[str | Path], min_side: int) -> list[np.ndarray]:

@@ -76,11 +76,45 @@ def _save_atomically(model: onnx.ModelProto, out: Path) -> Path:
     return out
 
 
+def load_fp32(path: str | os.PathLike[str]) -> onnx.ModelProto:
+    """An fp32 model with float32 initializers, whether or not its weights are stored in fp16.
+
+    Undoes ``store_weights_fp16``: each fp16 initializer that a Cast turns into float32 becomes a
+    float32 initializer again. The variant makers need this: the quantiser only quantises weights
+    that are initializers, and the fp16 converter would otherwise see Casts where weights should be.
+    """
+    from onnx import TensorProto, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    halves = {init.name: init for init in graph.initializer if init.data_type == TensorProto.FLOAT16}
+    restored, nodes, used = [], [], set()
+    for node in graph.node:
+        to_float = next((a.i == TensorProto.FLOAT for a in node.attribute if a.name == "to"), False)
+        if node.op_type == "Cast" and to_float and node.input[0] in halves:
+            weight = numpy_helper.to_array(halves[node.input[0]]).astype(np.float32)
+            restored.append(numpy_helper.from_array(weight, node.output[0]))
+            used.add(node.input[0])
+        else:
+            nodes.append(node)
+    if not restored:
+        return model
+    kept = [init for init in graph.initializer if init.name not in used]
+    del graph.initializer[:]
+    graph.initializer.extend([*kept, *restored])
+    del graph.node[:]
+    graph.node.extend(nodes)
+    metadata = {p.key: p.value for p in model.metadata_props if p.key != "seeisp.weight_storage"}
+    del model.metadata_props[:]
+    set_metadata(model, metadata)
+    return model
+
+
 def convert_fp16(fp32_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
     """fp16 weights and activations, float32 input ``raw`` and output ``rgb`` (Cast nodes at the ends)."""
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    model = onnx.load(str(fp32_path))
+    model = load_fp32(fp32_path)
     metadata = _variant_metadata(seeisp_metadata(model), "fp16")
     half = convert_float_to_float16(model, keep_io_types=True)
     set_metadata(half, metadata)
@@ -250,14 +284,15 @@ def quantize_int8(
     nodes to leave in float. Percentile calibration (99.999 %) ignores the rare activation peaks
     that MinMax spends the 8-bit range on (MinMax lost twice as much).
     """
-    model = onnx.load(str(fp32_path))
+    model = load_fp32(fp32_path)
     metadata = _variant_metadata(seeisp_metadata(model), "int8")
     input_name = model.graph.input[0].name
     excluded = [*(float_nodes(model) if full_resolution_in_float else []), *keep_float]
     with tempfile.TemporaryDirectory(prefix="seeisp-quant-") as tmp, _quiet_quantizer():
-        quantized = Path(tmp) / "int8.onnx"
+        source, quantized = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        onnx.save(model, str(source))
         quantize_static(
-            str(fp32_path),
+            str(source),
             str(quantized),
             PackedRawReader(inputs, input_name),
             quant_format=QuantFormat.QDQ,

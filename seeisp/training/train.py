@@ -29,6 +29,7 @@ from ..pack import amplify, pack
 from ..render import bt709_encode, camera_to_linear_srgb
 from ..synthesis import dark_raw_pair, random_camera, unprocess
 from .data import SyntheticPairs, load_images, to_unit
+from .device_noise import noisy_input, step_generator
 from .model import SIDUNet, UNetConfig
 
 
@@ -63,6 +64,13 @@ class TrainConfig:
     sid_list: str = "../shared/data/sid_lists/Sony_train_list.txt"
     sid_share: float = 0.5  # share of training samples drawn from the SID pairs when sid_root is set
     sid_cache: str = ""  # folder for decoded SID frames (.npy); "" = decode every time
+    noise_on_device: bool = False  # workers make clean crops; the noise is drawn on the training device (torch)
+
+    def __post_init__(self) -> None:
+        if self.noise_on_device and self.sid_root:
+            raise ValueError(
+                "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
+            )
 
     @classmethod
     def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
@@ -178,14 +186,16 @@ class StepBatches(torch.utils.data.Dataset):
     """Training batch number ``step`` of a run, made by a worker process or in the loop.
 
     Each batch is a pure function of (seed, step), so workers may make them in any order and a
-    resumed run continues with exactly the batches it would have seen.
+    resumed run continues with exactly the batches it would have seen. With ``clean`` the batches
+    are ``SyntheticPairs.clean_batch``es, for the loop to add the noise on the device.
     """
 
-    def __init__(self, pairs: SyntheticPairs, seed: int, batch_size: int) -> None:
-        self.pairs, self.seed, self.batch_size = pairs, seed, batch_size
+    def __init__(self, pairs: SyntheticPairs, seed: int, batch_size: int, clean: bool = False) -> None:
+        self.pairs, self.seed, self.batch_size, self.clean = pairs, seed, batch_size, clean
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, ...]:
-        return tuple(torch.from_numpy(a) for a in self.pairs.batch(self.seed, step, self.batch_size))
+        make = self.pairs.clean_batch if self.clean else self.pairs.batch
+        return tuple(torch.from_numpy(a) for a in make(self.seed, step, self.batch_size))
 
 
 def batch_loader(dataset: StepBatches, first: int, last: int, workers: int, pin: bool) -> torch.utils.data.DataLoader:
@@ -313,9 +323,13 @@ def train(config: TrainConfig) -> Path:
         writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
     bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
     started, first_step, losses = time.time(), step, []
-    batches = StepBatches(pairs, config.seed + 1000 * rank, config.batch_size)
+    batches = StepBatches(pairs, config.seed + 1000 * rank, config.batch_size, clean=config.noise_on_device)
     for batch in batch_loader(batches, step, config.steps, config.workers, pin=cuda):
-        x, y, wb = (t.to(device, non_blocking=True) for t in batch)
+        if config.noise_on_device:
+            clean, y, wb, noise = (t.to(device, non_blocking=True) for t in batch)
+            x = noisy_input(clean, noise, step_generator(device, config.seed, rank, step))
+        else:
+            x, y, wb = (t.to(device, non_blocking=True) for t in batch)
         x = x.contiguous(memory_format=memory_format)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)
