@@ -124,8 +124,8 @@ def test_run_demo_beats_naive_brightening(tmp_path: Path) -> None:
     report = run_demo(tmp_path)
     assert report.raw_path == tmp_path / DEMO_RAW_NAME
     assert report.enhanced.shape == report.naive.shape == report.reference.shape == (768, 1152, 3)
-    # The shipped lite model measures +2.3 dB here; the product target (+6 dB) is tracked in
-    # weights/MODEL_CARD.md, not in a unit test.
+    # A loose bound: the shipped default (full) model measures far more; the product target (+6 dB)
+    # is tracked in weights/MODEL_CARD.md, not in a unit test.
     assert report.seeisp_psnr >= report.naive_psnr + 1.5, (report.naive_psnr, report.seeisp_psnr)
     comparison = iio.imread(report.comparison_path)
     assert comparison.shape == (768, 3 * 1152 + 2 * 8, 3)
