@@ -129,6 +129,16 @@ def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
     assert json.loads(metadata["seeisp.training"])["steps"] == 0
 
 
+def test_training_summary_names_the_starting_weights_of_a_fine_tune(tiny_checkpoint: Path) -> None:
+    from seeisp.training.export import load_checkpoint, model_metadata
+
+    model, state = load_checkpoint(tiny_checkpoint)
+    assert "init_from" not in json.loads(model_metadata(model, state, "tiny")["seeisp.training"])
+    tuned = {**state, "config": {**state.get("config", {}), "init_from": "weights/x.onnx", "pattern_share": 0.25}}
+    summary = json.loads(model_metadata(model, tuned, "tiny")["seeisp.training"])
+    assert summary["init_from"] == "weights/x.onnx" and summary["pattern_share"] == 0.25
+
+
 @pytest.fixture(scope="module")
 def tiny_variants(tiny_fp32: Path) -> dict[str, Path]:
     from seeisp.training.quantize import builtin_pictures, calibration_inputs, convert_fp16, quantize_int8

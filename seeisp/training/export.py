@@ -28,8 +28,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[SIDUNet, dict]:
 def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
     """What a standalone runner needs to feed the network and read its output."""
     cfg = state.get("config", {})
-    keys = ("steps", "batch_size", "patch", "train_dirs", "profiles_dir", "init_from", "pattern_share")
-    summary = {k: cfg[k] for k in keys if cfg.get(k)}  # init_from and pattern_share only when used
+    summary = {k: cfg[k] for k in ("steps", "batch_size", "patch", "train_dirs", "profiles_dir") if k in cfg}
+    summary.update({k: cfg[k] for k in ("init_from", "pattern_share") if cfg.get(k)})  # only when used
     summary.update(step=state.get("step"), val_psnr=state.get("val_psnr"))
     return {
         "seeisp.name": name,
