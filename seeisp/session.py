@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -139,7 +140,12 @@ def _tile_spans(size: int, tile: int, overlap: int, multiple: int) -> list[tuple
 def _tile_weights(spans: list[tuple[int, int]], ramp: int) -> list[np.ndarray]:
     """Per tile, the weights of its output pixels (twice its span) along one axis: 1 in the middle,
     a linear cross-fade ``ramp`` output pixels wide centred on the middle of each overlap with a
-    neighbour, 0 beyond it. A neighbour's fade is the complement, so the weights sum to 1 everywhere."""
+    neighbour, 0 beyond it. A neighbour's fade is the complement, so the weights sum to 1 everywhere.
+    Where seams lie closer than ``ramp`` (three or more tiles over one stretch), the ramp narrows to
+    their distance: two fades of one tile must not overlap, or the weights there would sum to more than 1."""
+    centres = [spans[i - 1][1] + spans[i][0] for i in range(1, len(spans))]
+    if len(centres) > 1:
+        ramp = max(1, min(ramp, min(b - a for a, b in itertools.pairwise(centres))))
     weights = []
     for i, (start, end) in enumerate(spans):
         pos = np.arange(2 * start, 2 * end, dtype=np.float32) + 0.5

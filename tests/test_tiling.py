@@ -12,6 +12,7 @@ from seeisp.demo import write_demo_raw
 from seeisp.metrics import psnr
 from seeisp.pack import amplify, pack
 from seeisp.raw import read_raw
+from seeisp.session import _tile_spans, _tile_weights
 
 
 def _packed_scene(h: int, w: int) -> np.ndarray:
@@ -100,3 +101,13 @@ def test_run_tiled_uses_the_model_default_tile(lite_session, monkeypatch):
     shapes.clear()
     lite_session.run_tiled(np.zeros((4, 1500, 900), np.float32), tile=512)
     assert len(shapes) == 12 and max(max(s) for s in shapes) <= 512  # 4 rows x 3 columns
+
+
+@pytest.mark.parametrize(("size", "tile", "overlap"), [(304, 256, 112), (352, 256, 112), (1000, 256, 64), (97, 64, 16)])
+def test_tile_weights_sum_to_one(size: int, tile: int, overlap: int) -> None:
+    """Also where three tiles cover one stretch and two seams lie closer than the cross-fade is wide."""
+    spans = _tile_spans(size, tile, overlap, 16)
+    total = np.zeros(2 * size, np.float64)
+    for (start, end), weight in zip(spans, _tile_weights(spans, max(2, overlap // 2)), strict=True):
+        total[2 * start : 2 * end] += weight
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
