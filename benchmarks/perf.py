@@ -453,11 +453,14 @@ def model_only_section(
 def end_to_end_section(
     frames: dict[str, Path], models: list[Model], folder: Path, threads: int
 ) -> tuple[list[str], dict[tuple[str, str], tuple[float, float, float]]]:
+    from seeisp.session import tile_overlap
+
     lines = [
         f"## End to end: `seeisp enhance FRAME.dng -o OUT.tif --ratio {RATIO:g}`, each in a fresh process",
         "",
-        f"Read the raw, tiled inference (the model's default tile: "
-        f"{', '.join(f'{m.name} {model_tile(m)}' for m in models)}; overlap 64), render, write an uncompressed "
+        f"Read the raw, tiled inference (the model's default tile and overlap: "
+        f"{', '.join(f'{m.name} {model_tile(m)}, {tile_overlap(model_tile(m))}' for m in models)}), render, "
+        "write an uncompressed "
         "16-bit TIFF. The wall time includes starting Python and loading the model; peak memory is the process's "
         "maximum resident set.",
         "",

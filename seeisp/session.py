@@ -15,12 +15,14 @@ from .models import default_tile, model_path
 from .providers import choose_providers, session_options
 
 ProgressFn = Callable[[int, int], None]  # (tiles done, tiles in all)
-DEFAULT_OVERLAP = 64  # packed pixels of context each tile sees beyond the part of the output it gives
+# Packed pixels of context each tile sees beyond the part of the output it gives. The trained networks
+# read about this far: with 96, tiled and whole-frame outputs differ by at most a few 1e-4 (64: 8e-3).
+DEFAULT_OVERLAP = 96
 
 
 def tile_overlap(tile: int) -> int:
-    """The overlap used with a tile size when none is given: ``DEFAULT_OVERLAP``, less for tiny tiles."""
-    return min(DEFAULT_OVERLAP, tile // 4)
+    """The overlap used with a tile size when none is given: ``DEFAULT_OVERLAP``, less for small tiles."""
+    return min(DEFAULT_OVERLAP, 3 * tile // 8)
 
 
 class ModelSession:

@@ -28,13 +28,14 @@ def test_tiled_matches_untiled(lite_session, tmp_path):
     packed = amplify(pack(raw.mosaic), 100)[:, :304, :352]
     whole = lite_session.run(packed)
     calls = []
-    tiled = lite_session.run_tiled(packed, tile=256, overlap=64, progress=lambda d, t: calls.append((d, t)))
+    tiled = lite_session.run_tiled(packed, tile=256, progress=lambda d, t: calls.append((d, t)))  # default overlap
     assert tiled.shape == whole.shape == (3, 608, 704)
-    assert len(calls) == 4 and calls[-1][0] == calls[-1][1]
-    # The network reads context beyond the 32-pixel margin each tile keeps, so tiles are not bit-exact;
-    # the difference must stay far below what the eye or the benchmark can see.
+    assert len(calls) == 6 and calls[-1][0] == calls[-1][1]
+    # The network reads context beyond the overlap, so tiles are not bit-exact; with the default
+    # overlap they agree to 1e-3 everywhere away from the frame border (measured: 7e-5).
+    border = 32  # output pixels
+    assert np.abs(tiled - whole)[:, border:-border, border:-border].max() < 1e-3
     assert psnr(np.clip(tiled, 0, 1), np.clip(whole, 0, 1)) > 50
-    assert np.abs(tiled - whole).mean() < 1e-3
 
 
 def test_odd_sizes_pad_and_crop(lite_session):
@@ -100,7 +101,7 @@ def test_run_tiled_uses_the_model_default_tile(lite_session, monkeypatch):
     assert len(shapes) == 2 and all(h <= 1024 and w == 900 for h, w in shapes)  # two tiles of at most 1024
     shapes.clear()
     lite_session.run_tiled(np.zeros((4, 1500, 900), np.float32), tile=512)
-    assert len(shapes) == 12 and max(max(s) for s in shapes) <= 512  # 4 rows x 3 columns
+    assert len(shapes) == 15 and max(max(s) for s in shapes) <= 512  # 5 rows x 3 columns (overlap 96)
 
 
 @pytest.mark.parametrize(("size", "tile", "overlap"), [(304, 256, 112), (352, 256, 112), (1000, 256, 64), (97, 64, 16)])
