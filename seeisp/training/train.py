@@ -162,11 +162,11 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
     """
     path = Path(path)
     if path.suffix == ".onnx":
-        import onnx
         from onnx import numpy_helper
 
-        # Weights stored in fp16 (``store_weights_fp16``) are named NAME.fp16.
-        initializers = {i.name.removesuffix(".fp16"): i for i in onnx.load(str(path)).graph.initializer}
+        from .quantize import load_fp32  # folds weights stored in fp16 (``store_weights_fp16``) back to float32
+
+        initializers = {i.name: i for i in load_fp32(path).graph.initializer}
         wanted = model.state_dict()
         missing = [name for name in wanted if name not in initializers]
         if missing:
