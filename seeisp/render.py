@@ -11,26 +11,26 @@ import numpy as np
 
 from .raw import Flip, RawImage
 
-_GAMMA = 1 / 2.222  # LibRaw's default gamm[0]; 0.45 would be the textbook BT.709 value
-_TOE_SLOPE = 4.5
+GAMMA = 1 / 2.222  # LibRaw's default gamm[0]; 0.45 would be the textbook BT.709 value
+TOE_SLOPE = 4.5
 # Where the linear toe meets the power curve for LibRaw's (2.222, 4.5) pair.
-_TOE_END = 0.018053968510807
-_POWER_SCALE = 1.099296826809442
+TOE_END = 0.018053968510807
+POWER_SCALE = 1.099296826809442
 
 
 def bt709_encode(linear: np.ndarray) -> np.ndarray:
     """Linear [0, 1] -> BT.709-encoded [0, 1] with LibRaw's default gamma (2.222, 4.5)."""
     linear = np.clip(linear, 0.0, 1.0)
-    curve = _POWER_SCALE * np.power(np.maximum(linear, _TOE_END), _GAMMA) - (_POWER_SCALE - 1)
-    return np.where(linear < _TOE_END, linear * _TOE_SLOPE, curve).astype(np.float32)
+    curve = POWER_SCALE * np.power(np.maximum(linear, TOE_END), GAMMA) - (POWER_SCALE - 1)
+    return np.where(linear < TOE_END, linear * TOE_SLOPE, curve).astype(np.float32)
 
 
 def bt709_decode(encoded: np.ndarray) -> np.ndarray:
     """Inverse of ``bt709_encode``: encoded [0, 1] -> linear [0, 1]."""
     encoded = np.clip(encoded, 0.0, 1.0)
-    toe = _TOE_END * _TOE_SLOPE
-    curve = np.power((np.maximum(encoded, toe) + (_POWER_SCALE - 1)) / _POWER_SCALE, 1 / _GAMMA)
-    return np.where(encoded < toe, encoded / _TOE_SLOPE, curve).astype(np.float32)
+    toe = TOE_END * TOE_SLOPE
+    curve = np.power((np.maximum(encoded, toe) + (POWER_SCALE - 1)) / POWER_SCALE, 1 / GAMMA)
+    return np.where(encoded < toe, encoded / TOE_SLOPE, curve).astype(np.float32)
 
 
 def camera_to_linear_srgb(camera_rgb: np.ndarray, white_balance: np.ndarray, camera_to_srgb: np.ndarray) -> np.ndarray:

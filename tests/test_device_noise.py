@@ -183,11 +183,12 @@ def test_clean_samples_share_the_draws_of_full_samples(pairs: SyntheticPairs, mo
 
     monkeypatch.setattr(data_module, "dark_raw_pair", spy)
     for seed in range(12):  # with pattern_share 0.5, both patterns and photographs
-        _, target, wb = pairs.sample(np.random.default_rng(seed))
-        mosaic, clean_target, clean_wb, vector = pairs.clean_sample(np.random.default_rng(seed))
+        _, target, wb, matrix = pairs.sample(np.random.default_rng(seed))
+        mosaic, clean_target, clean_wb, clean_matrix, vector = pairs.clean_sample(np.random.default_rng(seed))
         camera_rgb, ratio, noise = seen[-1]
         np.testing.assert_array_equal(clean_target, target)
         np.testing.assert_array_equal(clean_wb, wb)
+        np.testing.assert_array_equal(clean_matrix, matrix)
         np.testing.assert_array_equal(mosaic[0::2, 0::2], camera_rgb[0::2, 0::2, 0])  # RGGB
         np.testing.assert_array_equal(mosaic[1::2, 1::2], camera_rgb[1::2, 1::2, 2])
         np.testing.assert_array_equal(mosaic[0::2, 1::2], camera_rgb[0::2, 1::2, 1])
@@ -196,10 +197,11 @@ def test_clean_samples_share_the_draws_of_full_samples(pairs: SyntheticPairs, mo
 
 
 def test_clean_batches_are_seeded_and_carry_every_kind_of_noise(pairs: SyntheticPairs) -> None:
-    mosaic, target, wb, noise = pairs.clean_batch(0, 4, 64)
+    mosaic, target, wb, matrix, noise = pairs.clean_batch(0, 4, 64)
     assert mosaic.shape == (64, 32, 32) and target.shape == (64, 3, 32, 32) and wb.shape == (64, 3)
+    assert matrix.shape == (64, 3, 3)
     assert noise.shape == (64, len(NOISE_FIELDS)) and noise.dtype == np.float32
-    for a, b in zip(pairs.clean_batch(0, 4, 64), (mosaic, target, wb, noise), strict=True):
+    for a, b in zip(pairs.clean_batch(0, 4, 64), (mosaic, target, wb, matrix, noise), strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(pairs.clean_batch(0, 5, 64)[0], mosaic)
     column = {name: noise[:, i] for i, name in enumerate(NOISE_FIELDS)}

@@ -43,6 +43,6 @@ def test_pattern_share_mixes_procedural_pictures_in() -> None:
     """With share 1 every target has structure, though the only photograph is flat; with share 0, none."""
     for share, structured in ((1.0, True), (0.0, False)):
         pairs = SyntheticPairs(flat_picture(), profiles=[], patch=32, pattern_share=share)
-        _, targets, _ = pairs.batch(seed=0, step=0, size=6)
+        targets = pairs.batch(seed=0, step=0, size=6)[1]
         spread = targets.reshape(6, 3, -1).std(axis=2).max(axis=1)
         assert bool((spread > 1e-3).all()) == structured, spread

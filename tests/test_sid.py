@@ -114,12 +114,15 @@ def test_flat_grey_long_exposure_gives_a_flat_target_in_camera_rgb(tmp_path: Pat
     write_raw(tmp_path / "Sony/short/00001_00_0.1s.ARW", clean_dn(flat, 100))
     (tmp_path / "list.txt").write_text("./Sony/short/00001_00_0.1s.ARW ./Sony/long/00001_00_10s.ARW ISO200 F8\n")
     data = SIDPairs.from_list(tmp_path / "list.txt", tmp_path, patch=32)
-    _, target, wb = data.frames(data.pairs[0])
+    _, target, colour = data.frames(data.pairs[0])
     assert target.shape == (H, W, 3)
     np.testing.assert_allclose(target.reshape(-1, 3).mean(axis=0), levels, atol=1e-4)
     assert target.reshape(-1, 3).std(axis=0).max() < 1e-4
-    np.testing.assert_allclose(wb, WHITE_BALANCE, rtol=1e-3)
-    packed, patch_target, _ = data.sample(np.random.default_rng(0))
+    np.testing.assert_allclose(colour[0], WHITE_BALANCE, rtol=1e-3)
+    np.testing.assert_allclose(colour[1:], read_raw(tmp_path / "Sony/long/00001_00_10s.ARW").camera_to_srgb, rtol=1e-5)
+    packed, patch_target, wb, matrix = data.sample(np.random.default_rng(0))
+    np.testing.assert_array_equal(wb, colour[0])
+    np.testing.assert_array_equal(matrix, colour[1:])
     # The short's DN are whole numbers: one DN amplified x100 is 0.0063.
     np.testing.assert_allclose(packed.reshape(4, -1).mean(axis=1), levels[[0, 1, 1, 2]], atol=0.004)
     np.testing.assert_allclose(patch_target.reshape(3, -1).mean(axis=1), levels, atol=1e-4)
@@ -131,10 +134,10 @@ def test_samples_keep_input_and_target_aligned_through_flips(sid_root: Path) -> 
     data = SIDPairs(pairs, patch=32)
     rng = np.random.default_rng(3)
     for _ in range(12):
-        packed, target, wb = data.sample(rng)
+        packed, target, wb, matrix = data.sample(rng)
         assert packed.shape == (4, 16, 16) and packed.dtype == np.float32
         assert target.shape == (3, 32, 32) and target.dtype == np.float32
-        assert wb.shape == (3,)
+        assert wb.shape == (3,) and matrix.shape == (3, 3)
         error = np.abs(unpack(packed) - mosaic_rggb(target.transpose(1, 2, 0)))
         assert error.mean() < 0.004, error.mean()  # a Bayer phase slip would be ~0.1 or more
 
@@ -154,7 +157,7 @@ def test_noisy_short_amplified_matches_the_target_on_average(sid_root: Path) -> 
 def test_batches_are_deterministic(sid_root: Path) -> None:
     data = SIDPairs.from_list(sid_root / "Sony_train_list.txt", sid_root, patch=32)
     first, again = data.batch(7, 3, 2), data.batch(7, 3, 2)
-    assert [a.shape for a in first] == [(2, 4, 16, 16), (2, 3, 32, 32), (2, 3)]
+    assert [a.shape for a in first] == [(2, 4, 16, 16), (2, 3, 32, 32), (2, 3), (2, 3, 3)]
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(data.batch(7, 4, 2)[0], first[0])
@@ -202,13 +205,13 @@ class ConstantSource:
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         rng.random()  # a real source draws from the stream too
-        return np.full((4, 2, 2), self.value), np.full((3, 4, 4), self.value), np.ones(3)
+        return np.full((4, 2, 2), self.value), np.full((3, 4, 4), self.value), np.ones(3), np.eye(3)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
 def test_mixed_pairs_draw_real_samples_at_their_share(share: float) -> None:
     mixed = MixedPairs(ConstantSource(0.0), ConstantSource(1.0), real_share=share)
-    packed, target, wb = mixed.batch(seed=0, step=5, size=400)
+    packed, target, wb, _ = mixed.batch(seed=0, step=5, size=400)
     assert packed.shape == (400, 4, 2, 2) and target.shape == (400, 3, 4, 4) and wb.shape == (400, 3)
     assert packed[:, 0, 0, 0].mean() == pytest.approx(share, abs=0.06)
     np.testing.assert_array_equal(packed, mixed.batch(seed=0, step=5, size=400)[0])

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
-from seeisp.training.train import TrainConfig, tone_l1, train  # noqa: E402
+from seeisp.training.train import LOSSES, TrainConfig, render_loss, rendered, tone_l1, train  # noqa: E402
 
 
 def smooth_picture(rng: np.random.Generator, size: int = 64) -> np.ndarray:
@@ -74,10 +74,10 @@ def test_a_fixed_batch_is_learned(picture_dirs: tuple[Path, Path], one_thread: N
     if noise_on_device:
         from seeisp.training.device_noise import noisy_input, step_generator
 
-        clean, y, wb, noise = (torch.from_numpy(a) for a in pairs.clean_batch(0, 0, 2))
+        clean, y, wb, _, noise = (torch.from_numpy(a) for a in pairs.clean_batch(0, 0, 2))
         x = noisy_input(clean, noise, step_generator("cpu", 0, 0, 0))
     else:
-        x, y, wb = (torch.from_numpy(a) for a in pairs.batch(0, 0, 2))
+        x, y, wb, _ = (torch.from_numpy(a) for a in pairs.batch(0, 0, 2))
     model = SIDUNet(UNetConfig(width=4))
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
@@ -96,6 +96,43 @@ def test_tone_l1_is_zero_only_for_the_target() -> None:
     assert tone_l1(target, target, wb).item() == 0.0
     assert tone_l1(target * 0.5, target, wb).item() > 0.05
     assert tone_l1(target - 1.0, target, wb).item() > 0.5  # below zero still costs (the linear term)
+
+
+def test_rendered_matches_seeisp_render() -> None:
+    """The render losses see exactly the picture ``seeisp.render`` shows: WB, clip, matrix, clip, curve."""
+    from seeisp.render import bt709_encode, camera_to_linear_srgb
+
+    rng = np.random.default_rng(0)
+    rgb = rng.uniform(-0.1, 0.9, (2, 3, 12, 12)).astype(np.float32)
+    wb = np.array([[2.1, 1.0, 1.6], [1.4, 1.0, 2.6]], np.float32)
+    matrix = np.array([[[1.7, -0.5, -0.2], [-0.2, 1.4, -0.2], [0.0, -0.5, 1.5]]] * 2, np.float32)
+    ours = rendered(*(torch.from_numpy(a) for a in (rgb, wb, matrix))).numpy()
+    for i in range(2):
+        expected = bt709_encode(camera_to_linear_srgb(rgb[i].transpose(1, 2, 0), wb[i], matrix[i]))
+        np.testing.assert_allclose(ours[i].transpose(1, 2, 0), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_render_loss_is_zero_only_for_the_target_and_sees_colour(squared: bool) -> None:
+    target = torch.rand(1, 3, 8, 8) * 0.4
+    wb = torch.tensor([[2.0, 1.0, 1.5]])
+    identity, mixing = torch.eye(3)[None], torch.tensor([[[1.7, -0.5, -0.2], [-0.2, 1.4, -0.2], [0.0, -0.5, 1.5]]])
+    assert render_loss(target, target, wb, mixing, squared).item() == 0.0
+    assert render_loss(target * 0.5, target, wb, mixing, squared).item() > 1e-3
+    assert render_loss(target - 1.0, target, wb, mixing, squared).item() > 0.05  # the linear term still pulls
+    # A colour error the camera->sRGB matrix amplifies costs more than with an identity matrix.
+    tinted = target + torch.tensor([0.02, 0.0, 0.0])[None, :, None, None]
+    assert render_loss(tinted, target, wb, mixing, squared) > render_loss(tinted, target, wb, identity, squared)
+
+
+def test_every_loss_trains_and_unknown_losses_are_refused(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    for name in LOSSES:
+        train(tiny_config(picture_dirs, tmp_path / name, loss=name, steps=2, val_every=2, checkpoint_every=2))
+        assert (tmp_path / name / "run" / "last.pt").exists()
+    with pytest.raises(ValueError, match="unknown loss"):
+        TrainConfig(loss="ssim")
 
 
 @pytest.mark.parametrize("noise_on_device", [False, True])

@@ -117,13 +117,18 @@ def noise_vector(noise: NoiseParams, ratio: float, clip_black: bool) -> np.ndarr
     return np.array(values, np.float32)
 
 
+def _colour(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+    """What rendering needs of a camera: white balance (3,) and camera->sRGB matrix (3, 3), float32."""
+    return camera.white_balance.astype(np.float32), camera.camera_to_srgb.astype(np.float32)
+
+
 def _stack(samples: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
     return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
 
 
 @dataclass
 class SyntheticPairs:
-    """Batches of (amplified packed raw, clean camera RGB, white balance) for training or validation."""
+    """Batches of (amplified packed raw, clean camera RGB, white balance, camera->sRGB matrix)."""
 
     images: list[np.ndarray]
     profiles: Sequence[SensorProfile]
@@ -158,25 +163,27 @@ class SyntheticPairs:
         return clean, camera, ratio, noise
 
     def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
-        """(amplified packed noisy raw (4, p/2, p/2), target (3, p, p), white balance (3,))."""
+        """(amplified packed noisy raw (4, p/2, p/2), target (3, p, p), white balance (3,), camera->sRGB (3, 3)).
+
+        The white balance and matrix are the camera's, for a loss on the picture as ``seeisp.render`` shows it.
+        """
         clean, camera, ratio, noise = self._before_noise(rng, ratio)
         raw, target = dark_raw_pair(clean, ratio, noise, rng)
         mosaic = normalise(raw, noise)
         if rng.random() < self.black_clip_share:  # cameras that clip at black before writing the raw
             mosaic = np.maximum(mosaic, 0.0)
         packed = amplify(pack(mosaic), ratio)
-        return packed, target.transpose(2, 0, 1), camera.white_balance.astype(np.float32)
+        return packed, target.transpose(2, 0, 1), *_colour(camera)
 
     def clean_sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
-        """``sample`` without the noise: (clean RGGB mosaic (p, p), target, white balance, noise vector).
+        """``sample`` without the noise: (clean RGGB mosaic (p, p), target, white balance, matrix, noise vector).
 
         The noise vector (``NOISE_FIELDS``) holds what ``seeisp.training.device_noise.noisy_input``
         needs to turn the mosaic into the input ``sample`` would have made, in distribution.
         """
         clean, camera, ratio, noise = self._before_noise(rng, ratio)
         clip_black = bool(rng.random() < self.black_clip_share)
-        wb = camera.white_balance.astype(np.float32)
-        return mosaic_rggb(clean), clean.transpose(2, 0, 1), wb, noise_vector(noise, ratio, clip_black)
+        return mosaic_rggb(clean), clean.transpose(2, 0, 1), *_colour(camera), noise_vector(noise, ratio, clip_black)
 
     def batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
         rng = np.random.default_rng([seed, step])

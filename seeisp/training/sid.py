@@ -35,7 +35,7 @@ import rawpy
 from ..errors import SeeispError
 from ..pack import amplify, even_crop, pack, to_rggb
 from ..ratio import MAX_RATIO
-from ..raw import read_raw
+from ..raw import RawImage, read_raw
 
 
 class PatchSource(Protocol):
@@ -110,7 +110,9 @@ def short_mosaic(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def long_target(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The long exposure as (linear camera RGB (H, W, 3) float32 in [0, 1], its white balance (3,)).
+    """The long exposure as (linear camera RGB (H, W, 3) float32 in [0, 1], its colour (4, 3)).
+
+    The colour is what rendering needs (``colour_of``): the white balance in row 0, camera->sRGB below.
 
     Cropped and mirrored like ``short_mosaic``, so the two stay pixel-aligned.
     """
@@ -129,12 +131,17 @@ def long_target(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     if rgb.shape[:2] != raw.mosaic.shape:
         raise SeeispError(f"{path}: LibRaw's demosaic is {rgb.shape[:2]}, the mosaic {raw.mosaic.shape}")
     target = to_rggb(even_crop(rgb), raw.cfa).astype(np.float32) / np.float32(65535)
-    return np.ascontiguousarray(target), raw.white_balance.astype(np.float32)
+    return np.ascontiguousarray(target), colour_of(raw)
+
+
+def colour_of(raw: RawImage) -> np.ndarray:
+    """A raw's white balance (row 0) over its camera->sRGB matrix (rows 1-3): (4, 3) float32."""
+    return np.vstack([raw.white_balance, raw.camera_to_srgb]).astype(np.float32)
 
 
 @dataclass
 class SIDPairs:
-    """Random (amplified packed raw, linear camera RGB target, white balance) patches of real pairs.
+    """Random (amplified packed raw, linear camera RGB target, white balance, camera->sRGB) patches of real pairs.
 
     Mirrors ``seeisp.training.data.SyntheticPairs``: ``sample(rng)`` and ``batch(seed, step, size)``.
     """
@@ -150,31 +157,31 @@ class SIDPairs:
     def __post_init__(self) -> None:
         if self.patch % 2:
             raise ValueError("patch must be even (whole 2x2 Bayer cells)")
-        self._white_balance: dict[Path, np.ndarray] = {}
+        self._colour: dict[Path, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.pairs)
 
     def frames(self, pair: SIDPair) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(short RGGB mosaic (H, W), long target (H, W, 3) float32 or uint16 x 65535, white balance)."""
+        """(short RGGB mosaic (H, W), long target (H, W, 3) float32 or uint16 x 65535, colour (4, 3))."""
         if self.cache_dir is None:
             mosaic = short_mosaic(pair.short)
-            target, wb = long_target(pair.long)
+            target, colour = long_target(pair.long)
         else:
             mosaic = self._cached(pair.short, lambda: short_mosaic(pair.short).astype(np.float16))
             target = self._cached(pair.long, lambda: self._long_uint16(pair.long))
-            wb = self._cached(pair.long, lambda: self._long_white_balance(pair.long), suffix=".wb.npy")
+            colour = self._cached(pair.long, lambda: self._long_colour(pair.long), suffix=".colour.npy")
         if mosaic.shape != target.shape[:2]:
             raise SeeispError(f"{pair.short}: {mosaic.shape} does not match {pair.long}: {target.shape[:2]}")
-        return mosaic, target, np.asarray(wb, np.float32)
+        return mosaic, target, np.asarray(colour, np.float32)
 
     def _long_uint16(self, path: Path) -> np.ndarray:
-        target, self._white_balance[path] = long_target(path)
+        target, self._colour[path] = long_target(path)
         return np.round(target * 65535).astype(np.uint16)
 
-    def _long_white_balance(self, path: Path) -> np.ndarray:
-        wb = self._white_balance.pop(path, None)  # left by _long_uint16 when it just demosaicked this file
-        return read_raw(path).white_balance if wb is None else wb
+    def _long_colour(self, path: Path) -> np.ndarray:
+        colour = self._colour.pop(path, None)  # left by _long_uint16 when it just demosaicked this file
+        return colour_of(read_raw(path)) if colour is None else colour
 
     def _cached(self, path: Path, compute: Callable[[], np.ndarray], suffix: str = ".npy") -> np.ndarray:
         assert self.cache_dir is not None
@@ -188,9 +195,10 @@ class SIDPairs:
             os.replace(tmp, file)
         return np.load(file, mmap_mode="r")
 
-    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """(packed (4, p/2, p/2), target (3, p, p), white balance (3,), camera->sRGB (3, 3)), as ``SyntheticPairs``."""
         pair = self.pairs[int(rng.integers(len(self.pairs)))]
-        mosaic, target, wb = self.frames(pair)
+        mosaic, target, colour = self.frames(pair)
         (h, w), p = mosaic.shape, self.patch
         if h < p or w < p:
             raise SeeispError(f"{pair.short}: {w}x{h} is smaller than the {p} px patch")
@@ -209,12 +217,12 @@ class SIDPairs:
         if transpose:
             m, t = m.T, t.transpose(1, 0, 2)
         packed = amplify(pack(np.ascontiguousarray(m)), pair.ratio)
-        return packed, np.ascontiguousarray(t.transpose(2, 0, 1)), wb
+        return packed, np.ascontiguousarray(t.transpose(2, 0, 1)), colour[0].copy(), colour[1:].copy()
 
     def batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
         return batch_of(self, seed, step, size)
 
-    def patches(self, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def patches(self, seed: int = 0) -> Iterator[tuple[np.ndarray, ...]]:
         """An endless stream of samples."""
         rng = np.random.default_rng(seed)
         while True:
@@ -231,7 +239,7 @@ def _window_start(rng: np.random.Generator, size: int, patch: int, odd: bool) ->
 class MixedPairs:
     """Batches drawing each sample from ``real`` with probability ``real_share``, else from ``synthetic``.
 
-    Both sources need ``sample(rng)`` returning (packed, target, white balance) of the same patch size.
+    Both sources need ``sample(rng)`` returning (packed, target, white balance, camera->sRGB) of one patch size.
     """
 
     synthetic: PatchSource  # e.g. seeisp.training.data.SyntheticPairs

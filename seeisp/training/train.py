@@ -26,7 +26,7 @@ from tqdm import tqdm
 from ..metrics import psnr
 from ..noise import VIRTUAL_SENSOR, load_profiles, normalise
 from ..pack import amplify, pack
-from ..render import bt709_encode, camera_to_linear_srgb
+from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
 from ..synthesis import dark_raw_pair, random_camera, unprocess
 from .data import SyntheticPairs, load_images, to_unit
 from .device_noise import noisy_input, step_generator
@@ -65,8 +65,11 @@ class TrainConfig:
     sid_share: float = 0.5  # share of training samples drawn from the SID pairs when sid_root is set
     sid_cache: str = ""  # folder for decoded SID frames (.npy); "" = decode every time
     noise_on_device: bool = False  # workers make clean crops; the noise is drawn on the training device (torch)
+    loss: str = "tone_l1"  # one of LOSSES
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
         if self.noise_on_device and self.sid_root:
             raise ValueError(
                 "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
@@ -118,6 +121,42 @@ def tone_l1(output: torch.Tensor, target: torch.Tensor, white_balance: torch.Ten
         return (torch.clamp(x * wb, 0.0, 1.0) + 1e-3).pow(1 / 2.222)
 
     return F.l1_loss(output, target) + F.l1_loss(tone(output), tone(target))
+
+
+def bt709_torch(linear: torch.Tensor) -> torch.Tensor:
+    """``seeisp.render.bt709_encode`` in torch, differentiable (the power branch never sees values below its toe)."""
+    linear = linear.clamp(0.0, 1.0)
+    curve = POWER_SCALE * linear.clamp(min=TOE_END).pow(GAMMA) - (POWER_SCALE - 1)
+    return torch.where(linear < TOE_END, linear * TOE_SLOPE, curve)
+
+
+def rendered(camera_rgb: torch.Tensor, white_balance: torch.Tensor, camera_to_srgb: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) linear camera RGB -> the sRGB picture ``seeisp.render`` makes of it: WB, clip, matrix, curve."""
+    balanced = torch.clamp(camera_rgb * white_balance[:, :, None, None], 0.0, 1.0)
+    return bt709_torch(torch.einsum("nij,njhw->nihw", camera_to_srgb, balanced))
+
+
+def render_loss(
+    output: torch.Tensor,
+    target: torch.Tensor,
+    white_balance: torch.Tensor,
+    camera_to_srgb: torch.Tensor,
+    squared: bool = False,
+) -> torch.Tensor:
+    """L1 (or scaled squared error, which is what PSNR counts) on the rendered sRGB picture, plus a
+    small L1 in linear camera RGB that keeps a gradient where rendering clips."""
+    ours, theirs = rendered(output, white_balance, camera_to_srgb), rendered(target, white_balance, camera_to_srgb)
+    # x10: at the typical error of 0.05 the squared term's gradient matches the L1 term's.
+    picture = 10.0 * F.mse_loss(ours, theirs) if squared else F.l1_loss(ours, theirs)
+    return picture + 0.1 * F.l1_loss(output, target)
+
+
+# What the loop can train with: (output, target, white balance, camera->sRGB) -> loss.
+LOSSES = {
+    "tone_l1": lambda out, target, wb, matrix: tone_l1(out, target, wb),
+    "render_l1": lambda out, target, wb, matrix: render_loss(out, target, wb, matrix),
+    "render_l2": lambda out, target, wb, matrix: render_loss(out, target, wb, matrix, squared=True),
+}
 
 
 def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
@@ -323,19 +362,20 @@ def train(config: TrainConfig) -> Path:
         writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
     bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
     started, first_step, losses = time.time(), step, []
+    loss_fn = LOSSES[config.loss]
     batches = StepBatches(pairs, config.seed + 1000 * rank, config.batch_size, clean=config.noise_on_device)
     for batch in batch_loader(batches, step, config.steps, config.workers, pin=cuda):
         if config.noise_on_device:
-            clean, y, wb, noise = (t.to(device, non_blocking=True) for t in batch)
+            clean, y, wb, matrix, noise = (t.to(device, non_blocking=True) for t in batch)
             x = noisy_input(clean, noise, step_generator(device, config.seed, rank, step))
         else:
-            x, y, wb = (t.to(device, non_blocking=True) for t in batch)
+            x, y, wb, matrix = (t.to(device, non_blocking=True) for t in batch)
         x = x.contiguous(memory_format=memory_format)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda and config.amp):
             output = net(x)
-        loss = tone_l1(output.float(), y, wb)
+        loss = loss_fn(output.float(), y, wb, matrix)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
