@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pack import amplify, even_crop, from_rggb, pack, restore_size, to_rggb
+from .ensemble import self_ensemble, single_pass
+from .pack import even_crop, from_rggb, restore_size, to_rggb
 from .ratio import estimate_ratio
 from .raw import RawImage, read_raw
 from .render import render
@@ -28,6 +29,7 @@ class EnhanceResult:
     ratio_is_auto: bool
     model: str
     seconds: float
+    ensemble: bool = False  # averaged over the 8 orientations of the mosaic (``seeisp.ensemble``)
 
 
 def denoise(
@@ -37,15 +39,17 @@ def denoise(
     tile: int | None = None,
     overlap: int | None = None,
     progress: ProgressFn | None = None,
+    ensemble: bool = False,
 ) -> np.ndarray:
     """The network's linear camera RGB (H, W, 3) for a raw at a given ratio, in sensor orientation.
 
     ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
+    ``ensemble`` averages the network over the 8 orientations of the mosaic (``seeisp.ensemble``):
+    about +0.5 dB PSNR for 8 passes; ``progress`` then counts the tiles of all of them.
     """
     mosaic = to_rggb(even_crop(raw.mosaic), raw.cfa)
-    packed = amplify(pack(mosaic), ratio)
-    out = session.run_tiled(packed, tile=tile, overlap=overlap, progress=progress)
-    rgb = from_rggb(out.transpose(1, 2, 0), raw.cfa)
+    run = self_ensemble if ensemble else single_pass
+    rgb = from_rggb(run(mosaic, session, ratio, tile, overlap, progress), raw.cfa)
     return restore_size(rgb, raw.mosaic.shape)
 
 
@@ -56,11 +60,12 @@ def enhance_raw(
     tile: int | None = None,
     overlap: int | None = None,
     progress: ProgressFn | None = None,
+    ensemble: bool = False,
 ) -> EnhanceResult:
-    """Enhance an already read raw. ``ratio=None`` estimates it from the frame."""
+    """Enhance an already read raw. ``ratio=None`` estimates it from the frame; ``ensemble`` as in ``denoise``."""
     started = time.perf_counter()
     used = estimate_ratio(raw.mosaic) if ratio is None else float(ratio)
-    camera_rgb = denoise(raw, session, used, tile, overlap, progress)
+    camera_rgb = denoise(raw, session, used, tile, overlap, progress, ensemble)
     return EnhanceResult(
         image=render(camera_rgb, raw),
         camera_rgb=camera_rgb,
@@ -69,6 +74,7 @@ def enhance_raw(
         ratio_is_auto=ratio is None,
         model=session.name,
         seconds=time.perf_counter() - started,
+        ensemble=ensemble,
     )
 
 
@@ -77,12 +83,16 @@ def enhance_file(
     ratio: float | None = None,
     model: str | ModelSession | None = None,
     progress: ProgressFn | None = None,
+    ensemble: bool = False,
 ) -> EnhanceResult:
-    """Read a raw file and enhance it with a model (a registered name, a .onnx path or a session)."""
+    """Read a raw file and enhance it with a model (a registered name, a .onnx path or a session).
+
+    ``ensemble=True`` averages 8 orientations of the mosaic: about +0.5 dB PSNR, 8 times the time.
+    """
     from .models import default_model
 
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     started = time.perf_counter()
     raw = read_raw(path)
-    result = enhance_raw(raw, session, ratio, progress=progress)
+    result = enhance_raw(raw, session, ratio, progress=progress, ensemble=ensemble)
     return EnhanceResult(**{**result.__dict__, "seconds": time.perf_counter() - started})

@@ -67,6 +67,22 @@ class ModelSession:
         out = self.session.run(None, {self.input_name: x[None].astype(self.input_type)})[0][0]
         return out[:, : 2 * h, : 2 * w].astype(np.float32, copy=False)
 
+    def tile_count(self, h: int, w: int, tile: int | None = None, overlap: int | None = None) -> int:
+        """How many network calls ``run_tiled`` makes on a (4, h, w) input: the total its progress counts to."""
+        tile, overlap = self._tiling(tile, overlap)
+        if h <= tile and w <= tile:
+            return 1
+        rows, cols = _tile_spans(h, tile, overlap, self.pad_multiple), _tile_spans(w, tile, overlap, self.pad_multiple)
+        return len(rows) * len(cols)
+
+    def _tiling(self, tile: int | None, overlap: int | None) -> tuple[int, int]:
+        """(tile, overlap) with the defaults filled in; ``ValueError`` when the tile cannot hold the overlap."""
+        tile = self.default_tile if tile is None else tile
+        overlap = tile_overlap(tile) if overlap is None else overlap
+        if tile <= 2 * overlap:
+            raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
+        return tile, overlap
+
     def run_tiled(
         self,
         packed: np.ndarray,
@@ -84,10 +100,7 @@ class ModelSession:
         or more, and no seam shows.
         """
         _, h, w = packed.shape
-        tile = self.default_tile if tile is None else tile
-        overlap = tile_overlap(tile) if overlap is None else overlap
-        if tile <= 2 * overlap:
-            raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
+        tile, overlap = self._tiling(tile, overlap)
         if h <= tile and w <= tile:
             out = self.run(packed)
             if progress:

@@ -163,15 +163,22 @@ class Enhancer:
         session: ModelSession,
         folder: Path,
         progress: Callable[[float, str], None] | None = None,
+        ensemble: bool = False,
     ) -> PageResult:
         """Enhance one uploaded raw, render the naive brightening at the same ratio, write both and the downloads.
 
-        ``progress(fraction, description)`` is called with this file's fraction done.
+        ``progress(fraction, description)`` is called with this file's fraction done. ``ensemble``: the
+        8-orientation self-ensemble of ``seeisp.ensemble`` (8 passes, better quality).
         """
         say = progress or (lambda fraction, desc: None)
         self.check_upload(path)
+        label = "seeisp x8" if ensemble else "seeisp"
         result = enhance_file(
-            path, ratio, session, progress=lambda done, total: say(0.7 * done / total, f"seeisp: tile {done}/{total}")
+            path,
+            ratio,
+            session,
+            progress=lambda done, total: say(0.7 * done / total, f"{label}: tile {done}/{total}"),
+            ensemble=ensemble,
         )
         say(0.7, f"naive brightening x{result.ratio:.3g}")
         naive = libraw_render(path, result.ratio)
@@ -202,7 +209,7 @@ def describe(name: str, result: EnhanceResult) -> dict[str, str]:
         "exposure": _exposure(raw.exposure_time),
         "ratio": f"{result.ratio:.1f} ({'auto' if result.ratio_is_auto else 'set'})",
         "size": f"{width} x {height}",
-        "model": result.model,
+        "model": f"{result.model} x8" if result.ensemble else result.model,
         "seconds": f"{result.seconds:.2f}",
     }
 
@@ -252,10 +259,11 @@ def run_files(
     auto_ratio: bool,
     ratio: float | None,
     model: str | None,
+    ensemble: bool = False,
     max_files: int = MAX_FILES_PER_RUN,
     progress: Callable[..., object] | None = None,
 ) -> tuple[tuple[str, str] | None, str, list[str], list[tuple[str, str]], list[PageResult]]:
-    """The Enhance button: every uploaded file in turn.
+    """The Enhance button: every uploaded file in turn (``ensemble``: the best-quality box, 8 passes each).
 
     Returns the slider pair (naive, seeisp) of the first result, the details table, the
     downloads, the gallery and the results. Files that fail are listed (and toasted) while the
@@ -282,7 +290,7 @@ def run_files(
                 progress((index + fraction) / len(paths), desc=f"{name} ({index + 1}/{len(paths)}): {desc}")
 
         try:
-            results.append(enhancer.enhance_upload(path, wanted, session, folder / f"{index:02d}", say))
+            results.append(enhancer.enhance_upload(path, wanted, session, folder / f"{index:02d}", say, bool(ensemble)))
         except Exception as exc:
             if not isinstance(exc, SeeispError):
                 log.exception("unexpected failure on %s", path)
@@ -381,8 +389,8 @@ def build_app(settings: UISettings | None = None) -> WebApp:
     demo_raw = _write_demo(workspace.root / "demo")
     models = available_models()
 
-    def enhance(files, auto_ratio, ratio, model, progress=gr.Progress()):  # noqa: B008 - gradio's idiom
-        return run_files(enhancer, files, auto_ratio, ratio, model, settings.max_files, progress)
+    def enhance(files, auto_ratio, ratio, model, ensemble=False, progress=gr.Progress()):  # noqa: B008 - gradio's idiom
+        return run_files(enhancer, files, auto_ratio, ratio, model, ensemble, settings.max_files, progress)
 
     def select(results: list[PageResult], evt: gr.SelectData):
         return show_selected(results, evt.index)
@@ -408,6 +416,12 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                 )
                 model = gr.Dropdown(
                     models, value=models[0] if models else None, label="Model", info=_model_info(models)
+                )
+                ensemble = gr.Checkbox(
+                    value=False,
+                    label="Best quality (8 passes, about 8x slower)",
+                    info="Averages the network over 8 orientations of the raw: about +0.5 dB PSNR.",
+                    elem_id="ensemble",
                 )
                 run = gr.Button("Enhance", variant="primary", elem_id="enhance")
                 demo_button = gr.Button("Try the demo raw", elem_id="demo", visible=demo_raw is not None)
@@ -446,9 +460,10 @@ def build_app(settings: UISettings | None = None) -> WebApp:
 
         outputs = [slider, details, downloads, gallery, results]
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
-        run.click(enhance, [files, auto, ratio, model], outputs, api_name="enhance")
+        inputs = [files, auto, ratio, model, ensemble]
+        run.click(enhance, inputs, outputs, api_name="enhance")
         demo_button.click(load_demo, None, [files, auto, ratio], api_name="demo").then(
-            enhance, [files, auto, ratio, model], outputs, api_visibility="private"
+            enhance, inputs, outputs, api_visibility="private"
         )
         gallery.select(select, results, slider, api_visibility="private")
 

@@ -172,6 +172,34 @@ def test_models_are_scored_with_true_and_auto_ratio(pictures: Path) -> None:
     assert "seeisp lite: " in to_markdown(results)
 
 
+@pytest.mark.skipif("lite" not in available_models(), reason="weights/seeisp-lite.onnx is not present")
+def test_ensemble_adds_a_scored_x8_row_per_model(pictures: Path) -> None:
+    from seeisp.session import ModelSession
+
+    session = ModelSession.from_name("lite")
+    results = run_benchmark(sorted(pictures.iterdir())[:1], VIRTUAL_SENSOR, [100.0], sessions=[session], ensemble=True)
+    methods = results["cases"][0]["methods"]
+    assert list(methods) == [NAIVE, LIBRAW_NR, "seeisp lite", "seeisp lite x8", "seeisp lite (auto ratio)"]
+    single, best = methods["seeisp lite"], methods["seeisp lite x8"]
+    assert 0 < best["ssim"] <= 1 and best["seconds"] > 0
+    assert single["psnr"] < best["psnr"] < single["psnr"] + 3  # measured +0.6 dB
+    assert results["ensemble"] is True
+    assert "seeisp lite x8" in results["summary"]["groups"]["all"]
+    text = to_markdown(results)
+    assert "| 100 | seeisp lite x8 | " in text and "| all | seeisp lite x8 | " in text
+    assert f"{best['psnr']:.2f} dB as seeisp lite x8 (8 passes)" in text
+
+
+@pytest.mark.skipif("lite" not in available_models(), reason="weights/seeisp-lite.onnx is not present")
+def test_cli_ensemble_writes_the_x8_rows_to_json(pictures: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "scores.json"
+    argv = ["benchmark", "--images", str(pictures), "--camera", "virtual", "--ratios", "100", "--limit", "1"]
+    assert main([*argv, "--models", "lite", "--ensemble", "--json", str(out)]) == 0
+    assert "| 100 | seeisp lite x8 |" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert data["ensemble"] is True and "seeisp lite x8" in data["cases"][0]["methods"]
+
+
 def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "scores.json"
     argv = ["benchmark", "--images", str(pictures), "--camera", "virtual", "--ratios", "100", "--limit", "1"]
@@ -180,6 +208,7 @@ def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, ca
     assert "| 100 | LibRaw, amplified |" in printed
     data = json.loads(out.read_text())
     assert data["images"] == 1 and data["models"] == [] and len(data["cases"]) == 1
+    assert data["ensemble"] is False
     assert data["images_dir"] == str(pictures)
 
     before = out.read_text()

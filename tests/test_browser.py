@@ -130,6 +130,17 @@ def test_upload_enhance_compare_and_download(page, tmp_path):
     assert len(shot) > 10_000
 
 
+def test_best_quality_box_is_off_by_default_and_runs_the_ensemble(page, tmp_path):
+    box = page.locator("#ensemble input[type=checkbox]")
+    assert not box.is_checked()
+    assert "8 passes" in page.locator("#ensemble").inner_text()
+    box.check()
+    upload(page, write_dark_dng(tmp_path / "best.dng"))
+    page.click("#enhance")
+    page.wait_for_function(SLIDER_SHOWS_TWO_IMAGES)
+    page.locator("#details").get_by_text(f"{available_models()[0]} x8").wait_for()
+
+
 def test_a_file_that_is_not_a_raw_shows_its_error_in_the_page(page, tmp_path):
     fake = tmp_path / "holiday.dng"
     fake.write_text("just text, renamed\n" * 100)

@@ -95,6 +95,20 @@ def test_one_raw_gives_naive_and_seeisp_images_details_and_downloads(tmp_path, e
     assert all(Path(p).resolve().is_relative_to(enhancer.workspace.root) for p in [*slider, *downloads])
 
 
+def test_best_quality_box_runs_the_ensemble_and_says_so(tmp_path, enhancer, model):
+    dng = write_dark_dng(tmp_path / "best.dng")
+    calls: list[tuple[float, str]] = []
+    *_, plain = run_files(enhancer, [str(dng)], False, 40, model)
+    slider, details, *_ = run_files(
+        enhancer, [str(dng)], False, 40, model, ensemble=True, progress=lambda f, desc: calls.append((f, desc))
+    )
+    assert f"| {model} x8 |" in details
+    assert any(desc.endswith("seeisp x8: tile 8/8") for _, desc in calls)  # the 8 passes, one tile each
+    single, averaged = iio.imread(plain[0].seeisp_png), iio.imread(slider[1])
+    assert averaged.shape == single.shape == (HEIGHT, WIDTH, 3)
+    assert not np.array_equal(averaged, single)
+
+
 def test_auto_ratio_is_estimated_and_shown(tmp_path, enhancer, model):
     dng = write_dark_dng(tmp_path / "auto.dng", level=0.01)
     _, details, *_ = run_files(enhancer, [str(dng)], True, 100, model)

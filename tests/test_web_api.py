@@ -69,9 +69,14 @@ def client(app: WebApp, tmp_path_factory: pytest.TempPathFactory) -> Client:
     )
 
 
-def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100):
+def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100, **options):
     return client.predict(
-        files=[handle_file(str(path))], auto_ratio=auto, ratio=ratio, model=available_models()[0], api_name="/enhance"
+        files=[handle_file(str(path))],
+        auto_ratio=auto,
+        ratio=ratio,
+        model=available_models()[0],
+        **options,
+        api_name="/enhance",
     )
 
 
@@ -85,6 +90,17 @@ def test_a_raw_in_gives_two_images_details_and_downloads(client, tmp_path):
     assert sorted(Path(p).suffix for p in downloads) == [".jpg", ".png", ".tif"]
     assert iio.imread(next(p for p in downloads if p.endswith(".tif"))).dtype == np.uint16
     assert [item["caption"] for item in gallery] == ["Night.DNG"]
+
+
+def test_best_quality_option_runs_the_ensemble(client, tmp_path):
+    dng = write_dark_dng(tmp_path / "best.dng")
+    plain, details, *_ = enhance(client, dng, auto=False, ratio=30, ensemble=False)
+    assert f"| {available_models()[0]} |" in details
+    best, details, *_ = enhance(client, dng, auto=False, ratio=30, ensemble=True)
+    assert f"| {available_models()[0]} x8 |" in details
+    single, averaged = iio.imread(plain[1]), iio.imread(best[1])
+    assert averaged.shape == single.shape == (HEIGHT, WIDTH, 3)
+    assert not np.array_equal(averaged, single)
 
 
 def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_path):

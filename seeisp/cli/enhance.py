@@ -63,6 +63,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default: the model's, "
         f"{NARROW_MODEL_TILE} for width-{NARROW_MODEL_WIDTH} models such as lite, {WIDE_MODEL_TILE} for wider ones)",
     )
+    p.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="best quality: average the network over the 8 orientations of the mosaic "
+        "(8 passes, about 8x slower, about +0.5 dB PSNR)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -103,7 +109,7 @@ def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: arg
     try:
         raw = read_raw(job.source)
         with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
-            result = enhance_raw(raw, session, ratio, tile=args.tile, progress=on_tile)
+            result = enhance_raw(raw, session, ratio, tile=args.tile, progress=on_tile, ensemble=args.ensemble)
         write_image(job.output, result.image, args.bits, compress=args.compress)
     except SeeispError as exc:
         _say(f"seeisp: error: {exc}", sys.stderr)
