@@ -23,7 +23,7 @@ import dataclasses
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,6 +180,31 @@ def run_case(pair: Pair, sessions: Sequence[ModelSession], ensemble: bool = Fals
     return {"ratio": pair.ratio, "cfa": pair.cfa, "estimated_ratio": estimated, "methods": methods}
 
 
+def simulated_pairs(
+    images: Sequence[str | os.PathLike[str]],
+    profile: SensorProfile,
+    ratios: Sequence[float],
+    folder: str | os.PathLike[str],
+    seed: int = 0,
+) -> Iterator[tuple[str, NoiseParams, Pair]]:
+    """The benchmark's shots, picture by picture and ratio by ratio: (picture name, its noise, the pair).
+
+    Each picture gets a seeded random camera and the next of the four CFA phases; each (picture, ratio)
+    its own seeded gain and noise, so any subset of ratios or pictures gives the same shots. The
+    DNGs are written to ``folder``; ``Pair.remove`` deletes them.
+    """
+    from .training.data import load_srgb, to_unit  # torch-free
+
+    for i, path in enumerate(images):
+        srgb = to_unit(load_srgb(Path(path)))
+        camera = random_camera(np.random.default_rng([seed, i]))
+        cfa = CFA_PHASES[i % len(CFA_PHASES)]
+        for ratio in ratios:
+            rng = np.random.default_rng([seed, i, round(ratio * 1000)])
+            noise = profile.sample(rng)
+            yield Path(path).name, noise, make_pair(srgb, ratio, camera, noise, rng, folder, cfa=cfa, name=f"{i:03d}")
+
+
 def run_benchmark(
     images: Sequence[str | os.PathLike[str]],
     profile: SensorProfile,
@@ -193,26 +218,17 @@ def run_benchmark(
 
     ``ensemble`` also scores each model's 8-orientation self-ensemble (8 times its time).
     """
-    from .training.data import load_srgb, to_unit  # torch-free
-
     cases: list[dict] = []
     total = len(images) * len(ratios)
     with tempfile.TemporaryDirectory(prefix="seeisp-bench-") as folder:
-        for i, path in enumerate(images):
-            srgb = to_unit(load_srgb(Path(path)))
-            camera = random_camera(np.random.default_rng([seed, i]))
-            cfa = CFA_PHASES[i % len(CFA_PHASES)]
-            for ratio in ratios:
-                rng = np.random.default_rng([seed, i, round(ratio * 1000)])
-                noise = profile.sample(rng)
-                pair = make_pair(srgb, ratio, camera, noise, rng, folder, cfa=cfa, name=f"{i:03d}")
-                try:
-                    case = run_case(pair, sessions, ensemble)
-                finally:
-                    pair.remove()
-                cases.append({"image": Path(path).name, "gain_k": noise.k, **case})
-                if progress:
-                    progress(len(cases), total)
+        for name, noise, pair in simulated_pairs(images, profile, ratios, folder, seed):
+            try:
+                case = run_case(pair, sessions, ensemble)
+            finally:
+                pair.remove()
+            cases.append({"image": name, "gain_k": noise.k, **case})
+            if progress:
+                progress(len(cases), total)
     return {
         "camera": profile.name,
         "images": len(images),
