@@ -11,6 +11,7 @@ Prints markdown. Measures, for each frame size:
 * end to end: ``seeisp enhance FRAME.dng -o OUT.tif`` (read the raw, tiled inference with the model's
   default tile, render, write an uncompressed 16-bit TIFF) in a fresh process per case: wall time and
   that process's peak resident memory;
+* the same with ``--ensemble`` (the x8 self-ensemble, ``seeisp.ensemble``) for the fastest and the best model;
 * where the time and the memory go in one end-to-end case, stage by stage;
 * quality: the PSNR of each lite variant against fp32 on simulated pairs (``seeisp.benchmark``).
 
@@ -43,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FRAMES = {"12 MP": (2848, 4256), "24 MP": (4024, 6048)}  # raw (height, width)
 RATIO = 100.0
-SECTIONS = ("model", "e2e", "stages", "quality")
+SECTIONS = ("model", "e2e", "ensemble", "stages", "quality")
 TARGETS = {"ort_over_torch_full": 1.8, "lite_int8_12mp_seconds": 4.0, "int8_psnr_drop_db": 0.3, "peak_24mp_gb": 2.0}
 
 
@@ -230,11 +231,14 @@ def run_measured(command: list[str], cwd: Path) -> tuple[float, float, float, st
     return wall, usage.ru_utime + usage.ru_stime, peak, output
 
 
-def end_to_end(dng: Path, model: Path, folder: Path, threads: int) -> tuple[float, float, float]:
+def end_to_end(
+    dng: Path, model: Path, folder: Path, threads: int, ensemble: bool = False
+) -> tuple[float, float, float]:
     """``seeisp enhance`` (its ``main``, as the console script runs it) in a fresh process."""
     out = folder / f"{dng.stem}-{model.stem}.tif"
     command = [sys.executable, __file__, "--cli", "enhance", str(dng), "-o", str(out), "--model", str(model)]
     command += ["--ratio", f"{RATIO:g}", "--threads", str(threads), "--overwrite", "-q"]
+    command += ["--ensemble"] if ensemble else []
     cpu_before = _children_cpu()
     wall, cpu_after, peak, _ = run_measured(command, folder)
     out.unlink()
@@ -480,6 +484,29 @@ def end_to_end_section(
     return lines, results
 
 
+def ensemble_section(frames: dict[str, Path], models: list[Model], folder: Path, threads: int) -> list[str]:
+    """``seeisp enhance --ensemble`` end to end: the fastest variant (int8) of each model, and full fp32."""
+    lines = [
+        "## End to end with `--ensemble` (x8 self-ensemble), each in a fresh process",
+        "",
+        "The same command plus `--ensemble`: the network runs over the 8 orientations of the mosaic and the",
+        "outputs are averaged (`seeisp.ensemble`), about +0.5 dB.",
+        "",
+        "| frame | model | seconds | peak memory (GB) | CPU share |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for size, dng in frames.items():
+        for model in models:
+            for precision in ("int8", "fp32") if model.name == "full" else ("int8",):
+                if precision not in model.onnx:
+                    continue
+                name = model.name if precision == "fp32" else f"{model.name}-{precision}"
+                log(f"end to end, x8: {size} {name}")
+                wall, cpu, peak = end_to_end(dng, model.onnx[precision], folder, threads, ensemble=True)
+                lines.append(f"| {size} | {name} x8 | {wall:.2f} | {peak:.2f} | {share(cpu, wall, threads)} |")
+    return lines
+
+
 def stages_section(frames: dict[str, Path], lite: Model, folder: Path, threads: int) -> list[str]:
     lines = ["## Where the time and the memory go: one `seeisp enhance` case per frame size, in its own process", ""]
     for size, dng in frames.items():
@@ -598,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         models = build_models(folder, ["lite"] if args.quick else ["lite", "full"], args.calibration_samples)
         emit(models_section(models))
         frames = {}
-        for size in sizes if {"model", "e2e", "stages"} & set(args.only) else []:
+        for size in sizes if {"model", "e2e", "ensemble", "stages"} & set(args.only) else []:
             log(f"writing the {size} frame")
             frames[size] = write_frame(folder, *FRAMES[size])
         model_only, e2e, quality = {}, {}, {}
@@ -608,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
         if "e2e" in args.only:
             section, e2e = end_to_end_section(frames, models, folder, args.threads)
             emit(section)
+        if "ensemble" in args.only:
+            emit(ensemble_section(frames, models, folder, args.threads))
         if "stages" in args.only:
             emit(stages_section(frames, models[0], folder, args.threads))
         if "quality" in args.only:
