@@ -377,10 +377,9 @@ def models_section(models: list[Model]) -> list[str]:
         sizes = " / ".join(f"{model.onnx[p].stat().st_size / 1e6:.1f}" for p in ("fp32", "fp16", "int8"))
         if model.trained:
             training = json.loads(ModelSession(model.onnx["fp32"]).metadata.get("seeisp.training", "{}"))
-            weights = (
-                f"weights/seeisp-{model.name}.onnx as of this run: training step {training.get('step')}, "
-                f"validation PSNR {training.get('val_psnr') or float('nan'):.2f} dB"
-            )
+            weights = f"weights/seeisp-{model.name}.onnx as of this run: training step {training.get('step')}"
+            if training.get("val_psnr") is not None:  # None where the last step, not the best, was exported
+                weights += f", validation PSNR {training['val_psnr']:.2f} dB"
         else:
             weights = "randomly initialised: speed only"
         lines.append(f"| {model.name} (width {model.width}) | {sizes} | {weights} |")

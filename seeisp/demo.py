@@ -100,19 +100,24 @@ def run_demo(
     out_dir: str | os.PathLike[str],
     model: str | ModelSession | None = None,
     ratio: float = DEFAULT_RATIO,
+    ensemble: bool = False,
 ) -> DemoReport:
-    """Write the demo raw, enhance it, brighten it naively, and save the three side by side."""
+    """Write the demo raw, enhance it, brighten it naively, and save the three side by side.
+
+    ``ensemble``: enhance with the 8-orientation self-ensemble (``seeisp.ensemble``); the model is then
+    reported as "NAME x8".
+    """
     _check_ratio(ratio)
     _check_folder(out_dir)  # cheap checks first: no model loading for a mistyped option
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     demo = write_demo_raw(out_dir, ratio)
-    result = enhance_file(demo.raw_path, ratio=demo.ratio, model=session)
+    result = enhance_file(demo.raw_path, ratio=demo.ratio, model=session, ensemble=ensemble)
     naive = libraw_render(demo.raw_path, demo.ratio)
     report = DemoReport(
         raw_path=demo.raw_path,
         comparison_path=demo.raw_path.parent / COMPARISON_NAME,
         ratio=demo.ratio,
-        model=result.model,
+        model=f"{result.model} x8" if ensemble else result.model,
         naive=naive,
         enhanced=result.image,
         reference=demo.reference,

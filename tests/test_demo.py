@@ -135,6 +135,15 @@ def test_run_demo_beats_naive_brightening(tmp_path: Path) -> None:
 
 
 @needs_model
+def test_demo_with_the_ensemble_scores_better_and_says_so(tmp_path: Path) -> None:
+    single = run_demo(tmp_path / "one", model="lite")
+    best = run_demo(tmp_path / "x8", model="lite", ensemble=True)
+    assert best.model == f"{single.model} x8"
+    assert best.naive_psnr == single.naive_psnr  # the same raw
+    assert best.seeisp_psnr > single.seeisp_psnr, (single.seeisp_psnr, best.seeisp_psnr)
+
+
+@needs_model
 def test_cli_prints_the_psnr_table_and_writes_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "demo-out"
     assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "100"]) == 0
