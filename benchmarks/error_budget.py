@@ -49,10 +49,11 @@ def scores(
             row = table.setdefault(pair.ratio, {})
             ref = pair.reference
             out = enhance_file(pair.dark, pair.ratio, session).image
+            out_coarse, ref_coarse = blur(out), blur(ref)
             row.setdefault("naive", []).append(psnr(libraw_render(pair.dark, pair.ratio), ref))
             row.setdefault("model", []).append(psnr(out, ref))
-            row.setdefault("coarse", []).append(psnr(blur(out), blur(ref)))
-            row.setdefault("fine", []).append(psnr(out - blur(out) + blur(ref), ref))
+            row.setdefault("coarse", []).append(psnr(out_coarse, ref_coarse))
+            row.setdefault("fine", []).append(psnr(out - out_coarse + ref_coarse, ref))
             if ensemble:
                 best = enhance_file(pair.dark, pair.ratio, session, ensemble=True).image
                 row.setdefault("x8", []).append(psnr(best, ref))

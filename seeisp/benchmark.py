@@ -32,6 +32,7 @@ import numpy as np
 from .baseline import libraw_render
 from .dng import write_dng
 from .enhance import enhance_file
+from .ensemble import ENSEMBLE_SUFFIX
 from .errors import SeeispError
 from .metrics import psnr, ssim
 from .noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile, load_profiles, simulate_dark_raw
@@ -45,7 +46,6 @@ NAIVE = "LibRaw, amplified"
 LIBRAW_NR = "LibRaw NR (FBDD + median)"
 CFA_PHASES = ("RGGB", "GRBG", "GBRG", "BGGR")
 AUTO_RATIO_TOLERANCE = 2.0  # the estimate counts as right within this factor of the true ratio
-ENSEMBLE_SUFFIX = " x8"  # "seeisp lite x8": the model's self-ensemble
 
 CaseProgress = Callable[[int, int], None]  # (cases done, cases in all)
 

@@ -117,7 +117,7 @@ def run_demo(
         raw_path=demo.raw_path,
         comparison_path=demo.raw_path.parent / COMPARISON_NAME,
         ratio=demo.ratio,
-        model=f"{result.model} x8" if ensemble else result.model,
+        model=result.model_label,
         naive=naive,
         enhanced=result.image,
         reference=demo.reference,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import self_ensemble, single_pass
+from .ensemble import ENSEMBLE_SUFFIX, self_ensemble, single_pass
 from .pack import even_crop, from_rggb, restore_size, to_rggb
 from .ratio import estimate_ratio
 from .raw import RawImage, read_raw
@@ -30,6 +30,11 @@ class EnhanceResult:
     model: str
     seconds: float
     ensemble: bool = False  # averaged over the 8 orientations of the mosaic (``seeisp.ensemble``)
+
+    @property
+    def model_label(self) -> str:
+        """The model's name as shown to people: "lite", or "lite x8" for its self-ensemble."""
+        return self.model + ENSEMBLE_SUFFIX if self.ensemble else self.model
 
 
 def denoise(

@@ -25,6 +25,7 @@ import numpy as np
 from .pack import amplify, pack
 from .session import ModelSession, ProgressFn
 
+ENSEMBLE_SUFFIX = " x8"  # how a model run as its self-ensemble is named: "lite x8"
 MIN_FLIPPED_SIDE = 4  # a flip drops two rows (columns) of the mosaic; fewer than 4 would leave less than a 2x2 cell
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from .baseline import libraw_render
 from .batch import RAW_EXTENSIONS, is_raw_name
 from .enhance import EnhanceResult, enhance_file
+from .ensemble import ENSEMBLE_SUFFIX
 from .errors import InvalidRatioError, ModelError, RawReadError, SeeispError
 from .models import MODELS, available_models, model_path
 from .output import write_image
@@ -172,7 +173,7 @@ class Enhancer:
         """
         say = progress or (lambda fraction, desc: None)
         self.check_upload(path)
-        label = "seeisp x8" if ensemble else "seeisp"
+        label = "seeisp" + (ENSEMBLE_SUFFIX if ensemble else "")
         result = enhance_file(
             path,
             ratio,
@@ -209,7 +210,7 @@ def describe(name: str, result: EnhanceResult) -> dict[str, str]:
         "exposure": _exposure(raw.exposure_time),
         "ratio": f"{result.ratio:.1f} ({'auto' if result.ratio_is_auto else 'set'})",
         "size": f"{width} x {height}",
-        "model": f"{result.model} x8" if result.ensemble else result.model,
+        "model": result.model_label,
         "seconds": f"{result.seconds:.2f}",
     }
 
