@@ -354,3 +354,56 @@ def test_repack_keeps_pixels_halves_or_jpegs_on_request(tmp_path: Path) -> None:
     assert load_srgb(tmp_path / "dst" / "halve" / "b.webp").shape == (20, 30, 3)
     jpeg = load_srgb(tmp_path / "dst" / "jpeg" / "c.jpg").astype(float)
     assert jpeg.shape == picture.shape and np.abs(jpeg - picture).mean() < 10  # lossy but close
+
+
+def test_repack_jpeg_quality_trades_bytes_for_fidelity(tmp_path: Path) -> None:
+    from seeisp.training.repack import repack
+
+    src = tmp_path / "src" / "jpeg"
+    src.mkdir(parents=True)
+    smooth = np.linspace(0, 255, 96 * 128 * 3).reshape(96, 128, 3)
+    picture = np.clip(smooth + np.random.default_rng(1).normal(0, 20, smooth.shape), 0, 255).astype(np.uint8)
+    iio.imwrite(src / "c.png", picture)
+    errors, sizes = [], []
+    for quality in (97, 80):
+        (written,) = repack(tmp_path / "src", tmp_path / f"q{quality}", jpeg=["jpeg"], quality=quality)
+        sizes.append(written.stat().st_size)
+        errors.append(np.abs(load_srgb(written).astype(float) - picture).mean())
+    assert sizes[1] < sizes[0] and errors[1] > errors[0]
+
+
+def test_zoomed_crop_shrinks_a_wider_view_in_linear_light() -> None:
+    from seeisp.render import bt709_decode
+    from seeisp.training.data import decode_table, to_unit, zoomed_crop
+
+    ramp = np.broadcast_to(np.linspace(0, 255, 512).astype(np.uint8)[None, :, None], (300, 512, 3)).copy()
+    # Without zooming, the crop is exactly the decoded pixels.
+    plain = zoomed_crop(np.random.default_rng(0), ramp, 64)
+    rng = np.random.default_rng(0)
+    rng.integers(0, 300 - 64 + 1)
+    x = int(rng.integers(0, 512 - 64 + 1))
+    np.testing.assert_array_equal(plain[0, :, 0], decode_table(np.dtype(np.uint8))[ramp[0, x : x + 64, 0]])
+    # Zoomed out, a 64-px crop spans up to 4x as many columns of the ramp (never more than the picture).
+    spans = []
+    for seed in range(40):
+        crop = zoomed_crop(np.random.default_rng(seed), ramp, 64, zoom_out=4.0)
+        assert crop.shape == (64, 64, 3) and crop.dtype == np.float32
+        codes = np.interp(crop[0, [0, -1], 0], bt709_decode(to_unit(np.arange(256, dtype=np.uint8))), np.arange(256))
+        spans.append((codes[1] - codes[0]) * 511 / 255)  # columns of the picture between first and last pixel
+    assert max(spans) > 150 and min(spans) > 55
+    # Shrinking averages linear light: a flat grey stays the same grey.
+    grey = np.full((300, 300, 3), 128, np.uint8)
+    np.testing.assert_allclose(
+        zoomed_crop(np.random.default_rng(3), grey, 64, 3.0), bt709_decode(to_unit(grey))[:64, :64], rtol=1e-5
+    )
+
+
+def test_zoom_out_changes_only_photographs_and_keeps_batches_reproducible(picture_dirs: tuple[Path, Path]) -> None:
+    images = load_images([picture_dirs[0]], 32)
+    plain = SyntheticPairs(images, profiles=[], patch=32)
+    zoomed = SyntheticPairs(images, profiles=[], patch=32, zoom_out=2.0)
+    a, b = zoomed.batch(0, 5, 4), zoomed.batch(0, 5, 4)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert a[0].shape == plain.batch(0, 5, 4)[0].shape
+    assert not np.array_equal(a[1], plain.batch(0, 5, 4)[1])

@@ -5,7 +5,7 @@
 This is how the shipped weights' training set was made to fit 64 MiB (weights/MODEL_CARD.md):
 every picture becomes lossless WebP (same pixels, smaller than PNG) unless its subfolder is named
 in ``--halve`` (box-downscaled by 2 first, which also cleans away compression artefacts) or in
-``--jpeg`` (JPEG quality 97, 4:4:4 chroma). 16-bit pictures are rounded to 8 bits.
+``--jpeg`` (JPEG, quality 97 unless ``--quality`` says otherwise, 4:4:4 chroma). 16-bit pictures are rounded to 8 bits.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def to_8bit(image: np.ndarray) -> np.ndarray:
     return np.rint(image.astype(np.float32) * scale).astype(np.uint8)
 
 
-def repack(src: Path, dst: Path, halve: Sequence[str] = (), jpeg: Sequence[str] = ()) -> list[Path]:
+def repack(
+    src: Path, dst: Path, halve: Sequence[str] = (), jpeg: Sequence[str] = (), quality: int = JPEG_QUALITY
+) -> list[Path]:
     """Write every picture under ``src`` to the same relative place under ``dst``; return the new files."""
     written = []
     for path in list_images([src]):
@@ -41,7 +43,7 @@ def repack(src: Path, dst: Path, halve: Sequence[str] = (), jpeg: Sequence[str] 
         out = dst / relative.with_suffix(".jpg" if folder in jpeg else ".webp")
         out.parent.mkdir(parents=True, exist_ok=True)
         if folder in jpeg:
-            picture.save(out, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+            picture.save(out, "JPEG", quality=quality, subsampling=0)
         else:
             picture.save(out, "WEBP", lossless=True, method=4)
         written.append(out)
@@ -53,11 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("src", type=Path, help="folder of clean pictures (searched recursively)")
     parser.add_argument("dst", type=Path, help="folder for the repacked pictures (same layout)")
     parser.add_argument("--halve", nargs="*", default=[], metavar="SUBFOLDER", help="downscale these by 2")
-    parser.add_argument("--jpeg", nargs="*", default=[], metavar="SUBFOLDER", help="store these as JPEG q97")
+    parser.add_argument("--jpeg", nargs="*", default=[], metavar="SUBFOLDER", help="store these as JPEG")
+    parser.add_argument("--quality", type=int, default=JPEG_QUALITY, help="JPEG quality (default %(default)s)")
     args = parser.parse_args(argv)
     if not args.src.is_dir():
         parser.error(f"{args.src}: no such folder")
-    written = repack(args.src, args.dst, args.halve, args.jpeg)
+    written = repack(args.src, args.dst, args.halve, args.jpeg, args.quality)
     size = sum(p.stat().st_size for p in written)
     print(f"{len(written)} pictures, {size / 2**20:.1f} MiB in {args.dst}")
     return 0

@@ -48,6 +48,7 @@ class TrainConfig:
     min_lr: float = 1e-5
     virtual_share: float = 0.3
     pattern_share: float = 0.0  # share of procedural pictures (bars, text, dead leaves) among the photographs
+    zoom_out: float = 1.0  # photographs are cut at up to this many times the patch and shrunk (more distinct crops)
     val_every: int = 500
     val_images: int = 8
     val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
@@ -345,7 +346,12 @@ def train(config: TrainConfig) -> Path:
     if not images:
         raise SystemExit(f"no training pictures of at least {config.patch} px in {config.train_dirs}")
     pairs = SyntheticPairs(
-        images, profiles, patch=config.patch, virtual_share=config.virtual_share, pattern_share=config.pattern_share
+        images,
+        profiles,
+        patch=config.patch,
+        virtual_share=config.virtual_share,
+        pattern_share=config.pattern_share,
+        zoom_out=config.zoom_out,
     )
     if config.sid_root:
         from .sid import MixedPairs, SIDPairs
