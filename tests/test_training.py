@@ -135,18 +135,19 @@ def test_every_loss_trains_and_unknown_losses_are_refused(
         TrainConfig(loss="ssim")
 
 
-@pytest.mark.parametrize("noise_on_device", [False, True])
+@pytest.mark.parametrize(("noise_on_device", "ema"), [(False, 0.0), (True, 0.0), (False, 0.9)])
 def test_resume_is_exact(
-    picture_dirs: tuple[Path, Path], tmp_path: Path, monkeypatch, one_thread: None, noise_on_device: bool
+    picture_dirs: tuple[Path, Path], tmp_path: Path, monkeypatch, one_thread: None, noise_on_device: bool, ema: float
 ) -> None:
-    straight = tiny_config(picture_dirs, tmp_path / "straight", noise_on_device=noise_on_device)
+    straight = tiny_config(picture_dirs, tmp_path / "straight", noise_on_device=noise_on_device, ema=ema)
     train(straight)
 
-    interrupted = tiny_config(picture_dirs, tmp_path / "interrupted", noise_on_device=noise_on_device)
+    interrupted = tiny_config(picture_dirs, tmp_path / "interrupted", noise_on_device=noise_on_device, ema=ema)
     save = train_module.save_checkpoint
 
-    def save_then_stop(path, model, optimizer, step, config, best):
-        save(path, model, optimizer, step, config, best)
+    def save_then_stop(path, *args):
+        save(path, *args)
+        step = args[2]
         if step == 3:
             raise KeyboardInterrupt
 
@@ -162,6 +163,9 @@ def test_resume_is_exact(
     assert a["step"] == b["step"] == 6
     for name, tensor in a["model"].items():
         assert torch.equal(tensor, b["model"][name]), name
+    if ema:
+        for name, tensor in a["ema"].items():
+            assert torch.equal(tensor, b["ema"][name]), name
     torch.manual_seed(straight.seed)  # as train() does before building the model
     initial = SIDUNet(UNetConfig(width=4)).state_dict()
     assert any(not torch.equal(t, initial[n]) for n, t in a["model"].items())  # it did train
@@ -372,38 +376,18 @@ def test_repack_jpeg_quality_trades_bytes_for_fidelity(tmp_path: Path) -> None:
     assert sizes[1] < sizes[0] and errors[1] > errors[0]
 
 
-def test_zoomed_crop_shrinks_a_wider_view_in_linear_light() -> None:
-    from seeisp.render import bt709_decode
-    from seeisp.training.data import decode_table, to_unit, zoomed_crop
-
-    ramp = np.broadcast_to(np.linspace(0, 255, 512).astype(np.uint8)[None, :, None], (300, 512, 3)).copy()
-    # Without zooming, the crop is exactly the decoded pixels.
-    plain = zoomed_crop(np.random.default_rng(0), ramp, 64)
-    rng = np.random.default_rng(0)
-    rng.integers(0, 300 - 64 + 1)
-    x = int(rng.integers(0, 512 - 64 + 1))
-    np.testing.assert_array_equal(plain[0, :, 0], decode_table(np.dtype(np.uint8))[ramp[0, x : x + 64, 0]])
-    # Zoomed out, a 64-px crop spans up to 4x as many columns of the ramp (never more than the picture).
-    spans = []
-    for seed in range(40):
-        crop = zoomed_crop(np.random.default_rng(seed), ramp, 64, zoom_out=4.0)
-        assert crop.shape == (64, 64, 3) and crop.dtype == np.float32
-        codes = np.interp(crop[0, [0, -1], 0], bt709_decode(to_unit(np.arange(256, dtype=np.uint8))), np.arange(256))
-        spans.append((codes[1] - codes[0]) * 511 / 255)  # columns of the picture between first and last pixel
-    assert max(spans) > 150 and min(spans) > 55
-    # Shrinking averages linear light: a flat grey stays the same grey.
-    grey = np.full((300, 300, 3), 128, np.uint8)
-    np.testing.assert_allclose(
-        zoomed_crop(np.random.default_rng(3), grey, 64, 3.0), bt709_decode(to_unit(grey))[:64, :64], rtol=1e-5
-    )
-
-
-def test_zoom_out_changes_only_photographs_and_keeps_batches_reproducible(picture_dirs: tuple[Path, Path]) -> None:
-    images = load_images([picture_dirs[0]], 32)
-    plain = SyntheticPairs(images, profiles=[], patch=32)
-    zoomed = SyntheticPairs(images, profiles=[], patch=32, zoom_out=2.0)
-    a, b = zoomed.batch(0, 5, 4), zoomed.batch(0, 5, 4)
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_array_equal(x, y)
-    assert a[0].shape == plain.batch(0, 5, 4)[0].shape
-    assert not np.array_equal(a[1], plain.batch(0, 5, 4)[1])
+def test_ema_weights_are_the_ones_validated_and_exported(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    config = tiny_config(picture_dirs, tmp_path, ema=0.5)  # validated once, at the last step
+    best = torch.load(train(config), weights_only=False)
+    last = torch.load(Path(config.out_dir) / "last.pt", weights_only=False)
+    assert int(last["ema"]["n_averaged"]) == config.steps
+    averaged = {k.removeprefix("module."): v for k, v in last["ema"].items() if k.startswith("module.")}
+    assert averaged.keys() == last["model"].keys()
+    assert any(not torch.equal(averaged[k], last["model"][k]) for k in averaged)  # an average, not the last step
+    assert best["step"] == config.steps
+    for name, tensor in best["model"].items():
+        assert torch.equal(tensor, averaged[name]), name
+    with pytest.raises(ValueError, match="ema must be in"):
+        TrainConfig(ema=1.0)

@@ -13,14 +13,12 @@ function of (seed, step, index), so a resumed run sees exactly the data it would
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
-from PIL import Image
 
 from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..pack import amplify, pack
@@ -58,25 +56,6 @@ def decode_table(dtype: np.dtype) -> np.ndarray:
     """
     codes = np.arange(np.iinfo(dtype).max + 1, dtype=dtype)
     return bt709_decode(to_unit(codes))
-
-
-def zoomed_crop(rng: np.random.Generator, image: np.ndarray, patch: int, zoom_out: float = 1.0) -> np.ndarray:
-    """A random ``patch`` x ``patch`` crop of an integer sRGB picture, as linear sRGB (float32).
-
-    With ``zoom_out`` > 1 the crop first covers up to that many times the side (log-uniform, at most
-    the picture) and is then shrunk to ``patch`` in linear light, as a camera further away would see
-    it: finer texture per pixel, and more distinct crops from few pictures.
-    """
-    h, w = image.shape[:2]
-    side = patch
-    if zoom_out > 1.0:
-        side = min(h, w, round(patch * math.exp(rng.uniform(0.0, math.log(zoom_out)))))
-    y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    linear = decode_table(image.dtype)[image[y : y + side, x : x + side]]
-    if side == patch:
-        return linear
-    shrink = lambda c: np.asarray(Image.fromarray(c).resize((patch, patch), Image.Resampling.BOX))  # noqa: E731
-    return np.stack([shrink(np.ascontiguousarray(linear[..., c])) for c in range(3)], axis=-1)
 
 
 def virtual_sensor(rng: np.random.Generator, base: SensorProfile) -> SensorProfile:
@@ -158,7 +137,6 @@ class SyntheticPairs:
     black_clip_share: float = 0.2
     ratio_range: tuple[float, float] = (1.0, 300.0)
     pattern_share: float = 0.0  # share of samples drawn by seeisp.training.patterns instead of cut from a picture
-    zoom_out: float = 1.0  # photographs are cut at up to this many times the patch and shrunk (``zoomed_crop``)
 
     def _before_noise(
         self, rng: np.random.Generator, ratio: float | None
@@ -166,10 +144,12 @@ class SyntheticPairs:
         """The draws both kinds of sample share: (clean camera RGB (H, W, 3), camera, ratio, noise)."""
         p = self.patch
         if self.pattern_share and rng.random() < self.pattern_share:
-            pattern = draw_pattern(rng, p)
-            crop = decode_table(pattern.dtype)[pattern]
+            crop = draw_pattern(rng, p)
         else:
-            crop = zoomed_crop(rng, self.images[int(rng.integers(len(self.images)))], p, self.zoom_out)
+            srgb = self.images[int(rng.integers(len(self.images)))]
+            h, w = srgb.shape[:2]
+            y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
+            crop = srgb[y : y + p, x : x + p]
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         if rng.random() < 0.5:
@@ -177,7 +157,7 @@ class SyntheticPairs:
         if rng.random() < 0.5:
             crop = crop.transpose(1, 0, 2)
         camera = random_camera(rng, virtual=rng.random() < self.virtual_share)
-        clean = linear_srgb_to_camera(crop, camera)
+        clean = linear_srgb_to_camera(decode_table(crop.dtype)[crop], camera)
         ratio = sample_ratio(rng, *self.ratio_range) if ratio is None else ratio
         noise = sample_noise(rng, self.profiles, self.virtual_share)
         return clean, camera, ratio, noise
