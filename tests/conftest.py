@@ -63,6 +63,31 @@ def write_scene_dng(
     )
 
 
+DARK_HEIGHT, DARK_WIDTH = 256, 384  # sensor size of the dark test raws
+DARK_BLACK, DARK_WHITE = 512, 16383
+
+
+def write_dark_dng(path: Path, *, level: float = 0.02, seed: int = 0, orientation: int = 1, **tags: object) -> Path:
+    """A dark, noisy raw as a user would drop it: a left-to-right ramp under a bright band across the
+    sensor's top quarter (so turns and flips show), at ``level`` of the white level, 4 DN of noise.
+
+    ``tags`` go to ``write_dng`` (exposure_time, iso, ...); make and model default to "Acme Nightcam".
+    """
+    y, x = np.mgrid[0:DARK_HEIGHT, 0:DARK_WIDTH].astype(np.float32)
+    scene = 0.2 + 0.6 * x / DARK_WIDTH + 0.5 * (y < DARK_HEIGHT // 4)
+    dn = DARK_BLACK + np.clip(scene, 0, 1) * level * (DARK_WHITE - DARK_BLACK)
+    dn += np.random.default_rng(seed).normal(0, 4, scene.shape)
+    return write_dng(
+        path,
+        np.clip(np.rint(dn), 0, DARK_WHITE).astype(np.uint16),
+        black_level=DARK_BLACK,
+        white_level=DARK_WHITE,
+        as_shot_neutral=(0.55, 1.0, 0.7),
+        orientation=orientation,
+        **{"make": "Acme", "model": "Nightcam", **tags},
+    )
+
+
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the shipped model (the lite one if there), so tests never see weights/ change."""

@@ -11,7 +11,6 @@ import shutil
 import socket
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,11 +34,13 @@ if not CHROMIUM.is_file():
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from seeisp.dng import write_dng  # noqa: E402
+from conftest import DARK_HEIGHT as HEIGHT  # noqa: E402
+from conftest import DARK_WIDTH as WIDTH  # noqa: E402
+from conftest import write_dark_dng  # noqa: E402
+
 from seeisp.models import available_models  # noqa: E402
 from seeisp.web import UISettings, build_app  # noqa: E402
 
-HEIGHT, WIDTH = 256, 384
 SLIDER_SHOWS_TWO_IMAGES = """() => {
     const images = [...document.querySelectorAll('#comparison img')];
     return images.length >= 2 && images.every(i => i.complete && i.naturalWidth > 0);
@@ -50,22 +51,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def write_dark_dng(path: Path) -> Path:
-    rng = np.random.default_rng(2)
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    scene = 0.2 + 0.6 * x / WIDTH + 0.5 * (y < HEIGHT // 3)
-    dn = 512 + np.clip(scene, 0, 1) * 0.02 * (16383 - 512) + rng.normal(0, 4, scene.shape)
-    return write_dng(
-        path,
-        np.clip(np.rint(dn), 0, 16383).astype(np.uint16),
-        black_level=512,
-        white_level=16383,
-        as_shot_neutral=(0.55, 1.0, 0.7),
-        make="Acme",
-        model="Nightcam",
-    )
 
 
 @pytest.fixture(scope="module")

@@ -12,35 +12,23 @@ import png
 import pytest
 import rawpy
 import tifffile
+from conftest import DARK_HEIGHT as HEIGHT
+from conftest import DARK_WIDTH as WIDTH
+from conftest import write_dark_dng
 
 from seeisp.cli import enhance as enhance_cli
 from seeisp.cli import main
-from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
 from seeisp.ratio import estimate_ratio
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
 
 Enhance = Callable[..., tuple[int, str, str]]  # the `enhance` fixture: (exit code, stdout, stderr)
-HEIGHT, WIDTH = 256, 384  # sensor size of the generated raws
-BLACK, WHITE = 512, 16383
-
-
-def write_scene_dng(path: Path, orientation: int = 1, level: float = 0.03, seed: int = 0) -> Path:
-    """A dark, noisy raw of an asymmetric scene: a left-to-right ramp under a bright band at the sensor's top."""
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    scene = 0.15 + 0.6 * x / WIDTH + 0.8 * (y < HEIGHT // 4)
-    dn = BLACK + np.clip(scene, 0, 1) * level * (WHITE - BLACK)
-    dn += np.random.default_rng(seed).normal(0, 3, dn.shape)
-    bayer = np.clip(np.rint(dn), 0, WHITE).astype(np.uint16)
-    return write_dng(
-        path, bayer, black_level=BLACK, white_level=WHITE, orientation=orientation, as_shot_neutral=(0.55, 1.0, 0.7)
-    )
 
 
 @pytest.fixture
 def dark_dng(tmp_path: Path) -> Path:
-    return write_scene_dng(tmp_path / "dark.dng")
+    return write_dark_dng(tmp_path / "dark.dng")
 
 
 @pytest.fixture
@@ -122,7 +110,7 @@ def test_written_pixels_are_the_library_result(
 
 
 def test_rotated_raw_comes_out_turned_like_libraw(enhance: Enhance, tmp_path: Path) -> None:
-    raw_path = write_scene_dng(tmp_path / "turned.dng", orientation=6)
+    raw_path = write_dark_dng(tmp_path / "turned.dng", orientation=6)
     out = tmp_path / "turned.tif"
     assert enhance(raw_path, "-o", out)[0] == 0
     mine = tifffile.imread(out).astype(np.float64).mean(axis=2)
@@ -138,7 +126,7 @@ def test_rotated_raw_comes_out_turned_like_libraw(enhance: Enhance, tmp_path: Pa
 
 
 def test_default_output_sits_next_to_the_input(enhance: Enhance, tmp_path: Path) -> None:
-    raw_path = write_scene_dng(tmp_path / "Night.DNG")
+    raw_path = write_dark_dng(tmp_path / "Night.DNG")
     code, _, _ = enhance(raw_path, "--format", "tiff")
     assert code == 0
     assert (tmp_path / "Night.tif").is_file()
@@ -159,7 +147,7 @@ def test_o_existing_folder_with_one_input(enhance: Enhance, tmp_path: Path, dark
 
 
 def test_o_file_with_several_inputs_is_refused(enhance: Enhance, tmp_path: Path) -> None:
-    a, b = write_scene_dng(tmp_path / "a.dng"), write_scene_dng(tmp_path / "b.dng", seed=1)
+    a, b = write_dark_dng(tmp_path / "a.dng"), write_dark_dng(tmp_path / "b.dng", seed=1)
     code, _, err = enhance(a, b, "-o", tmp_path / "one.png")
     assert code != 0
     assert "give a folder" in err and err.count("\n") == 1
@@ -171,11 +159,11 @@ def test_files_folders_and_globs_in_one_call(enhance: Enhance, tmp_path: Path) -
     shots.mkdir()
     more.mkdir()
     for i, name in enumerate(["s1.dng", "s2.DNG"]):
-        write_scene_dng(shots / name, seed=i)
+        write_dark_dng(shots / name, seed=i)
     (shots / "notes.txt").write_text("not a raw, ignored in a folder")
     for i, name in enumerate(["m1.dng", "m2.dng", "m3.dng"]):
-        write_scene_dng(more / name, seed=10 + i)
-    single = write_scene_dng(tmp_path / "single.dng", seed=20)
+        write_dark_dng(more / name, seed=10 + i)
+    single = write_dark_dng(tmp_path / "single.dng", seed=20)
 
     # the glob is passed quoted (unexpanded) and also overlaps the explicit m1.dng: each file is done once
     code, stdout, err = enhance(shots, more / "m1.dng", f"{more}/m*.dng", single, "-o", out)
@@ -185,7 +173,7 @@ def test_files_folders_and_globs_in_one_call(enhance: Enhance, tmp_path: Path) -
 
 
 def test_existing_outputs_are_skipped_unless_overwrite(enhance: Enhance, tmp_path: Path) -> None:
-    old, new = write_scene_dng(tmp_path / "old.dng"), write_scene_dng(tmp_path / "new.dng", seed=1)
+    old, new = write_dark_dng(tmp_path / "old.dng"), write_dark_dng(tmp_path / "new.dng", seed=1)
     (tmp_path / "old.png").write_bytes(b"the user's earlier result")
 
     code, stdout, _ = enhance(old, new)
@@ -230,7 +218,7 @@ def test_an_input_that_would_be_its_own_output_is_refused(enhance: Enhance, tmp_
 def test_two_inputs_with_the_same_name_do_not_overwrite_each_other(enhance: Enhance, tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first, second = write_scene_dng(tmp_path / "a" / "img.dng"), write_scene_dng(tmp_path / "b" / "img.dng", seed=1)
+    first, second = write_dark_dng(tmp_path / "a" / "img.dng"), write_dark_dng(tmp_path / "b" / "img.dng", seed=1)
     code, stdout, err = enhance(first, second, "-o", tmp_path / "out")
     assert code != 0
     assert "already written from" in err
@@ -246,7 +234,7 @@ def test_the_model_is_loaded_once_per_call(enhance: Enhance, tmp_path: Path, mon
             super().__init__(path, providers, threads)
 
     monkeypatch.setattr(enhance_cli, "ModelSession", CountingSession)
-    paths = [write_scene_dng(tmp_path / f"f{i}.dng", seed=i) for i in range(3)]
+    paths = [write_dark_dng(tmp_path / f"f{i}.dng", seed=i) for i in range(3)]
     code, _, _ = enhance(*paths, "--threads", "1", "--providers", "cpu")
     assert code == 0
     assert len(loaded) == 1

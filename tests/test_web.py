@@ -12,10 +12,13 @@ import pytest
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 
 import gradio as gr
+from conftest import DARK_HEIGHT as HEIGHT
+from conftest import DARK_WIDTH as WIDTH
+from conftest import write_dark_dng
 from gradio_client.utils import is_valid_file
 
 from seeisp.cli import build_parser
-from seeisp.dng import write_dng, write_linear_dng
+from seeisp.dng import write_linear_dng
 from seeisp.errors import InvalidRatioError, ModelError, RawReadError, SeeispError
 from seeisp.models import available_models
 from seeisp.web import (
@@ -28,27 +31,6 @@ from seeisp.web import (
     run_files,
     show_selected,
 )
-
-HEIGHT, WIDTH = 256, 384
-BLACK, WHITE = 512, 16383
-
-
-def write_dark_dng(path: Path, level: float = 0.02, seed: int = 0) -> Path:
-    """A dark, noisy raw: a horizontal ramp with a bright band, at ``level`` of the white level."""
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    scene = 0.2 + 0.6 * x / WIDTH + 0.5 * (y < HEIGHT // 4)
-    dn = BLACK + np.clip(scene, 0, 1) * level * (WHITE - BLACK) + np.random.default_rng(seed).normal(0, 4, scene.shape)
-    return write_dng(
-        path,
-        np.clip(np.rint(dn), 0, WHITE).astype(np.uint16),
-        black_level=BLACK,
-        white_level=WHITE,
-        as_shot_neutral=(0.55, 1.0, 0.7),
-        exposure_time=1 / 30,
-        iso=6400,
-        make="Acme",
-        model="Nightcam",
-    )
 
 
 @pytest.fixture
@@ -72,7 +54,7 @@ def model() -> str:
 
 
 def test_one_raw_gives_naive_and_seeisp_images_details_and_downloads(tmp_path, enhancer, model):
-    dng = write_dark_dng(tmp_path / "night.dng")
+    dng = write_dark_dng(tmp_path / "night.dng", exposure_time=1 / 30, iso=6400)
     slider, details, downloads, gallery, results = run_files(enhancer, [str(dng)], False, 40, model)
 
     naive, enhanced = (iio.imread(p) for p in slider)

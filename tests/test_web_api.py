@@ -12,17 +12,18 @@ import pytest
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 pytest.importorskip("gradio_client")
 
+from conftest import DARK_HEIGHT as HEIGHT
+from conftest import DARK_WIDTH as WIDTH
+from conftest import write_dark_dng
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from seeisp.dng import write_dng
 from seeisp.models import available_models
 from seeisp.web import UISettings, WebApp, build_app
 
 # gradio's queue trips over pandas 3 deprecations; they are not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
-HEIGHT, WIDTH = 256, 384
 MAX_UPLOAD = "1MB"
 
 
@@ -30,21 +31,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def write_dark_dng(path: Path) -> Path:
-    rng = np.random.default_rng(1)
-    x = np.linspace(0.2, 0.8, WIDTH, dtype=np.float32)[None, :].repeat(HEIGHT, 0)
-    dn = 512 + x * 0.02 * (16383 - 512) + rng.normal(0, 4, x.shape)
-    return write_dng(
-        path,
-        np.clip(np.rint(dn), 0, 16383).astype(np.uint16),
-        black_level=512,
-        white_level=16383,
-        exposure_time=1 / 8,
-        make="Acme",
-        model="Nightcam",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +67,8 @@ def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100, *
 
 
 def test_a_raw_in_gives_two_images_details_and_downloads(client, tmp_path):
-    slider, details, downloads, gallery = enhance(client, write_dark_dng(tmp_path / "Night.DNG"), auto=False, ratio=30)
+    dng = write_dark_dng(tmp_path / "Night.DNG", exposure_time=1 / 8)
+    slider, details, downloads, gallery = enhance(client, dng, auto=False, ratio=30)
 
     naive, enhanced = (iio.imread(p) for p in slider)
     assert naive.shape == enhanced.shape == (HEIGHT, WIDTH, 3)
