@@ -129,14 +129,16 @@ def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
     assert json.loads(metadata["seeisp.training"])["steps"] == 0
 
 
-def test_training_summary_names_the_starting_weights_of_a_fine_tune(tiny_checkpoint: Path) -> None:
+def test_training_summary_names_the_starting_weights_and_teacher_of_a_fine_tune(tiny_checkpoint: Path) -> None:
     from seeisp.training.export import load_checkpoint, model_metadata
 
     model, state = load_checkpoint(tiny_checkpoint)
     assert "init_from" not in json.loads(model_metadata(model, state, "tiny")["seeisp.training"])
-    tuned = {**state, "config": {**state.get("config", {}), "init_from": "weights/x.onnx", "pattern_share": 0.25}}
+    assert "teacher" not in json.loads(model_metadata(model, state, "tiny")["seeisp.training"])
+    changes = {"init_from": "weights/x.onnx", "pattern_share": 0.25, "teacher": "weights/y.onnx", "ema": 0.999}
+    tuned = {**state, "config": {**state.get("config", {}), **changes}}
     summary = json.loads(model_metadata(model, tuned, "tiny")["seeisp.training"])
-    assert summary["init_from"] == "weights/x.onnx" and summary["pattern_share"] == 0.25
+    assert {k: summary[k] for k in changes} == changes
 
 
 @pytest.fixture(scope="module")

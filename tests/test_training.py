@@ -312,10 +312,11 @@ def test_training_can_start_from_a_shipped_onnx_model(
     assert torch.load(Path(second.out_dir) / "last.pt", weights_only=False)["step"] == 3
 
 
-def test_cli_rejects_a_missing_init_from_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("key", ["init_from", "teacher"])
+def test_cli_rejects_a_missing_weights_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str) -> None:
     from seeisp.cli import main
 
-    code = main(["train", f"init_from={tmp_path / 'none.onnx'}", f"out_dir={tmp_path / 'run'}"])
+    code = main(["train", f"{key}={tmp_path / 'none.onnx'}", f"out_dir={tmp_path / 'run'}"])
     assert code != 0
     err = capsys.readouterr().err
     assert "none.onnx: no such file" in err and "Traceback" not in err
@@ -391,3 +392,32 @@ def test_ema_weights_are_the_ones_validated_and_exported(
         assert torch.equal(tensor, averaged[name]), name
     with pytest.raises(ValueError, match="ema must be in"):
         TrainConfig(ema=1.0)
+
+
+def test_a_teacher_pulls_the_student_towards_its_outputs(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    torch.manual_seed(1)
+    teacher = SIDUNet(UNetConfig(width=8))
+    with torch.no_grad():
+        teacher.head.bias.fill_(0.3)  # a teacher that sees everything brighter than the target is
+    teacher_path = tmp_path / "teacher.pt"
+    torch.save({"model": teacher.state_dict()}, teacher_path)
+    x = torch.from_numpy(SyntheticPairs(load_images([picture_dirs[0]], 32), [], patch=32).batch(7, 0, 2)[0])
+    with torch.no_grad():
+        taught = teacher(x)
+
+    def distance_after_training(**changes) -> float:
+        out = tmp_path / str(len(changes))
+        config = tiny_config(picture_dirs, out, lr=2e-2, steps=30, val_every=30, checkpoint_every=30, **changes)
+        train(config)
+        student = SIDUNet(UNetConfig(width=4))
+        student.load_state_dict(torch.load(Path(config.out_dir) / "last.pt", weights_only=False)["model"])
+        with torch.no_grad():
+            return float((student(x) - taught).abs().mean())
+
+    alone = distance_after_training()
+    taught_by = distance_after_training(teacher=str(teacher_path), teacher_width=8, teacher_weight=20.0)
+    assert taught_by < 0.3 * alone
+    with pytest.raises(ValueError, match="teacher_weight must be"):
+        TrainConfig(teacher_weight=-1.0)

@@ -29,7 +29,8 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
     """What a standalone runner needs to feed the network and read its output."""
     cfg = state.get("config", {})
     summary = {k: cfg[k] for k in ("steps", "batch_size", "patch", "train_dirs", "profiles_dir") if k in cfg}
-    summary.update({k: cfg[k] for k in ("init_from", "pattern_share") if cfg.get(k)})  # only when used
+    fine_tuning = ("init_from", "pattern_share", "ema", "teacher")
+    summary.update({k: cfg[k] for k in fine_tuning if cfg.get(k)})  # only when used
     summary.update(step=state.get("step"), val_psnr=state.get("val_psnr"))
     return {
         "seeisp.name": name,

@@ -68,12 +68,17 @@ class TrainConfig:
     noise_on_device: bool = False  # workers make clean crops; the noise is drawn on the training device (torch)
     loss: str = "tone_l1"  # one of LOSSES
     ema: float = 0.0  # decay of an exponential moving average of the weights, validated and exported; 0 = off
+    teacher: str = ""  # distil: also learn the outputs of this trained model (.pt or fp32 .onnx); "" = off
+    teacher_width: int = 32  # the teacher's width (32 = full)
+    teacher_weight: float = 1.0  # weight of the loss against the teacher's output, beside the loss against the target
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (a decay such as 0.999; 0 = off), not {self.ema}")
+        if self.teacher_weight < 0:
+            raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
         if self.noise_on_device and self.sid_root:
             raise ValueError(
                 "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
@@ -351,6 +356,13 @@ def train(config: TrainConfig) -> Path:
     if ema is not None and last.exists() and state.get("ema") is not None:
         ema.load_state_dict(state["ema"])
     scored = ema.module if ema is not None else model
+    teacher = None
+    if config.teacher:
+        # A small network cannot match the target everywhere; the teacher's output shows it what a
+        # network can make of the same noisy input, which is an easier and less noisy thing to learn.
+        teacher = SIDUNet(UNetConfig(width=config.teacher_width))
+        load_weights(teacher, config.teacher)
+        teacher = teacher.to(device, memory_format=memory_format).eval().requires_grad_(False)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     profiles = list(load_profiles(config.profiles_dir).values()) if Path(config.profiles_dir).is_dir() else []
@@ -388,7 +400,12 @@ def train(config: TrainConfig) -> Path:
             group["lr"] = lr_at(config, step)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda and config.amp):
             output = net(x)
+            if teacher is not None:
+                with torch.no_grad():
+                    taught = teacher(x).float()
         loss = loss_fn(output.float(), y, wb, matrix)
+        if teacher is not None:
+            loss = loss + config.teacher_weight * loss_fn(output.float(), taught, wb, matrix)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
