@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +39,18 @@ def write_dng(
     iso: int | None = None,
     make: str = "seeisp",
     model: str = "Synthetic",
+    f_number: float | None = None,
+    focal_length: float | None = None,
+    taken: datetime | None = None,
+    lens: str = "",
+    artist: str = "",
 ) -> Path:
     """Write a uint16 Bayer mosaic as a DNG.
 
     ``black_level`` is one value or four values in the order of the 2x2 CFA cells
     (top-left, top-right, bottom-left, bottom-right). ``as_shot_neutral`` is the camera
-    RGB of a neutral grey (the reciprocal of the white-balance gains).
+    RGB of a neutral grey (the reciprocal of the white-balance gains). The capture details
+    (exposure, lens, time, ...) go into the main IFD, where LibRaw reads them in a DNG.
     """
     bayer = np.ascontiguousarray(bayer, dtype=np.uint16)
     if bayer.ndim != 2:
@@ -83,6 +90,16 @@ def write_dng(
         tags.append((33434, "2I", 1, _srational([exposure_time], 1_000_000), True))
     if iso is not None:
         tags.append((34855, "H", 1, int(iso), True))
+    if f_number is not None:
+        tags.append((33437, "2I", 1, _srational([f_number], 1000), True))
+    if focal_length is not None:
+        tags.append((37386, "2I", 1, _srational([focal_length], 1000), True))
+    if taken is not None:
+        tags.append((306, "s", 0, taken.strftime("%Y:%m:%d %H:%M:%S"), True))  # DateTime
+    if lens:
+        tags.append((42036, "s", 0, lens, True))  # LensModel
+    if artist:
+        tags.append((315, "s", 0, artist, True))
 
     return _write(path, bayer, photometric=32803, extratags=tags)
 

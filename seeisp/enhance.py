@@ -1,7 +1,7 @@
 """The whole job on one frame: raw -> pack -> network -> render.
 
 result = enhance_file("dark.ARW", ratio=100)
-write_image("dark.png", result.image)
+result.save("dark.png")  # with the raw's EXIF
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .ensemble import ENSEMBLE_SUFFIX, self_ensemble, single_pass
+from .output import write_image
 from .pack import even_crop, from_rggb, restore_size, to_rggb
 from .ratio import estimate_ratio
 from .raw import RawImage, read_raw
@@ -35,6 +37,16 @@ class EnhanceResult:
     def model_label(self) -> str:
         """The model's name as shown to people: "lite", or "lite x8" for its self-ensemble."""
         return self.model + ENSEMBLE_SUFFIX if self.ensemble else self.model
+
+    @property
+    def description(self) -> str:
+        """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto)"."""
+        how = " (auto)" if self.ratio_is_auto else ""
+        return f"seeisp {self.model_label}, ratio {round(self.ratio, 1):g}{how}"
+
+    def save(self, path: str | os.PathLike[str], bits: int | None = None, *, compress: bool = False) -> Path:
+        """Write the picture (``seeisp.output.write_image``) with the raw's EXIF and ``description``."""
+        return write_image(path, self.image, bits, compress=compress, shot=self.raw.shot, description=self.description)
 
 
 def denoise(

@@ -10,6 +10,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,28 @@ class Flip(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class Shot:
+    """The capture metadata of one raw; fields the raw does not record are empty."""
+
+    make: str = ""
+    model: str = ""
+    lens: str = ""
+    taken: datetime | None = None
+    exposure_time: float | None = None  # seconds
+    f_number: float | None = None
+    iso: float | None = None
+    focal_length: float | None = None  # mm
+    artist: str = ""
+
+    @property
+    def camera(self) -> str:
+        """Make and model as people write them: "Sony ILCE-7SM2", not "SONY SONY ILCE-7SM2"."""
+        if self.model.lower().startswith(self.make.lower()):
+            return self.model
+        return f"{self.make} {self.model}".strip()
+
+
+@dataclass(frozen=True)
 class RawImage:
     """A Bayer raw, black-subtracted and scaled so that 0 is black and 1 the sensor's white level.
 
@@ -51,9 +74,7 @@ class RawImage:
     white_balance: np.ndarray
     camera_to_srgb: np.ndarray
     flip: Flip = Flip.NONE
-    camera: str = ""
-    exposure_time: float | None = None
-    iso: float | None = None
+    shot: Shot = Shot()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -151,16 +172,35 @@ def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
     if visible.shape[0] >= 16 and not visible[-max(1, visible.shape[0] // 8) :].any() and visible.any():
         raise RawReadError(f"{path}: image data ends early (truncated raw file)")
 
-    other = raw.other
     return RawImage(
         mosaic=mosaic,
         cfa=cfa,
         white_balance=_white_balance(raw),
         camera_to_srgb=_camera_to_srgb(raw),
         flip=Flip(raw.sizes.flip) if raw.sizes.flip in Flip._value2member_map_ else Flip.NONE,
-        camera=_camera_name(path),
-        exposure_time=float(other.shutter_speed) if other.shutter_speed > 0 else None,
-        iso=float(other.iso_speed) if other.iso_speed > 0 else None,
+        shot=_shot(raw, path),
+    )
+
+
+def _shot(raw: rawpy.RawPy, path: Path) -> Shot:
+    other = raw.other
+    stamp = other.timestamp
+    lens = getattr(raw, "lens", None)  # not in older rawpy
+
+    def positive(value: float) -> float | None:
+        return float(value) if value > 0 else None
+
+    make, model = _make_and_model(path)
+    return Shot(
+        make=make,
+        model=model,
+        lens=lens.model.strip() if lens is not None else "",
+        taken=stamp if isinstance(stamp, datetime) and stamp.year > 1970 else None,  # LibRaw's 0 = not recorded
+        exposure_time=positive(other.shutter_speed),
+        f_number=positive(other.aperture),
+        iso=positive(other.iso_speed),
+        focal_length=positive(other.focal_length),
+        artist=other.artist.strip(),
     )
 
 
@@ -198,15 +238,15 @@ def _camera_to_srgb(raw: rawpy.RawPy) -> np.ndarray:
     return matrix.astype(np.float32)
 
 
-def _camera_name(path: Path) -> str:
+def _make_and_model(path: Path) -> tuple[str, str]:
     """Make and model from the TIFF header that most raw formats (DNG, ARW, NEF, CR2, ...) share.
 
-    rawpy does not expose LibRaw's make/model, so non-TIFF formats (CR3, RAF) get an empty name.
+    rawpy does not expose LibRaw's make/model, so non-TIFF formats (CR3, RAF) get empty ones.
     """
     try:
         with tifffile.TiffFile(path) as tif:
             tags = tif.pages.first.tags
             make, model = (str(tags[n].value).strip("\x00 ") if n in tags else "" for n in ("Make", "Model"))
     except Exception:  # any header we cannot parse simply gives no name
-        return ""
-    return model if model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+        return "", ""
+    return make, model

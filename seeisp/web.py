@@ -187,9 +187,7 @@ class Enhancer:
         folder.mkdir(parents=True, exist_ok=True)
         stem = path.stem
         naive_png = write_image(folder / f"{stem}-naive.png", naive)
-        downloads = tuple(
-            write_image(folder / f"{stem}-seeisp{suffix}", result.image) for suffix in (".tif", ".png", ".jpg")
-        )
+        downloads = tuple(result.save(folder / f"{stem}-seeisp{suffix}") for suffix in (".tif", ".png", ".jpg"))
         return PageResult(
             name=path.name,
             naive_png=naive_png,
@@ -205,9 +203,9 @@ def describe(name: str, result: EnhanceResult) -> dict[str, str]:
     height, width = raw.shape
     return {
         "file": name,
-        "camera": raw.camera or "unknown",
-        "ISO": f"{raw.iso:g}" if raw.iso else "-",
-        "exposure": _exposure(raw.exposure_time),
+        "camera": raw.shot.camera or "unknown",
+        "ISO": f"{raw.shot.iso:g}" if raw.shot.iso else "-",
+        "exposure": _exposure(raw.shot.exposure_time),
         "ratio": f"{result.ratio:.1f} ({'auto' if result.ratio_is_auto else 'set'})",
         "size": f"{width} x {height}",
         "model": result.model_label,

@@ -98,8 +98,8 @@ def test_libraw_reads_the_demo_raw_as_a_dark_bayer_raw(demo_raw) -> None:
         assert list(raw.black_level_per_channel) == [512] * 4
     image = read_raw(demo_raw.raw_path)
     assert image.cfa == CFA.RGGB
-    assert image.camera == "seeisp Demo"
-    assert image.exposure_time == pytest.approx(10.0 / demo_raw.ratio, rel=1e-3)
+    assert image.shot.camera == "seeisp Demo"
+    assert image.shot.exposure_time == pytest.approx(10.0 / demo_raw.ratio, rel=1e-3)
     # 1/ratio of the light: amplified back, the raw's level is that of the clean scene's camera RGB,
     # got here by undoing the render of the reference (tone curve, colour matrix, white balance).
     clean_camera_rgb = bt709_decode(demo_raw.reference) @ np.linalg.inv(image.camera_to_srgb).T / image.white_balance

@@ -134,7 +134,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(
     target = tmp_path / "out.png"
     target.write_bytes(b"previous result")
 
-    def half_then_crash(stream, pixels, compress):
+    def half_then_crash(stream, pixels, compress, tags):
         stream.write(b"\x89PNG half a file")
         raise RuntimeError("encoder crashed")
 
@@ -148,7 +148,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(
 def test_disk_error_becomes_output_error_without_leftovers(
     tmp_path: Path, image: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(stream, pixels, compress):
+    def disk_full(stream, pixels, compress, tags):
         stream.write(b"partial")
         raise OSError(28, "No space left on device")
 

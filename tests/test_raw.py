@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pytest
 from conftest import TEST_CAMERA, scene_camera_rgb, write_scene_dng
@@ -54,8 +56,9 @@ def test_exposure_metadata_and_orientation(tmp_path):
     raw = read_raw(path)
     assert raw.flip is Flip.ROTATE_90_CW
     assert raw.shape == (60, 40)
-    assert raw.exposure_time == pytest.approx(0.04, rel=1e-3)
-    assert raw.camera == "seeisp Synthetic"
+    assert raw.shot.exposure_time == pytest.approx(0.04, rel=1e-3)
+    assert raw.shot.camera == "seeisp Synthetic"
+    assert raw.shot.taken is None and raw.shot.f_number is None and raw.shot.lens == ""  # not recorded
     np.testing.assert_allclose(raw.mosaic, (1000 - 64) / (4095 - 64), rtol=1e-5)
 
 
@@ -106,3 +109,24 @@ def test_real_nikon_crop_in_four_phases(tmp_path, nikon_crop, lite_session):
     libraw = libraw_render(tmp_path / "nikon_RGGB.dng")
     box = lambda im: uniform_filter(im, size=(9, 9, 1))[8:-8, 8:-8]  # noqa: E731
     assert psnr(box(images["RGGB"]), box(libraw)) > 30.0
+
+
+def test_the_shot_is_read_with_its_camera_lens_time_and_exposure(tmp_path):
+    taken = datetime(2026, 11, 20, 21, 14, 5)
+    path = write_dng(
+        tmp_path / "night.dng",
+        np.full((32, 32), 1000, np.uint16),
+        make="Acme",
+        model="Acme Nightcam 2",
+        exposure_time=1 / 30,
+        f_number=2.8,
+        focal_length=35.0,
+        taken=taken,
+        lens="Acme 35mm f/1.4",
+        artist="Ada",
+    )
+    shot = read_raw(path).shot
+    assert (shot.make, shot.model, shot.camera) == ("Acme", "Acme Nightcam 2", "Acme Nightcam 2")
+    assert shot.exposure_time == pytest.approx(1 / 30, rel=1e-4)
+    assert shot.f_number == pytest.approx(2.8) and shot.focal_length == pytest.approx(35.0)
+    assert (shot.taken, shot.lens, shot.artist) == (taken, "Acme 35mm f/1.4", "Ada")

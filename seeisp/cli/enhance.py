@@ -15,7 +15,7 @@ from ..batch import Action, Job, plan_jobs
 from ..enhance import enhance_raw
 from ..errors import SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
-from ..output import BITS, write_image
+from ..output import BITS
 from ..ratio import parse_ratio
 from ..raw import read_raw
 from ..session import ModelSession
@@ -110,7 +110,7 @@ def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: arg
         raw = read_raw(job.source)
         with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
             result = enhance_raw(raw, session, ratio, tile=args.tile, progress=on_tile, ensemble=args.ensemble)
-        write_image(job.output, result.image, args.bits, compress=args.compress)
+        result.save(job.output, args.bits, compress=args.compress)
     except SeeispError as exc:
         _say(f"seeisp: error: {exc}", sys.stderr)
         return False

@@ -69,7 +69,7 @@ def exposure_from_name(path: str | os.PathLike[str]) -> float | None:
 def exposure_time(path: Path) -> float:
     seconds = exposure_from_name(path)
     if seconds is None:
-        seconds = read_raw(path).exposure_time
+        seconds = read_raw(path).shot.exposure_time
     if not seconds or seconds <= 0:
         raise SeeispError(f"{path}: no exposure time in its name or metadata")
     return seconds
