@@ -50,7 +50,8 @@ def write_dng(
     ``black_level`` is one value or four values in the order of the 2x2 CFA cells
     (top-left, top-right, bottom-left, bottom-right). ``as_shot_neutral`` is the camera
     RGB of a neutral grey (the reciprocal of the white-balance gains). The capture details
-    (exposure, lens, time, ...) go into the main IFD, where LibRaw reads them in a DNG.
+    (exposure, lens, time, ...) go into the main IFD, where LibRaw reads them in a DNG, all but
+    ``iso``: LibRaw reads the ISO only from an EXIF IFD, which this writer does not make.
     """
     bayer = np.ascontiguousarray(bayer, dtype=np.uint16)
     if bayer.ndim != 2:

@@ -16,6 +16,7 @@ from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
 from conftest import write_dark_dng
 from gradio_client.utils import is_valid_file
+from PIL import Image
 
 from seeisp.cli import build_parser
 from seeisp.dng import write_linear_dng
@@ -72,6 +73,9 @@ def test_one_raw_gives_naive_and_seeisp_images_details_and_downloads(tmp_path, e
     assert sorted(Path(p).suffix for p in downloads) == [".jpg", ".png", ".tif"]
     tiff = iio.imread(next(p for p in downloads if p.endswith(".tif")))
     assert tiff.dtype == np.uint16 and tiff.shape == (HEIGHT, WIDTH, 3)
+    with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
+        exif = jpeg.getexif()
+    assert (exif[0x0110], exif[0x010E]) == ("Nightcam", f"seeisp {model}, ratio 40")  # the raw's EXIF, and how
     assert gallery == [(str(results[0].seeisp_png), "night.dng")]
     # Everything written lives in the app's workspace.
     assert all(Path(p).resolve().is_relative_to(enhancer.workspace.root) for p in [*slider, *downloads])
