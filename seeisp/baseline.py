@@ -8,11 +8,14 @@ import numpy as np
 import rawpy
 
 
-def libraw_render(path: str | os.PathLike[str], ratio: float = 1.0, denoise: bool = False) -> np.ndarray:
+def libraw_render(
+    path: str | os.PathLike[str], ratio: float = 1.0, denoise: bool = False, white_balance: np.ndarray | None = None
+) -> np.ndarray:
     """LibRaw's render (camera WB, sRGB, BT.709 curve, no auto-bright) of the raw amplified by ``ratio``.
 
     ``denoise`` turns on LibRaw's own noise reduction: FBDD (full) before demosaicking and
-    three median-filter passes after it. Returns float32 sRGB in [0, 1].
+    three median-filter passes after it. ``white_balance``: R, G, B gains to use instead of the
+    camera's. Returns float32 sRGB in [0, 1].
     """
     with rawpy.imread(str(path)) as raw:
         if ratio != 1.0:
@@ -20,8 +23,13 @@ def libraw_render(path: str | os.PathLike[str], ratio: float = 1.0, denoise: boo
             black = np.asarray(raw.black_level_per_channel, np.float32)[raw.raw_colors_visible]
             amplified = black + (visible.astype(np.float32) - black) * np.float32(ratio)
             visible[:] = np.clip(np.round(amplified), 0, raw.white_level).astype(visible.dtype)
+        if white_balance is None:
+            balance: dict[str, object] = {"use_camera_wb": True}
+        else:
+            red, green, blue = map(float, white_balance)
+            balance = {"user_wb": [red, green, blue, green]}
         rgb = raw.postprocess(
-            use_camera_wb=True,
+            **balance,
             no_auto_bright=True,
             adjust_maximum_thr=0,
             output_bps=16,

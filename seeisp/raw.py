@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -60,6 +60,9 @@ class Shot:
         return f"{self.make} {self.model}".strip()
 
 
+_NO_GAINS = np.ones(3, np.float32)
+
+
 @dataclass(frozen=True)
 class RawImage:
     """A Bayer raw, black-subtracted and scaled so that 0 is black and 1 the sensor's white level.
@@ -75,6 +78,8 @@ class RawImage:
     camera_to_srgb: np.ndarray
     flip: Flip = Flip.NONE
     shot: Shot = Shot()
+    # The sensor's daylight gains, smallest 1 (``seeisp.white_balance``).
+    daylight_balance: np.ndarray = field(default_factory=lambda: _NO_GAINS)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -179,6 +184,7 @@ def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
         camera_to_srgb=_camera_to_srgb(raw),
         flip=Flip(raw.sizes.flip) if raw.sizes.flip in Flip._value2member_map_ else Flip.NONE,
         shot=_shot(raw, path),
+        daylight_balance=_daylight_balance(raw),
     )
 
 
@@ -223,12 +229,22 @@ def _bayer_cfa(raw: rawpy.RawPy, path: Path) -> CFA:
 
 
 def _white_balance(raw: rawpy.RawPy) -> np.ndarray:
-    gains = np.asarray(raw.camera_whitebalance[:3], dtype=np.float64)
-    if not np.all(gains > 0):
-        gains = np.asarray(raw.daylight_whitebalance[:3], dtype=np.float64)
-    if not np.all(gains > 0):
-        gains = np.ones(3)
-    return (gains / gains.min()).astype(np.float32)
+    """The as-shot gains; the daylight ones when the raw has none; else none (all 1)."""
+    for gains in (_gains(raw.camera_whitebalance), _gains(raw.daylight_whitebalance)):
+        if gains is not None:
+            return gains
+    return _NO_GAINS
+
+
+def _daylight_balance(raw: rawpy.RawPy) -> np.ndarray:
+    gains = _gains(raw.daylight_whitebalance)
+    return gains if gains is not None else _NO_GAINS
+
+
+def _gains(values: list[float]) -> np.ndarray | None:
+    """LibRaw's R, G, B(, G) multipliers as gains with the smallest 1; None when they are not all set."""
+    gains = np.asarray(values[:3], dtype=np.float64)
+    return (gains / gains.min()).astype(np.float32) if np.all(gains > 0) else None
 
 
 def _camera_to_srgb(raw: rawpy.RawPy) -> np.ndarray:

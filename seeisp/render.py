@@ -53,10 +53,14 @@ def orient(image: np.ndarray, flip: Flip) -> np.ndarray:
 _STRIP_ROWS = 256  # rendered a strip at a time: the per-pixel temporaries stay small on 24 MP frames
 
 
-def render(camera_rgb: np.ndarray, raw: RawImage) -> np.ndarray:
-    """Linear camera RGB in the raw's sensor orientation -> display-ready sRGB float32 in [0, 1]."""
+def render(camera_rgb: np.ndarray, raw: RawImage, white_balance: np.ndarray | None = None) -> np.ndarray:
+    """Linear camera RGB in the raw's sensor orientation -> display-ready sRGB float32 in [0, 1].
+
+    ``white_balance``: R, G, B gains (``seeisp.white_balance``); the camera's as-shot ones by default.
+    """
+    gains = raw.white_balance if white_balance is None else white_balance
     out = np.empty(camera_rgb.shape, np.float32)
     for y in range(0, camera_rgb.shape[0], _STRIP_ROWS):
         strip = camera_rgb[y : y + _STRIP_ROWS]
-        out[y : y + _STRIP_ROWS] = bt709_encode(camera_to_linear_srgb(strip, raw.white_balance, raw.camera_to_srgb))
+        out[y : y + _STRIP_ROWS] = bt709_encode(camera_to_linear_srgb(strip, gains, raw.camera_to_srgb))
     return np.ascontiguousarray(orient(out, raw.flip))

@@ -33,6 +33,7 @@ from .models import MODELS, available_models, model_path
 from .output import write_image
 from .ratio import MAX_RATIO, MIN_RATIO, parse_ratio
 from .session import ModelSession
+from .white_balance import WhiteBalance
 
 # Gradio fixes some of its temporary paths when it is imported, so point them into a folder of
 # ours first: the page writes nothing outside it, and it is deleted when the process ends.
@@ -51,6 +52,7 @@ DEFAULT_CONCURRENCY = 1
 MAX_FILES_PER_RUN = 10
 KEEP_RUNS = 4  # result folders kept on disk; older runs are deleted as new ones start
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away instead of piling up
+WHITE_BALANCE_CHOICES = [("As shot", "camera"), ("Auto", "auto"), ("Daylight", "daylight")]
 FILE_TYPES = sorted(RAW_EXTENSIONS)  # gradio and the browser both match these case-insensitively
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
@@ -165,11 +167,13 @@ class Enhancer:
         folder: Path,
         progress: Callable[[float, str], None] | None = None,
         ensemble: bool = False,
+        white_balance: WhiteBalance = WhiteBalance.CAMERA,
     ) -> PageResult:
         """Enhance one uploaded raw, render the naive brightening at the same ratio, write both and the downloads.
 
         ``progress(fraction, description)`` is called with this file's fraction done. ``ensemble``: the
-        8-orientation self-ensemble of ``seeisp.ensemble`` (8 passes, better quality).
+        8-orientation self-ensemble of ``seeisp.ensemble`` (8 passes, better quality). The naive
+        brightening gets the same ``white_balance`` gains, so the two pictures compare like for like.
         """
         say = progress or (lambda fraction, desc: None)
         self.check_upload(path)
@@ -180,9 +184,11 @@ class Enhancer:
             session,
             progress=lambda done, total: say(0.7 * done / total, f"{label}: tile {done}/{total}"),
             ensemble=ensemble,
+            white_balance=white_balance,
         )
         say(0.7, f"naive brightening x{result.ratio:.3g}")
-        naive = libraw_render(path, result.ratio)
+        gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
+        naive = libraw_render(path, result.ratio, white_balance=gains)
         say(0.85, "writing TIFF, PNG and JPEG")
         folder.mkdir(parents=True, exist_ok=True)
         stem = path.stem
@@ -243,6 +249,15 @@ def choose_ratio(auto: bool, ratio: float | str | None) -> float | None:
     return value
 
 
+def choose_white_balance(choice: str | None) -> WhiteBalance:
+    """The white balance the page asked for; the camera's when it sent none."""
+    try:
+        return WhiteBalance(choice or WhiteBalance.CAMERA)
+    except ValueError:
+        known = ", ".join(WhiteBalance)
+        raise SeeispError(f"white balance must be one of {known}, got {choice!r}") from None
+
+
 def _user_message(exc: BaseException, path: Path) -> str:
     """A one-line message naming the file as the user called it, not by its path on the server."""
     if isinstance(exc, SeeispError):
@@ -259,10 +274,12 @@ def run_files(
     ratio: float | None,
     model: str | None,
     ensemble: bool = False,
+    white_balance: str = WhiteBalance.CAMERA.value,
     max_files: int = MAX_FILES_PER_RUN,
     progress: Callable[..., object] | None = None,
 ) -> tuple[tuple[str, str] | None, str, list[str], list[tuple[str, str]], list[PageResult]]:
-    """The Enhance button: every uploaded file in turn (``ensemble``: the best-quality box, 8 passes each).
+    """The Enhance button: every uploaded file in turn (``ensemble``: the best-quality box, 8 passes each;
+    ``white_balance``: camera, auto or daylight).
 
     Returns the slider pair (naive, seeisp) of the first result, the details table, the
     downloads, the gallery and the results. Files that fail are listed (and toasted) while the
@@ -276,6 +293,7 @@ def run_files(
     try:
         wanted = choose_ratio(auto_ratio, ratio)
         session = enhancer.session(model)
+        balance = choose_white_balance(white_balance)
     except SeeispError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
 
@@ -289,7 +307,9 @@ def run_files(
                 progress((index + fraction) / len(paths), desc=f"{name} ({index + 1}/{len(paths)}): {desc}")
 
         try:
-            results.append(enhancer.enhance_upload(path, wanted, session, folder / f"{index:02d}", say, bool(ensemble)))
+            results.append(
+                enhancer.enhance_upload(path, wanted, session, folder / f"{index:02d}", say, bool(ensemble), balance)
+            )
         except Exception as exc:
             if not isinstance(exc, SeeispError):
                 log.exception("unexpected failure on %s", path)
@@ -388,8 +408,10 @@ def build_app(settings: UISettings | None = None) -> WebApp:
     demo_raw = _write_demo(workspace.root / "demo")
     models = available_models()
 
-    def enhance(files, auto_ratio, ratio, model, ensemble=False, progress=gr.Progress()):  # noqa: B008 - gradio's idiom
-        return run_files(enhancer, files, auto_ratio, ratio, model, ensemble, settings.max_files, progress)
+    def enhance(files, auto_ratio, ratio, model, ensemble=False, white_balance="camera", progress=gr.Progress()):  # noqa: B008 - gradio's idiom
+        return run_files(
+            enhancer, files, auto_ratio, ratio, model, ensemble, white_balance, settings.max_files, progress
+        )
 
     def select(results: list[PageResult], evt: gr.SelectData):
         return show_selected(results, evt.index)
@@ -421,6 +443,13 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                     label="Best quality (8 passes, about 8x slower)",
                     info="Averages the network over 8 orientations of the raw: about +0.5 dB PSNR.",
                     elem_id="ensemble",
+                )
+                white_balance = gr.Radio(
+                    WHITE_BALANCE_CHOICES,
+                    value=WhiteBalance.CAMERA.value,
+                    label="White balance",
+                    info="Auto takes the cast of street lights or candles off, estimated from the denoised picture.",
+                    elem_id="white-balance",
                 )
                 run = gr.Button("Enhance", variant="primary", elem_id="enhance")
                 demo_button = gr.Button("Try the demo raw", elem_id="demo", visible=demo_raw is not None)
@@ -459,7 +488,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
 
         outputs = [slider, details, downloads, gallery, results]
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
-        inputs = [files, auto, ratio, model, ensemble]
+        inputs = [files, auto, ratio, model, ensemble, white_balance]
         run.click(enhance, inputs, outputs, api_name="enhance")
         demo_button.click(load_demo, None, [files, auto, ratio], api_name="demo").then(
             enhance, inputs, outputs, api_visibility="private"

@@ -95,6 +95,17 @@ def test_best_quality_box_runs_the_ensemble_and_says_so(tmp_path, enhancer, mode
     assert not np.array_equal(averaged, single)
 
 
+def test_white_balance_choice_balances_both_pictures_alike(tmp_path, enhancer, model):
+    dng = write_dark_dng(tmp_path / "night.dng")  # a grey scene that the as-shot balance turns magenta
+    for choice, grey in (("camera", False), ("auto", True)):
+        slider, *_ = run_files(enhancer, [str(dng)], False, 40, model, white_balance=choice)
+        for picture in slider:
+            means = iio.imread(picture).reshape(-1, 3).mean(axis=0)
+            assert (abs(means[0] / means[1] - 1) < 0.06) == grey, (choice, picture)
+    with pytest.raises(gr.Error, match="white balance must be one of camera, daylight, auto"):
+        run_files(enhancer, [str(dng)], False, 40, model, white_balance="tungsten")
+
+
 def test_auto_ratio_is_estimated_and_shown(tmp_path, enhancer, model):
     dng = write_dark_dng(tmp_path / "auto.dng", level=0.01)
     _, details, *_ = run_files(enhancer, [str(dng)], True, 100, model)

@@ -17,6 +17,7 @@ from conftest import DARK_WIDTH as WIDTH
 from conftest import write_dark_dng
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from PIL import Image
 
 from seeisp.models import available_models
 from seeisp.web import UISettings, WebApp, build_app
@@ -88,6 +89,13 @@ def test_best_quality_option_runs_the_ensemble(client, tmp_path):
     single, averaged = iio.imread(plain[1]), iio.imread(best[1])
     assert averaged.shape == single.shape == (HEIGHT, WIDTH, 3)
     assert not np.array_equal(averaged, single)
+
+
+def test_white_balance_option_reaches_the_downloads(client, tmp_path):
+    dng = write_dark_dng(tmp_path / "street.dng")
+    _, _, downloads, _ = enhance(client, dng, auto=False, ratio=30, white_balance="auto")
+    with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
+        assert jpeg.getexif()[0x010E].endswith(", auto white balance")
 
 
 def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_path):

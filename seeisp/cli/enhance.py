@@ -19,6 +19,7 @@ from ..output import BITS
 from ..ratio import parse_ratio
 from ..raw import read_raw
 from ..session import ModelSession
+from ..white_balance import WhiteBalance
 
 MIN_TILE = 64
 
@@ -69,6 +70,13 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="best quality: average the network over the 8 orientations of the mosaic "
         "(8 passes, about 8x slower, about +0.5 dB PSNR)",
     )
+    p.add_argument(
+        "--wb",
+        choices=[choice.value for choice in WhiteBalance],
+        default=WhiteBalance.CAMERA.value,
+        help="white balance: the camera's as-shot one (default, as LibRaw), the sensor's daylight one, or auto "
+        "(estimated from the denoised picture; removes the cast of street lights or candles)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -109,7 +117,15 @@ def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: arg
     try:
         raw = read_raw(job.source)
         with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
-            result = enhance_raw(raw, session, ratio, tile=args.tile, progress=on_tile, ensemble=args.ensemble)
+            result = enhance_raw(
+                raw,
+                session,
+                ratio,
+                tile=args.tile,
+                progress=on_tile,
+                ensemble=args.ensemble,
+                white_balance=WhiteBalance(args.wb),
+            )
         result.save(job.output, args.bits, compress=args.compress)
     except SeeispError as exc:
         _say(f"seeisp: error: {exc}", sys.stderr)
