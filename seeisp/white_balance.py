@@ -3,7 +3,7 @@
 The network's output is linear camera RGB, not white balanced, so choosing costs no second pass:
 ``balance_gains`` picks the per-channel gains that ``render`` applies. Under street lights or
 candles the camera's as-shot balance often leaves a strong cast; "auto" estimates gains from the
-denoised picture, which is far steadier than estimating them from the noisy raw.
+denoised picture, which at high ratios is three times as accurate as estimating them from the raw.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from .raw import RawImage
 class WhiteBalance(enum.StrEnum):
     CAMERA = "camera"  # the camera's as-shot gains, as LibRaw renders by default
     DAYLIGHT = "daylight"  # the sensor's daylight gains (LibRaw's pre_mul)
-    AUTO = "auto"  # grey world on the denoised picture (``grey_world``)
+    AUTO = "auto"  # grey edge on the denoised picture (``grey_edge``)
 
 
 CLIPPED = 0.95  # a pixel with a channel this bright may be clipped: its colour says nothing about the light
-DARKEST_SHARE = 0.1  # the darkest pixels hold mostly what is left of the noise and the black-level error
-_MIN_PIXELS = 64
+EDGE_POWER = 6  # the Minkowski norm over the edges: 6 leans on the strong ones (van de Weijer et al. 2007)
+_MIN_EDGES = 64
 
 
 def balance_gains(choice: WhiteBalance, raw: RawImage, camera_rgb: np.ndarray) -> np.ndarray:
@@ -32,19 +32,29 @@ def balance_gains(choice: WhiteBalance, raw: RawImage, camera_rgb: np.ndarray) -
         return raw.white_balance
     if choice is WhiteBalance.DAYLIGHT:
         return raw.daylight_balance
-    return grey_world(camera_rgb, fallback=raw.white_balance)
+    return grey_edge(camera_rgb, fallback=raw.white_balance)
 
 
-def grey_world(camera_rgb: np.ndarray, fallback: np.ndarray, step: int = 4) -> np.ndarray:
-    """Gains that make the mean colour of the picture grey, over every ``step``-th pixel that is neither
-    among the darkest nor possibly clipped; ``fallback`` when too few such pixels are left."""
-    pixels = np.asarray(camera_rgb[::step, ::step], np.float32).reshape(-1, 3)
-    brightness = pixels.sum(axis=1)
-    usable = (pixels.max(axis=1) < CLIPPED) & (pixels.min(axis=1) > 0)
-    if usable.sum() >= _MIN_PIXELS:
-        usable &= brightness > np.quantile(brightness[usable], DARKEST_SHARE)
-    if usable.sum() < _MIN_PIXELS:
+def grey_edge(camera_rgb: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Gains from the grey-edge hypothesis: the average edge in a scene is grey, so the colour of the
+    edges (their L6 mean per channel, between unclipped pixels) is the colour of the light.
+
+    Edges are taken on the picture box-averaged 2x2, which evens out what noise the network left.
+    Unlike grey world (the mean colour is grey, as LibRaw's auto white balance assumes) it does not
+    turn a frame filled with a red rose cyan. ``benchmarks/white_balance.py`` (Kodak, random as-shot
+    balances, Sony noise, ratio 300): median error 2.6 degrees on the denoised picture, against 7.9
+    on the noisy raw and 4.5 for grey world. ``fallback`` when there are too few unclipped edges.
+    """
+    h, w = camera_rgb.shape[0] // 2 * 2, camera_rgb.shape[1] // 2 * 2
+    small = np.asarray(camera_rgb[:h, :w], np.float32).reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
+    usable = small.max(axis=-1) < CLIPPED
+    down, right = np.diff(small, axis=0)[:, :-1], np.diff(small, axis=1)[:-1]
+    edges = np.hypot(down, right)
+    between_usable = usable[:-1, :-1] & usable[1:, :-1] & usable[:-1, 1:]
+    if between_usable.sum() < _MIN_EDGES:
         return fallback
-    means = pixels[usable].astype(np.float64).mean(axis=0)
-    gains = means[1] / means
+    light = np.power(np.power(edges[between_usable].astype(np.float64), EDGE_POWER).mean(axis=0), 1 / EDGE_POWER)
+    if not np.all(light > 0):
+        return fallback
+    gains = light[1] / light
     return (gains / gains.min()).astype(np.float32)
