@@ -88,6 +88,32 @@ def write_dark_dng(path: Path, *, level: float = 0.02, seed: int = 0, orientatio
     )
 
 
+def write_cast_dng(path: Path, *, level: float = 0.02, seed: int = 0) -> Path:
+    """A dark raw of a grey scene (soft blobs of many brightnesses, R = G = B in camera RGB) whose as-shot
+    white balance is wrong: rendered as shot it turns magenta, as ``write_dark_dng``'s does."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0.1, 1.0, (DARK_HEIGHT // 32 + 2, DARK_WIDTH // 32 + 2))
+    y, x = np.mgrid[0:DARK_HEIGHT, 0:DARK_WIDTH] / 32.0
+    y0, x0 = y.astype(int), x.astype(int)
+    fy, fx = y - y0, x - x0  # bilinear: soft, natural-looking brightness changes
+    scene = (
+        coarse[y0, x0] * (1 - fy) * (1 - fx)
+        + coarse[y0 + 1, x0] * fy * (1 - fx)
+        + coarse[y0, x0 + 1] * (1 - fy) * fx
+        + coarse[y0 + 1, x0 + 1] * fy * fx
+    )
+    dn = DARK_BLACK + scene * level * (DARK_WHITE - DARK_BLACK) + rng.normal(0, 4, scene.shape)
+    return write_dng(
+        path,
+        np.clip(np.rint(dn), 0, DARK_WHITE).astype(np.uint16),
+        black_level=DARK_BLACK,
+        white_level=DARK_WHITE,
+        as_shot_neutral=(0.55, 1.0, 0.7),
+        make="Acme",
+        model="Nightcam",
+    )
+
+
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the shipped model (the lite one if there), so tests never see weights/ change."""

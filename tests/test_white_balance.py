@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rawpy
-from conftest import write_dark_dng
+from conftest import write_cast_dng, write_dark_dng
 from PIL import Image
 
 from seeisp.cli import main
 from seeisp.raw import read_raw
-from seeisp.white_balance import WhiteBalance, balance_gains, grey_world
+from seeisp.white_balance import WhiteBalance, balance_gains, grey_edge
 
 CAST = np.array([2.0, 1.0, 0.5], np.float32)  # what a warm light does to a grey scene in camera RGB
 NO_GAINS = np.ones(3, np.float32)
@@ -23,9 +23,9 @@ def grey_scene(rng: np.random.Generator, shape: tuple[int, int] = (96, 128)) -> 
     return (rng.uniform(0.02, 0.45, shape)[..., None] * CAST).astype(np.float32)
 
 
-def test_grey_world_takes_the_cast_off_a_grey_scene() -> None:
+def test_grey_edge_takes_the_cast_off_a_grey_scene() -> None:
     scene = grey_scene(np.random.default_rng(0))
-    gains = grey_world(scene, fallback=NO_GAINS)
+    gains = grey_edge(scene, fallback=NO_GAINS)
     np.testing.assert_allclose(gains, [1.0, 2.0, 4.0], rtol=1e-3)  # smallest 1, as LibRaw applies gains
     balanced = scene * gains
     np.testing.assert_allclose(balanced[..., 0], balanced[..., 2], rtol=1e-3)
@@ -37,12 +37,12 @@ def test_clipped_highlights_and_the_darkest_pixels_do_not_pull_it() -> None:
     scene[:20, :20] = [1.0, 0.3, 0.2]  # a clipped red lamp
     dark_green_noise = np.abs(rng.normal(0, 0.004, (30, scene.shape[1], 3))) + np.array([0.0, 0.004, 0.0])
     scene[-30:, :] = dark_green_noise
-    np.testing.assert_allclose(grey_world(scene, fallback=NO_GAINS), [1.0, 2.0, 4.0], rtol=0.02)
+    np.testing.assert_allclose(grey_edge(scene, fallback=NO_GAINS), [1.0, 2.0, 4.0], rtol=0.02)
 
 
-def test_grey_world_falls_back_when_nothing_is_usable() -> None:
+def test_grey_edge_falls_back_when_nothing_is_usable() -> None:
     fallback = np.array([2.0, 1.0, 1.5], np.float32)
-    assert grey_world(np.ones((64, 64, 3), np.float32), fallback=fallback) is fallback  # all clipped
+    assert grey_edge(np.ones((64, 64, 3), np.float32), fallback=fallback) is fallback  # all clipped
 
 
 def test_camera_and_daylight_gains_are_the_raws(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_camera_and_daylight_gains_are_the_raws(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("choice", ["camera", "auto"])
 def test_enhance_renders_with_the_chosen_white_balance(tmp_path: Path, model_file: Path, choice: str) -> None:
-    dng = write_dark_dng(tmp_path / "night.dng")  # a grey scene that the as-shot balance turns magenta
+    dng = write_cast_dng(tmp_path / "night.dng")  # a grey scene that the as-shot balance turns magenta
     out = tmp_path / f"{choice}.png"
     args = ["enhance", str(dng), "-o", str(out), "--ratio", "40", "--wb", choice, "--model", str(model_file), "-q"]
     assert main(args) == 0
@@ -67,7 +67,7 @@ def test_enhance_renders_with_the_chosen_white_balance(tmp_path: Path, model_fil
         description = picture.getexif()[0x010E]
     red_over_green = means[0] / means[1]
     if choice == "auto":
-        assert abs(red_over_green - 1) < 0.05 and description.endswith(", auto white balance")
+        assert abs(red_over_green - 1) < 0.1 and description.endswith(", auto white balance")  # within ~2 degrees
     else:
         assert red_over_green > 1.2 and "white balance" not in description
 
