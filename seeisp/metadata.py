@@ -9,7 +9,9 @@ the sRGB curve, so the profile is built here rather than taken from a library's 
 
 from __future__ import annotations
 
+import math
 import struct
+import unicodedata
 from datetime import datetime
 from fractions import Fraction
 from functools import cache
@@ -34,15 +36,15 @@ def exif_tags(shot: Shot, description: str = "", written: datetime | None = None
     image: dict[int, TagValue] = {0x0131: f"seeisp {__version__}", 0x0132: _exif_time(written)}
     capture: dict[int, TagValue] = {}
     texts = {0x010F: shot.make, 0x0110: shot.model, 0x013B: shot.artist, 0x010E: description}
-    image.update({tag: text for tag, text in texts.items() if text})
+    image.update({tag: _ascii(text) for tag, text in texts.items() if text})
     if shot.taken is not None:
         capture[0x9003] = _exif_time(shot.taken)  # DateTimeOriginal
     numbers = {0x829A: shot.exposure_time, 0x829D: shot.f_number, 0x920A: shot.focal_length}
-    capture.update({tag: float(value) for tag, value in numbers.items() if value})
+    capture.update({tag: float(value) for tag, value in numbers.items() if _positive(value)})
     if shot.iso:
         capture[0x8827] = min(round(shot.iso), 65535)  # ISOSpeedRatings is a SHORT
     if shot.lens:
-        capture[0xA434] = shot.lens  # LensModel
+        capture[0xA434] = _ascii(shot.lens)  # LensModel
     return {"0th": image, "Exif": capture}
 
 
@@ -71,6 +73,16 @@ def tiff_tags(tags: dict[str, dict[int, TagValue]]) -> list[tuple[int, str, int,
         else:
             out.append((tag, "2I", 1, _rational(value), True))
     return out
+
+
+def _positive(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def _ascii(text: str) -> str:
+    """EXIF text is 7-bit ASCII (TIFF writers refuse anything else): "José Müller" -> "Jose Muller"."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return "".join(c if c.isprintable() else " " for c in plain).strip()
 
 
 def _exif_time(moment: datetime) -> str:

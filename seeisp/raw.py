@@ -60,7 +60,8 @@ class Shot:
         return f"{self.make} {self.model}".strip()
 
 
-_NO_GAINS = np.ones(3, np.float32)
+def _no_gains() -> np.ndarray:
+    return np.ones(3, np.float32)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class RawImage:
     flip: Flip = Flip.NONE
     shot: Shot = Shot()
     # The sensor's daylight gains, smallest 1 (``seeisp.white_balance``).
-    daylight_balance: np.ndarray = field(default_factory=lambda: _NO_GAINS)
+    daylight_balance: np.ndarray = field(default_factory=_no_gains)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -233,12 +234,12 @@ def _white_balance(raw: rawpy.RawPy) -> np.ndarray:
     for gains in (_gains(raw.camera_whitebalance), _gains(raw.daylight_whitebalance)):
         if gains is not None:
             return gains
-    return _NO_GAINS
+    return _no_gains()
 
 
 def _daylight_balance(raw: rawpy.RawPy) -> np.ndarray:
     gains = _gains(raw.daylight_whitebalance)
-    return gains if gains is not None else _NO_GAINS
+    return gains if gains is not None else _no_gains()
 
 
 def _gains(values: list[float]) -> np.ndarray | None:

@@ -105,6 +105,7 @@ def test_what_the_raw_did_not_record_is_left_out() -> None:
     assert tags["0th"] == {0x010F: "Acme", 0x0131: tags["0th"][0x0131], 0x0132: "2026:01:02 03:04:05"}
     assert tags["Exif"] == {}
     assert exif_tags(Shot(iso=1e6))["Exif"][0x8827] == 65535  # ISO is a 16-bit number in EXIF
+    assert exif_tags(Shot(exposure_time=float("nan"), f_number=-1.0))["Exif"] == {}
 
 
 def test_enhance_carries_the_raws_shot_into_the_picture(tmp_path: Path, model_file: Path) -> None:
@@ -126,3 +127,17 @@ def test_enhance_carries_the_raws_shot_into_the_picture(tmp_path: Path, model_fi
     assert (capture[0x9003], capture[0xA434]) == ("2026:11:21 22:30:00", "Acme 50mm f/1.8")
     exposure, aperture = capture[0x829A], capture[0x829D]  # LibRaw read them as float32
     assert (exposure.numerator, exposure.denominator, aperture.numerator, aperture.denominator) == (1, 15, 9, 5)
+
+
+@pytest.mark.parametrize("name", ["a.png", "c.jpg", "d.tif"])
+def test_text_beyond_ascii_is_written_plainly_not_refused(tmp_path: Path, name: str) -> None:
+    shot = Shot(make="Acme", model="Nightcam", artist="José Müller", lens="Acme Ø35mm\tf/1.4")
+    path = write_image(tmp_path / name, np.full((8, 8, 3), 0.5, np.float32), shot=shot)
+    tags = exif_tags(shot)
+    assert tags["0th"][0x013B] == "Jose Muller" and tags["Exif"][0xA434] == "Acme 35mm f/1.4"
+    if name.endswith(".tif"):
+        with tifffile.TiffFile(path) as tif:
+            assert tif.pages.first.tags["Artist"].value == "Jose Muller"
+    else:
+        with Image.open(path) as picture:
+            assert picture.getexif()[0x013B] == "Jose Muller"
