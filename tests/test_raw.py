@@ -130,3 +130,17 @@ def test_the_shot_is_read_with_its_camera_lens_time_and_exposure(tmp_path):
     assert shot.exposure_time == pytest.approx(1 / 30, rel=1e-4)
     assert shot.f_number == pytest.approx(2.8) and shot.focal_length == pytest.approx(35.0)
     assert (shot.taken, shot.lens, shot.artist) == (taken, "Acme 35mm f/1.4", "Ada")
+
+
+def test_auto_white_balance_keeps_a_red_rose_red(tmp_path, nikon_crop, lite_session):
+    """A real frame filled by one colour: the estimate stays near the camera's, where grey world
+    (the mean colour is grey) would call the light red and turn the rose cyan."""
+    from seeisp.white_balance import WhiteBalance
+
+    raw = read_raw(_nikon_dng(tmp_path, nikon_crop, "RGGB"))
+    auto = enhance_raw(raw, lite_session, ratio=1.0, white_balance=WhiteBalance.AUTO)
+    light, shot = 1 / auto.gains, 1 / raw.white_balance
+    degrees = np.degrees(np.arccos(light @ shot / np.linalg.norm(light) / np.linalg.norm(shot)))
+    assert degrees < 8.0
+    red, green, _ = auto.image.reshape(-1, 3).mean(axis=0)
+    assert red > 2 * green  # still a red rose
