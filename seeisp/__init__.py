@@ -14,9 +14,10 @@ from .errors import (
     UnsupportedSensorError,
 )
 from .ratio import estimate_ratio, parse_ratio
-from .raw import CFA, Flip, RawImage, read_raw
+from .raw import CFA, Flip, RawImage, Shot, read_raw
 from .render import render
 from .session import ModelSession
+from .white_balance import WhiteBalance
 
 __version__ = "0.1.0"
 
@@ -31,7 +32,9 @@ __all__ = [
     "RawImage",
     "RawReadError",
     "SeeispError",
+    "Shot",
     "UnsupportedSensorError",
+    "WhiteBalance",
     "enhance_file",
     "enhance_raw",
     "estimate_ratio",
