@@ -75,24 +75,13 @@ def write_dark_dng(path: Path, *, level: float = 0.02, seed: int = 0, orientatio
     """
     y, x = np.mgrid[0:DARK_HEIGHT, 0:DARK_WIDTH].astype(np.float32)
     scene = 0.2 + 0.6 * x / DARK_WIDTH + 0.5 * (y < DARK_HEIGHT // 4)
-    dn = DARK_BLACK + np.clip(scene, 0, 1) * level * (DARK_WHITE - DARK_BLACK)
-    dn += np.random.default_rng(seed).normal(0, 4, scene.shape)
-    return write_dng(
-        path,
-        np.clip(np.rint(dn), 0, DARK_WHITE).astype(np.uint16),
-        black_level=DARK_BLACK,
-        white_level=DARK_WHITE,
-        as_shot_neutral=(0.55, 1.0, 0.7),
-        orientation=orientation,
-        **{"make": "Acme", "model": "Nightcam", **tags},
-    )
+    return _write_nightcam_dng(path, scene, level, seed, orientation=orientation, **tags)
 
 
 def write_cast_dng(path: Path, *, level: float = 0.02, seed: int = 0) -> Path:
     """A dark raw of a grey scene (soft blobs of many brightnesses, R = G = B in camera RGB) whose as-shot
     white balance is wrong: rendered as shot it turns magenta, as ``write_dark_dng``'s does."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.uniform(0.1, 1.0, (DARK_HEIGHT // 32 + 2, DARK_WIDTH // 32 + 2))
+    coarse = np.random.default_rng(seed + 1).uniform(0.1, 1.0, (DARK_HEIGHT // 32 + 2, DARK_WIDTH // 32 + 2))
     y, x = np.mgrid[0:DARK_HEIGHT, 0:DARK_WIDTH] / 32.0
     y0, x0 = y.astype(int), x.astype(int)
     fy, fx = y - y0, x - x0  # bilinear: soft, natural-looking brightness changes
@@ -102,15 +91,20 @@ def write_cast_dng(path: Path, *, level: float = 0.02, seed: int = 0) -> Path:
         + coarse[y0, x0 + 1] * (1 - fy) * fx
         + coarse[y0 + 1, x0 + 1] * fy * fx
     )
-    dn = DARK_BLACK + scene * level * (DARK_WHITE - DARK_BLACK) + rng.normal(0, 4, scene.shape)
+    return _write_nightcam_dng(path, scene, level, seed)
+
+
+def _write_nightcam_dng(path: Path, scene: np.ndarray, level: float, seed: int, **tags: object) -> Path:
+    """``scene`` (grey, 0-1) at ``level`` of the white level with 4 DN of noise, as the "Acme Nightcam" writes it."""
+    dn = DARK_BLACK + np.clip(scene, 0, 1) * level * (DARK_WHITE - DARK_BLACK)
+    dn += np.random.default_rng(seed).normal(0, 4, scene.shape)
     return write_dng(
         path,
         np.clip(np.rint(dn), 0, DARK_WHITE).astype(np.uint16),
         black_level=DARK_BLACK,
         white_level=DARK_WHITE,
         as_shot_neutral=(0.55, 1.0, 0.7),
-        make="Acme",
-        model="Nightcam",
+        **{"make": "Acme", "model": "Nightcam", **tags},
     )
 
 
