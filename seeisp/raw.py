@@ -190,24 +190,27 @@ def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
 
 
 def _shot(raw: rawpy.RawPy, path: Path) -> Shot:
-    other = raw.other
+    make, model = _make_and_model(path)
+    try:
+        other = raw.other
+        lens = getattr(raw, "lens", None)  # not in older rawpy
+    except (ValueError, OverflowError, OSError):  # a capture time beyond what datetime holds, say
+        return Shot(make=make, model=model)
     stamp = other.timestamp
-    lens = getattr(raw, "lens", None)  # not in older rawpy
 
     def positive(value: float) -> float | None:
         return float(value) if value > 0 else None
 
-    make, model = _make_and_model(path)
     return Shot(
         make=make,
         model=model,
-        lens=lens.model.strip() if lens is not None else "",
+        lens=str(lens.model).strip() if lens is not None else "",
         taken=stamp if isinstance(stamp, datetime) and stamp.year > 1970 else None,  # LibRaw's 0 = not recorded
         exposure_time=positive(other.shutter_speed),
         f_number=positive(other.aperture),
         iso=positive(other.iso_speed),
         focal_length=positive(other.focal_length),
-        artist=other.artist.strip(),
+        artist=str(other.artist).strip(),
     )
 
 

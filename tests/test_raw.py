@@ -144,3 +144,16 @@ def test_auto_white_balance_keeps_a_red_rose_red(tmp_path, nikon_crop, lite_sess
     assert degrees < 8.0
     red, green, _ = auto.image.reshape(-1, 3).mean(axis=0)
     assert red > 2 * green  # still a red rose
+
+
+def test_unreadable_capture_details_leave_the_shot_with_its_camera_only(tmp_path):
+    from seeisp import raw as raw_module
+
+    path = write_dng(tmp_path / "odd.dng", np.full((32, 32), 1000, np.uint16), make="Acme", model="Nightcam")
+
+    class BadTime:  # rawpy raises while turning an out-of-range capture time into a datetime
+        @property
+        def other(self):
+            raise OverflowError("timestamp out of range for platform time_t")
+
+    assert raw_module._shot(BadTime(), path) == raw_module.Shot(make="Acme", model="Nightcam")
