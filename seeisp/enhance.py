@@ -88,8 +88,9 @@ def enhance_raw(
     ``white_balance``: the camera's (as LibRaw), daylight, or auto (``seeisp.white_balance``)."""
     started = time.perf_counter()
     used = estimate_ratio(raw.mosaic) if ratio is None else float(ratio)
+    balance = WhiteBalance(white_balance)  # also takes "auto", "camera", "daylight"
     camera_rgb = denoise(raw, session, used, tile, overlap, progress, ensemble)
-    gains = balance_gains(WhiteBalance(white_balance), raw, camera_rgb)
+    gains = balance_gains(balance, raw, camera_rgb)
     return EnhanceResult(
         image=render(camera_rgb, raw, gains),
         camera_rgb=camera_rgb,
@@ -99,7 +100,7 @@ def enhance_raw(
         model=session.name,
         seconds=time.perf_counter() - started,
         ensemble=ensemble,
-        white_balance=WhiteBalance(white_balance),
+        white_balance=balance,
         gains=gains,
     )
 

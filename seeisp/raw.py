@@ -178,14 +178,16 @@ def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
     if visible.shape[0] >= 16 and not visible[-max(1, visible.shape[0] // 8) :].any() and visible.any():
         raise RawReadError(f"{path}: image data ends early (truncated raw file)")
 
+    as_shot, daylight = _gains(raw.camera_whitebalance), _gains(raw.daylight_whitebalance)
+    daylight = daylight if daylight is not None else _no_gains()
     return RawImage(
         mosaic=mosaic,
         cfa=cfa,
-        white_balance=_white_balance(raw),
+        white_balance=as_shot if as_shot is not None else daylight,  # as LibRaw falls back, then no gains
         camera_to_srgb=_camera_to_srgb(raw),
         flip=Flip(raw.sizes.flip) if raw.sizes.flip in Flip._value2member_map_ else Flip.NONE,
         shot=_shot(raw, path),
-        daylight_balance=_daylight_balance(raw),
+        daylight_balance=daylight,
     )
 
 
@@ -230,19 +232,6 @@ def _bayer_cfa(raw: rawpy.RawPy, path: Path) -> CFA:
         return CFA(letters)
     except ValueError:
         raise UnsupportedSensorError(f"{path}: colour filter {letters} is not an RGB Bayer pattern") from None
-
-
-def _white_balance(raw: rawpy.RawPy) -> np.ndarray:
-    """The as-shot gains; the daylight ones when the raw has none; else none (all 1)."""
-    for gains in (_gains(raw.camera_whitebalance), _gains(raw.daylight_whitebalance)):
-        if gains is not None:
-            return gains
-    return _no_gains()
-
-
-def _daylight_balance(raw: rawpy.RawPy) -> np.ndarray:
-    gains = _gains(raw.daylight_whitebalance)
-    return gains if gains is not None else _no_gains()
 
 
 def _gains(values: list[float]) -> np.ndarray | None:
