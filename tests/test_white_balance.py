@@ -1,4 +1,4 @@
-"""White balance choices: as shot, daylight, and auto (grey world on the denoised picture)."""
+"""White balance choices: as shot, daylight, and auto (grey edge on the denoised picture)."""
 
 from __future__ import annotations
 
