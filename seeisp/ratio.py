@@ -3,7 +3,7 @@
 The estimate scales the frame so that its mean level matches a well-exposed picture:
 ratio = TARGET_MEAN / mean(black-subtracted, normalised raw), clamped to [1, 300].
 TARGET_MEAN is the median mean level of the training pictures after unprocessing
-(measured with ``python -m seeisp.ratio ../shared/data/clean/train``). The mean of the
+(measured on ../shared/data/clean/train). The mean of the
 unclipped raw is unbiased by zero-mean noise, so the estimate is steady even at ratio 300.
 """
 

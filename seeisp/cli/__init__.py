@@ -1,4 +1,4 @@
-"""The ``seeisp`` command. Each subcommand lives in its own module with ``register(subparsers)``.
+"""The ``seeisp`` command. Each subcommand lives in its own module with ``register(subparsers, name, help_text)``.
 
 Modules are imported lazily by name so that ``seeisp enhance`` never pays for (or needs) torch or gradio.
 """
