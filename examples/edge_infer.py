@@ -34,8 +34,10 @@ MIRROR_AXES = {"RGGB": (), "GRBG": (1,), "GBRG": (0,), "BGGR": (0, 1)}
 # The clip after amplification, unless the model's metadata says otherwise: noise below black is kept.
 DEFAULT_INPUT_RANGE = "-1,1"
 
-# --ratio auto: scale the frame's mean level to that of a well-exposed picture (as seeisp.ratio does).
-TARGET_MEAN, MIN_RATIO, MAX_RATIO = 0.19, 1.0, 300.0
+# --ratio auto: scale the frame's level to that of a well-exposed picture (as seeisp.ratio does): the mean
+# of 16x16 block means, each capped at 3x their 75th percentile, so light sources do not set the exposure.
+TARGET_LEVEL, MIN_RATIO, MAX_RATIO = 0.19, 1.0, 300.0
+BLOCK, CAP_PERCENTILE, CAP_FACTOR = 16, 75.0, 3.0
 
 # LibRaw's default output curve: BT.709 with gamma 2.222 and toe slope 4.5.
 GAMMA, TOE_SLOPE, TOE_END, POWER_SCALE = 1 / 2.222, 4.5, 0.018053968510807, 1.099296826809442
@@ -50,10 +52,14 @@ def normalise(mosaic: np.ndarray, black_level: float | list[float], white_level:
 
 
 def estimate_ratio(normalised: np.ndarray) -> float:
-    level = float(np.mean(normalised, dtype=np.float64))
-    if level <= TARGET_MEAN / MAX_RATIO:
+    h, w = normalised.shape
+    size = BLOCK if min(h, w) >= BLOCK else 1
+    h, w = h - h % size, w - w % size
+    blocks = normalised[:h, :w].reshape(h // size, size, w // size, size).mean(axis=(1, 3), dtype=np.float64)
+    level = float(np.mean(np.minimum(blocks, CAP_FACTOR * max(float(np.percentile(blocks, CAP_PERCENTILE)), 0.0))))
+    if level <= TARGET_LEVEL / MAX_RATIO:
         return MAX_RATIO
-    return float(np.clip(TARGET_MEAN / level, MIN_RATIO, MAX_RATIO))
+    return float(np.clip(TARGET_LEVEL / level, MIN_RATIO, MAX_RATIO))
 
 
 def pack_rggb(mosaic: np.ndarray, cfa: str) -> np.ndarray:

@@ -1,10 +1,14 @@
 """Choose the amplification ratio: given by the user, or estimated from the frame's own brightness.
 
-The estimate scales the frame so that its mean level matches a well-exposed picture:
-ratio = TARGET_MEAN / mean(black-subtracted, normalised raw), clamped to [1, 300].
-TARGET_MEAN is the median mean level of the training pictures after unprocessing
-(measured on ../shared/data/clean/train). The mean of the
-unclipped raw is unbiased by zero-mean noise, so the estimate is steady even at ratio 300.
+The estimate scales the frame so that its level matches a well-exposed picture:
+ratio = TARGET_LEVEL / exposure_level(black-subtracted, normalised raw), clamped to [1, 300].
+The level is a mean that light sources cannot dominate: the mean of 16x16-pixel block means, each
+capped at 3 times the 75th percentile of them. A plain mean is set by a street lamp or a lit window
+in a night frame (they hold most of its light), which left the rest about 5 times too dark; capped, such
+blocks count as bright areas, and frames without light sources get the plain mean's estimate
+(``benchmarks/auto_ratio.py`` measures both). TARGET_LEVEL is the median level of the training
+pictures after unprocessing (measured on ../shared/data/clean/train). Block means of the unclipped
+raw are unbiased by zero-mean noise, so the estimate is steady even at ratio 300.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import numpy as np
 
 from .errors import InvalidRatioError
 
-TARGET_MEAN = 0.19
+TARGET_LEVEL = 0.19
 MIN_RATIO, MAX_RATIO = 1.0, 300.0
+BLOCK = 16  # pixels: a block mean averages 256 raw pixels, so noise barely moves it
+CAP_PERCENTILE, CAP_FACTOR = 75.0, 3.0  # light sources must cover under a quarter of the frame
 
 
 def parse_ratio(value: str | float | None) -> float | None:
@@ -30,9 +36,22 @@ def parse_ratio(value: str | float | None) -> float | None:
     return ratio
 
 
+def exposure_level(mosaic: np.ndarray) -> float:
+    """The mean of the mosaic's block means, each capped at ``CAP_FACTOR`` x their ``CAP_PERCENTILE``th percentile.
+
+    Frames smaller than a block use single pixels as blocks.
+    """
+    h, w = mosaic.shape[:2]
+    size = BLOCK if min(h, w) >= BLOCK else 1
+    h, w = h - h % size, w - w % size
+    blocks = mosaic[:h, :w].reshape(h // size, size, w // size, size).mean(axis=(1, 3), dtype=np.float64)
+    cap = CAP_FACTOR * max(float(np.percentile(blocks, CAP_PERCENTILE)), 0.0)
+    return float(np.mean(np.minimum(blocks, cap)))
+
+
 def estimate_ratio(mosaic: np.ndarray) -> float:
-    """A deterministic ratio from the normalised mosaic's mean level."""
-    level = float(np.mean(mosaic, dtype=np.float64))
-    if level <= TARGET_MEAN / MAX_RATIO:
+    """A deterministic ratio that brings the normalised mosaic's ``exposure_level`` to ``TARGET_LEVEL``."""
+    level = exposure_level(mosaic)
+    if level <= TARGET_LEVEL / MAX_RATIO:
         return MAX_RATIO
-    return float(np.clip(TARGET_MEAN / level, MIN_RATIO, MAX_RATIO))
+    return float(np.clip(TARGET_LEVEL / level, MIN_RATIO, MAX_RATIO))

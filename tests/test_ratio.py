@@ -1,0 +1,60 @@
+"""The auto ratio: the frame's level brought to a well-exposed one, without letting light sources set it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio, exposure_level, parse_ratio
+
+
+def dark_frame(ratio: float, shape: tuple[int, int] = (512, 768), noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """A normalised mosaic whose well-exposed version has mean TARGET_LEVEL: a left-to-right ramp, /ratio."""
+    rng = np.random.default_rng(seed)
+    ramp = np.broadcast_to(np.linspace(0.5, 1.5, shape[1], dtype=np.float32), shape) * TARGET_LEVEL
+    return (ramp / ratio + rng.normal(0.0, noise, shape)).astype(np.float32)
+
+
+def test_a_frame_without_light_sources_gets_the_plain_mean_estimate() -> None:
+    frame = dark_frame(100)
+    assert exposure_level(frame) == pytest.approx(float(np.mean(frame, dtype=np.float64)), rel=1e-6)
+    assert estimate_ratio(frame) == pytest.approx(100, rel=1e-3)
+
+
+def test_a_lamp_in_the_frame_does_not_set_the_exposure() -> None:
+    frame = dark_frame(100)
+    yy, xx = np.mgrid[: frame.shape[0], : frame.shape[1]]
+    lamp = (yy - 100) ** 2 + (xx - 600) ** 2 <= 45**2  # 1.6 % of the frame, clipped at white
+    frame[lamp] = 1.0
+    plain_mean_estimate = TARGET_LEVEL / float(np.mean(frame))
+    assert plain_mean_estimate < 15  # the lamp holds most of the frame's light
+    assert estimate_ratio(frame) == pytest.approx(100, rel=0.1)
+
+
+def test_noise_at_ratio_300_barely_moves_the_estimate() -> None:
+    clean = estimate_ratio(dark_frame(300))
+    noisy = estimate_ratio(dark_frame(300, noise=3e-3))  # five times the mean signal, per pixel
+    assert noisy == pytest.approx(clean, rel=0.05)
+
+
+@pytest.mark.parametrize("level", [0.0, -1e-3])
+def test_a_frame_at_or_below_black_gets_the_largest_ratio(level: float) -> None:
+    assert estimate_ratio(np.full((64, 64), level, np.float32)) == MAX_RATIO
+
+
+def test_a_bright_frame_gets_the_smallest_ratio() -> None:
+    assert estimate_ratio(np.full((64, 64), 0.6, np.float32)) == MIN_RATIO
+
+
+def test_a_frame_smaller_than_a_block_uses_its_pixels() -> None:
+    frame = dark_frame(50, shape=(6, 10))
+    assert estimate_ratio(frame) == pytest.approx(50, rel=1e-3)
+
+
+@pytest.mark.parametrize("text", ["auto", " AUTO ", None])
+def test_parse_ratio_auto(text: str | None) -> None:
+    assert parse_ratio(text) is None
+
+
+def test_parse_ratio_number() -> None:
+    assert parse_ratio("100") == 100.0
