@@ -13,6 +13,9 @@ frame.json {"cfa": "RGGB", "black_level": 512 or [4 values, one per 2x2 cell: to
            "white_balance": [R, G, B gains], "camera_to_srgb": 3x3 rows}
            (white_balance and camera_to_srgb are only needed for --png)
 Output     (H, W, 3) float32 linear camera RGB, not white balanced, sensor orientation.
+
+seeisp itself also replaces the sensor's hot pixels before the network (``seeisp.hot_pixels``); this
+runner feeds the mosaic as it is, as a camera pipeline that maps its defects at the factory would.
 """
 
 from __future__ import annotations

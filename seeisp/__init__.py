@@ -1,7 +1,7 @@
 """seeisp: low-light raw to clean sRGB with a U-Net ("Learning to See in the Dark"), on ONNX Runtime.
 
-Data flow: ``read_raw`` -> ``pack``/``amplify`` -> ``ModelSession`` -> ``render`` -> ``write_image``;
-``enhance_file`` does it all. Nothing here imports torch.
+Data flow: ``read_raw`` -> ``remove_hot_pixels`` -> ``pack``/``amplify`` -> ``ModelSession`` -> ``render``
+-> ``write_image``; ``enhance_file`` does it all. Nothing here imports torch.
 """
 
 from .enhance import EnhanceResult, enhance_file, enhance_raw
@@ -13,6 +13,7 @@ from .errors import (
     SeeispError,
     UnsupportedSensorError,
 )
+from .hot_pixels import remove_hot_pixels
 from .ratio import estimate_ratio, parse_ratio
 from .raw import CFA, Flip, RawImage, Shot, read_raw
 from .render import render
@@ -40,5 +41,6 @@ __all__ = [
     "estimate_ratio",
     "parse_ratio",
     "read_raw",
+    "remove_hot_pixels",
     "render",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .ensemble import ENSEMBLE_SUFFIX, self_ensemble, single_pass
+from .hot_pixels import remove_hot_pixels
 from .output import write_image
 from .pack import even_crop, from_rggb, restore_size, to_rggb
 from .ratio import estimate_ratio
@@ -61,14 +62,17 @@ def denoise(
     overlap: int | None = None,
     progress: ProgressFn | None = None,
     ensemble: bool = False,
+    hot_pixels: bool = True,
 ) -> np.ndarray:
     """The network's linear camera RGB (H, W, 3) for a raw at a given ratio, in sensor orientation.
 
     ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
     ``ensemble`` averages the network over the 8 orientations of the mosaic (``seeisp.ensemble``):
     about +0.5 dB PSNR for 8 passes; ``progress`` then counts the tiles of all of them.
+    ``hot_pixels`` first replaces the sensor's hot sites (``seeisp.hot_pixels``); False feeds the raw as it is.
     """
-    mosaic = to_rggb(even_crop(raw.mosaic), raw.cfa)
+    mosaic = remove_hot_pixels(raw.mosaic) if hot_pixels else raw.mosaic
+    mosaic = to_rggb(even_crop(mosaic), raw.cfa)
     run = self_ensemble if ensemble else single_pass
     rgb = from_rggb(run(mosaic, session, ratio, tile, overlap, progress), raw.cfa)
     return restore_size(rgb, raw.mosaic.shape)
@@ -83,13 +87,14 @@ def enhance_raw(
     progress: ProgressFn | None = None,
     ensemble: bool = False,
     white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    hot_pixels: bool = True,
 ) -> EnhanceResult:
-    """Enhance an already read raw. ``ratio=None`` estimates it from the frame; ``ensemble`` as in ``denoise``;
-    ``white_balance``: the camera's (as LibRaw), daylight, or auto (``seeisp.white_balance``)."""
+    """Enhance an already read raw. ``ratio=None`` estimates it from the frame; ``ensemble`` and ``hot_pixels``
+    as in ``denoise``; ``white_balance``: the camera's (as LibRaw), daylight, or auto (``seeisp.white_balance``)."""
     started = time.perf_counter()
     used = estimate_ratio(raw.mosaic) if ratio is None else float(ratio)
     balance = WhiteBalance(white_balance)  # also takes "auto", "camera", "daylight"
-    camera_rgb = denoise(raw, session, used, tile, overlap, progress, ensemble)
+    camera_rgb = denoise(raw, session, used, tile, overlap, progress, ensemble, hot_pixels)
     gains = balance_gains(balance, raw, camera_rgb)
     return EnhanceResult(
         image=render(camera_rgb, raw, gains),
@@ -112,16 +117,20 @@ def enhance_file(
     progress: ProgressFn | None = None,
     ensemble: bool = False,
     white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    hot_pixels: bool = True,
 ) -> EnhanceResult:
     """Read a raw file and enhance it with a model (a registered name, a .onnx path or a session).
 
     ``ensemble=True`` averages 8 orientations of the mosaic: about +0.5 dB PSNR, 8 times the time.
-    ``white_balance``: "camera" (as shot), "daylight" or "auto".
+    ``white_balance``: "camera" (as shot), "daylight" or "auto". ``hot_pixels=False`` keeps the sensor's
+    hot sites (``seeisp.hot_pixels``), which are otherwise replaced before the network.
     """
     from .models import default_model
 
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     started = time.perf_counter()
     raw = read_raw(path)
-    result = enhance_raw(raw, session, ratio, progress=progress, ensemble=ensemble, white_balance=white_balance)
+    result = enhance_raw(
+        raw, session, ratio, progress=progress, ensemble=ensemble, white_balance=white_balance, hot_pixels=hot_pixels
+    )
     return EnhanceResult(**{**result.__dict__, "seconds": time.perf_counter() - started})
