@@ -14,7 +14,15 @@ from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import unpack
 from seeisp.raw import CFA, read_raw
 from seeisp.synthesis import mosaic_rggb
-from seeisp.training.sid import MixedPairs, SIDPairs, exposure_from_name, pair_ratio, read_list
+from seeisp.training.sid import (
+    MixedPairs,
+    SIDPairs,
+    exposure_from_name,
+    long_target,
+    pair_ratio,
+    read_list,
+    short_mosaic,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BLACK, WHITE = 512, 16383
@@ -126,6 +134,21 @@ def test_flat_grey_long_exposure_gives_a_flat_target_in_camera_rgb(tmp_path: Pat
     # The short's DN are whole numbers: one DN amplified x100 is 0.0063.
     np.testing.assert_allclose(packed.reshape(4, -1).mean(axis=1), levels[[0, 1, 1, 2]], atol=0.004)
     np.testing.assert_allclose(patch_target.reshape(3, -1).mean(axis=1), levels, atol=1e-4)
+
+
+def test_hot_pixels_are_mended_in_both_exposures(tmp_path: Path) -> None:
+    """A defect lights one site in each raw; neither the input nor the target keeps it (seeisp.hot_pixels)."""
+    flat = np.broadcast_to(np.array([0.3, 0.5, 0.4], np.float32), (H, W, 3))
+    rng = np.random.default_rng(0)
+    long_dn = (clean_dn(flat) + rng.normal(0, 3, (H, W))).astype(np.uint16)
+    short_dn = noisy_dn(flat, 100)
+    long_dn[40, 60] = short_dn[41, 61] = WHITE
+    short = write_raw(tmp_path / "short.dng", short_dn)
+    long = write_raw(tmp_path / "long.dng", long_dn)
+    mosaic = short_mosaic(short)
+    assert abs(mosaic[41, 61] - np.median(mosaic[37:46:2, 57:66:2])) < 0.01
+    target, _ = long_target(long)
+    assert np.abs(target[38:43, 58:63] - np.array([0.3, 0.5, 0.4])).max() < 0.01  # no dot around the site
 
 
 def test_samples_keep_input_and_target_aligned_through_flips(sid_root: Path) -> None:

@@ -6,13 +6,15 @@ Layout, as published: ``<root>/Sony/short/*.ARW``, ``<root>/Sony/long/*.ARW`` an
 
 * ratio: long / short exposure time, from the file names as SID does (the raw's own
   exposure time when a name has none), capped at 300;
-* input: the short exposure through ``read_raw``, mirrored to RGGB, packed and amplified,
-  exactly as ``seeisp.enhance`` feeds the network;
+* input: the short exposure through ``read_raw``, its hot pixels replaced, mirrored to RGGB,
+  packed and amplified, exactly as ``seeisp.enhance`` feeds the network;
 * target: the long exposure demosaicked by LibRaw in the camera's own RGB (no white
   balance, no colour matrix, no curve, no auto-brightness), on the mosaic's
   (x - black) / (white - black) scale: the linear camera RGB the network outputs. Unlike
   SID, whose target is LibRaw's sRGB render, this keeps colour and tone out of the network
-  (``seeisp.render`` does them from metadata), the same target as the synthetic pairs.
+  (``seeisp.render`` does them from metadata), the same target as the synthetic pairs. Its hot
+  pixels (more of them than in the short one: they grow with the exposure time) are replaced
+  before LibRaw demosaics it, or the target would teach the network coloured dots.
 
 Patches are cropped from the full frames; flips and transposes keep the Bayer phase exact by
 cropping flipped windows from an odd row/column. Reading a short frame costs ~0.3 s and
@@ -33,6 +35,7 @@ import numpy as np
 import rawpy
 
 from ..errors import SeeispError
+from ..hot_pixels import find_hot_pixels, neighbour_median, remove_hot_pixels
 from ..pack import amplify, even_crop, pack, to_rggb
 from ..ratio import MAX_RATIO
 from ..raw import RawImage, read_raw
@@ -104,9 +107,9 @@ def read_list(list_file: str | os.PathLike[str], root: str | os.PathLike[str]) -
 
 
 def short_mosaic(path: str | os.PathLike[str]) -> np.ndarray:
-    """The short exposure's normalised mosaic, cropped to even size and mirrored to RGGB."""
+    """The short exposure's normalised mosaic, hot pixels replaced, cropped to even size and mirrored to RGGB."""
     raw = read_raw(path)
-    return np.ascontiguousarray(to_rggb(even_crop(raw.mosaic), raw.cfa))
+    return np.ascontiguousarray(to_rggb(even_crop(remove_hot_pixels(raw.mosaic)), raw.cfa))
 
 
 def long_target(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -118,6 +121,11 @@ def long_target(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """
     raw = read_raw(path)
     with rawpy.imread(str(path)) as libraw:
+        visible = libraw.raw_image_visible  # LibRaw demosaics what is written here
+        rows, cols, _ = find_hot_pixels(raw.mosaic)  # the same sites: raw.mosaic is this array, normalised
+        if rows.size:
+            mended = neighbour_median(visible.astype(np.float32), rows, cols)
+            visible[rows, cols] = np.rint(mended).astype(visible.dtype)
         rgb = libraw.postprocess(
             use_camera_wb=False,
             user_wb=[1.0, 1.0, 1.0, 1.0],  # unit gains: LibRaw then scales by 65535 / (white - black)
