@@ -52,6 +52,7 @@ def batch_of(source: PatchSource, seed: int, step: int, size: int) -> tuple[np.n
     return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
 
 
+CACHE_VERSION = 2  # in the cache's folder names; 2: hot pixels mended (frames cached before stay unused)
 _EXPOSURE_IN_NAME = re.compile(r"_(\d+(?:\.\d+)?)s$")
 
 
@@ -193,7 +194,7 @@ class SIDPairs:
 
     def _cached(self, path: Path, compute: Callable[[], np.ndarray], suffix: str = ".npy") -> np.ndarray:
         assert self.cache_dir is not None
-        folder = Path(self.cache_dir) / path.parent.name
+        folder = Path(self.cache_dir) / f"{path.parent.name}-v{CACHE_VERSION}"
         file = folder / (path.stem + suffix)
         if not file.exists():
             folder.mkdir(parents=True, exist_ok=True)
