@@ -8,9 +8,9 @@ A site is taken for hot when
   noise: the larger of the frame's read noise and the spread of those 8 sites, so texture and the
   shot noise of bright areas do not count; and
 * none of its 8 immediate neighbours (the other colours) stands out by more than ``NEAR_SHARE`` of
-  its excess (plus the noise) over the next site of its own colour further out in the same direction:
-  light from a star or a lamp reaches several sites, as the lens spreads it; a defect does not.
-  Comparing each neighbour with its own colour keeps the test blind to the scene's colour.
+  its excess (plus the noise) from the median of the 8 sites of its own colour around it: light from
+  a star, a lamp or a thin bright line reaches several sites, as the lens spreads it; a defect does
+  not. Comparing each neighbour with its own colour keeps the test blind to the scene's colour.
 
 A hot site gets the median of its 8 same-colour neighbours. Measured on simulated dark raws of Kodak
 pictures with 0.05 % of sites hot by 20-2000 DN (``benchmarks/hot_pixels.py``): the full model lost
@@ -61,8 +61,13 @@ def find_hot_pixels(mosaic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     same, value = _around(padded, rows, cols, _SAME_COLOUR), mosaic[rows, cols]
     base = np.median(same, axis=0)
     noise = np.maximum(_MAD_TO_SIGMA * np.median(np.abs(same - base), axis=0), sigma)
-    # Each immediate neighbour against the site of its own colour 2 pixels further out the same way.
-    rise = _around(padded, rows, cols, _ADJACENT) - _around(padded, rows, cols, _ADJACENT, reach=3)
+    # How far each immediate neighbour stands out from the sites of its own colour around it.
+    rise = np.stack(
+        [
+            padded[rows + _PAD + dy, cols + _PAD + dx] - _median_around(padded, rows + dy, cols + dx)
+            for dy, dx in _ADJACENT
+        ]
+    )
     isolated = rise.max(axis=0) < NEAR_SHARE * (value - base) + NEAR_NOISE * noise
     hot = (value - same.max(axis=0) > THRESHOLD * noise) & isolated
     return rows[hot], cols[hot], base[hot].astype(mosaic.dtype)
@@ -70,7 +75,11 @@ def find_hot_pixels(mosaic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def neighbour_median(mosaic: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """The median of the 8 same-colour neighbours of the given sites (e.g. to mend a raw in its own units)."""
-    return np.median(_around(_pad_by_cells(mosaic), rows, cols, _SAME_COLOUR), axis=0)
+    return _median_around(_pad_by_cells(mosaic), rows, cols)
+
+
+def _median_around(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return np.median(_around(padded, rows, cols, _SAME_COLOUR), axis=0)
 
 
 def _pad_by_cells(mosaic: np.ndarray) -> np.ndarray:
@@ -90,11 +99,9 @@ def _pad_by_cells(mosaic: np.ndarray) -> np.ndarray:
     return padded.reshape(padded.shape[0] * 2, padded.shape[2] * 2)
 
 
-def _around(
-    padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, offsets: tuple[tuple[int, int], ...], reach: int = 1
-) -> np.ndarray:
-    """(8, n): the values at ``reach`` x ``offsets`` from each site, in a mosaic padded by ``_PAD``."""
-    return np.stack([padded[rows + _PAD + reach * dy, cols + _PAD + reach * dx] for dy, dx in offsets])
+def _around(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """(8, n): the values at ``offsets`` from each site, in a mosaic padded by ``_PAD``."""
+    return np.stack([padded[rows + _PAD + dy, cols + _PAD + dx] for dy, dx in offsets])
 
 
 def remove_hot_pixels(mosaic: np.ndarray) -> np.ndarray:

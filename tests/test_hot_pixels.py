@@ -102,6 +102,14 @@ def test_one_pixel_lines_are_kept() -> None:
     assert find_hot_pixels(frame)[0].size == 0
 
 
+def test_the_bright_end_of_a_thin_line_is_kept() -> None:
+    """As on the real Nikon crop: a line one site wide, brightest at its end (a thorn's tip in the light)."""
+    frame = noisy()
+    frame[100:119, 151] += 0.1
+    frame[118, 151] += 0.2
+    assert find_hot_pixels(frame)[0].size == 0
+
+
 def test_tiny_frames_are_left_as_they_are() -> None:
     frame = np.array([[0.0, 1.0], [0.0, 0.0]], np.float32)
     assert remove_hot_pixels(frame) is frame
