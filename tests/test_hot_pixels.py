@@ -142,3 +142,13 @@ def test_enhance_does_not_turn_hot_pixels_into_blots(tmp_path: Path, lite_sessio
 
     assert worst_near_sites(kept) > 0.3  # a saturated blot where the site is kept
     assert worst_near_sites(removed) < 0.05
+
+
+def test_a_real_raw_keeps_its_detail(nikon_crop: dict) -> None:
+    """The real Nikon D750 crop (a rose): one isolated warm site at most, and not the tip of a thin line."""
+    meta = nikon_crop["meta"]
+    frame = nikon_crop["frames"]["RGGB"].astype(np.float32)
+    normalised = (frame - meta["black_level"]) / (meta["white_level"] - meta["black_level"])
+    rows, cols, _ = find_hot_pixels(normalised)
+    assert rows.size <= 2
+    assert (118, 459) not in set(zip(rows.tolist(), cols.tolist(), strict=True))
