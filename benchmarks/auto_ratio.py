@@ -22,7 +22,6 @@ estimate is brighter than the published picture).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
@@ -32,6 +31,8 @@ from seeisp.noise import SensorProfile, normalise, simulate_dark_raw
 from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio
 from seeisp.synthesis import mosaic, random_camera, unprocess
 from seeisp.training.data import load_srgb, to_unit
+
+from options import shot_options
 
 SCENES = ("plain", "lights", "dark sky", "both")
 
@@ -92,12 +93,9 @@ def factors_off(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", default="../shared/data/clean/val/kodak24")
-    parser.add_argument("--camera", nargs="+", default=["SonyA7S2", "NikonD850"])
-    parser.add_argument("--profiles", default="../shared/data/noise_profiles")
-    parser.add_argument("--ratios", type=float, nargs="+", default=[10, 100, 300])
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pictures")
+    parser = shot_options(
+        __doc__.splitlines()[0], ratios=[10, 100, 300], limit=None, model=False, cameras=["SonyA7S2", "NikonD850"]
+    )
     args = parser.parse_args(argv)
 
     images = find_images(args.images, args.limit)

@@ -16,7 +16,6 @@ Per ratio it prints:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from seeisp.enhance import enhance_file
 from seeisp.metrics import psnr
 from seeisp.noise import SensorProfile
 from seeisp.session import ModelSession
+
+from options import shot_options
 
 BLUR_SIGMA = 3.0  # pixels: "coarse" is what survives this blur
 
@@ -62,13 +63,7 @@ def scores(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", default="../shared/data/clean/val/kodak24")
-    parser.add_argument("--camera", default="SonyA7S2")
-    parser.add_argument("--profiles", default="../shared/data/noise_profiles")
-    parser.add_argument("--model", default="full")
-    parser.add_argument("--ratios", type=float, nargs="+", default=[1, 10, 100, 250, 300])
-    parser.add_argument("--limit", type=int, default=8)
+    parser = shot_options(__doc__.splitlines()[0], ratios=[1, 10, 100, 250, 300], limit=8)
     parser.add_argument("--ensemble", action="store_true", help="also score the x8 self-ensemble")
     args = parser.parse_args(argv)
 

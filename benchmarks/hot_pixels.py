@@ -11,7 +11,6 @@ for hot in the raw without any (per megapixel), and the seconds the search takes
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from seeisp.hot_pixels import find_hot_pixels
 from seeisp.metrics import psnr
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
+
+from options import shot_options
 
 COLUMNS = ("as is", "as is, removed", "hot", "hot, removed")
 
@@ -42,13 +43,7 @@ def plant_hot_pixels(mosaic: np.ndarray, share: float, span: float, seed: int) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", default="../shared/data/clean/val/kodak24")
-    parser.add_argument("--camera", default="SonyA7S2")
-    parser.add_argument("--profiles", default="../shared/data/noise_profiles")
-    parser.add_argument("--model", default="full")
-    parser.add_argument("--ratios", type=float, nargs="+", default=[1, 100, 300])
-    parser.add_argument("--limit", type=int, default=8)
+    parser = shot_options(__doc__.splitlines()[0], ratios=[1, 100, 300], limit=8)
     parser.add_argument("--share", type=float, default=5e-4, help="share of the sites made hot")
     args = parser.parse_args(argv)
 

@@ -13,7 +13,6 @@ estimated and the true colour of the light in camera RGB; 1-3 degrees is hard to
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +25,8 @@ from seeisp.pack import amplify, even_crop, pack, to_rggb
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
 from seeisp.white_balance import CLIPPED, grey_edge
+
+from options import shot_options
 
 NO_GAINS = np.ones(3, np.float32)
 
@@ -50,13 +51,7 @@ def noisy_rgb(raw_mosaic: np.ndarray, cfa, ratio: float) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", default="../shared/data/clean/val/kodak24")
-    parser.add_argument("--camera", default="SonyA7S2")
-    parser.add_argument("--profiles", default="../shared/data/noise_profiles")
-    parser.add_argument("--model", default="full")
-    parser.add_argument("--ratios", type=float, nargs="+", default=[1, 100, 300])
-    parser.add_argument("--limit", type=int, default=None)
+    parser = shot_options(__doc__.splitlines()[0], ratios=[1, 100, 300], limit=None)
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)

@@ -34,12 +34,12 @@ if not CHROMIUM.is_file():
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from seeisp.models import available_models  # noqa: E402
+from seeisp.web import UISettings, build_app  # noqa: E402
+
 from conftest import DARK_HEIGHT as HEIGHT  # noqa: E402
 from conftest import DARK_WIDTH as WIDTH  # noqa: E402
 from conftest import write_dark_dng  # noqa: E402
-
-from seeisp.models import available_models  # noqa: E402
-from seeisp.web import UISettings, build_app  # noqa: E402
 
 SLIDER_SHOWS_TWO_IMAGES = """() => {
     const images = [...document.querySelectorAll('#comparison img')];

@@ -12,9 +12,6 @@ import png
 import pytest
 import rawpy
 import tifffile
-from conftest import DARK_HEIGHT as HEIGHT
-from conftest import DARK_WIDTH as WIDTH
-from conftest import write_dark_dng
 
 from seeisp.cli import enhance as enhance_cli
 from seeisp.cli import main
@@ -22,6 +19,10 @@ from seeisp.enhance import enhance_file
 from seeisp.ratio import estimate_ratio
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
+
+from conftest import DARK_HEIGHT as HEIGHT
+from conftest import DARK_WIDTH as WIDTH
+from conftest import write_dark_dng
 
 Enhance = Callable[..., tuple[int, str, str]]  # the `enhance` fixture: (exit code, stdout, stderr)
 

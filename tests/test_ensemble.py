@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from conftest import TEST_CAMERA, scene_camera_rgb
 
 from seeisp.cli import main
 from seeisp.dng import write_dng
@@ -26,6 +25,8 @@ from seeisp.pack import unpack
 from seeisp.raw import CFA, RawImage, read_raw
 from seeisp.session import ModelSession
 from seeisp.synthesis import mosaic, mosaic_rggb
+
+from conftest import TEST_CAMERA, scene_camera_rgb
 
 NAMES = [f"T{o.transpose:d}V{o.flip_rows:d}H{o.flip_cols:d}" for o in ORIENTATIONS]
 

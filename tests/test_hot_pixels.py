@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DARK_BLACK, DARK_WHITE, write_dark_dng
 
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
 from seeisp.hot_pixels import find_hot_pixels, read_noise, remove_hot_pixels
 from seeisp.raw import read_raw
+
+from conftest import DARK_BLACK, DARK_WHITE, write_dark_dng
 
 SHAPE = (256, 384)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from conftest import write_dark_dng
 from PIL import Image, ImageCms
 
 from seeisp.cli import main
@@ -17,6 +16,8 @@ from seeisp.metadata import PROFILE_NAME, exif_tags, icc_profile
 from seeisp.output import write_image
 from seeisp.raw import Shot
 from seeisp.render import bt709_decode
+
+from conftest import write_dark_dng
 
 SHOT = Shot(
     make="Acme",

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-from conftest import TEST_CAMERA, scene_camera_rgb, write_scene_dng
 from scipy.ndimage import uniform_filter
 
 from seeisp.dng import write_dng
@@ -14,6 +13,8 @@ from seeisp.enhance import enhance_raw
 from seeisp.metrics import psnr
 from seeisp.pack import from_rggb, pack, to_rggb, unpack
 from seeisp.raw import CFA, Flip, read_raw
+
+from conftest import TEST_CAMERA, scene_camera_rgb, write_scene_dng
 
 PHASES = ["RGGB", "BGGR", "GRBG", "GBRG"]
 

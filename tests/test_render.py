@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import scene_camera_rgb, write_scene_dng
 from scipy.ndimage import uniform_filter
 
 from seeisp.baseline import libraw_render
 from seeisp.metrics import psnr
 from seeisp.raw import read_raw
 from seeisp.render import bt709_decode, bt709_encode, render
+
+from conftest import scene_camera_rgb, write_scene_dng
 
 
 def _box9(image: np.ndarray) -> np.ndarray:

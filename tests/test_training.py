@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
+from seeisp.training.sid import CACHE_VERSION  # noqa: E402
 from seeisp.training.train import LOSSES, TrainConfig, render_loss, rendered, tone_l1, train  # noqa: E402
 
 
@@ -261,7 +262,7 @@ def test_training_mixes_in_sid_pairs(picture_dirs: tuple[Path, Path], tmp_path: 
     config = tiny_config(picture_dirs, tmp_path, steps=2, val_every=2, **sid, sid_cache=str(tmp_path / "cache"))
     train(config)
     assert (Path(config.out_dir) / "log.csv").read_text().splitlines()[-1].startswith("2,")
-    assert (tmp_path / "cache" / "long" / "00001_00_10s.npy").is_file()  # the real pair was read
+    assert (tmp_path / "cache" / f"long-v{CACHE_VERSION}" / "00001_00_10s.npy").is_file()  # the real pair was read
 
     with pytest.raises(SeeispError, match="none of its 1 pairs"):
         train(tiny_config(picture_dirs, tmp_path / "other", **{**sid, "sid_root": str(tmp_path / "empty")}))

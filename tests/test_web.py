@@ -12,9 +12,6 @@ import pytest
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 
 import gradio as gr
-from conftest import DARK_HEIGHT as HEIGHT
-from conftest import DARK_WIDTH as WIDTH
-from conftest import write_cast_dng, write_dark_dng
 from gradio_client.utils import is_valid_file
 from PIL import Image
 
@@ -32,6 +29,10 @@ from seeisp.web import (
     run_files,
     show_selected,
 )
+
+from conftest import DARK_HEIGHT as HEIGHT
+from conftest import DARK_WIDTH as WIDTH
+from conftest import write_cast_dng, write_dark_dng
 
 
 @pytest.fixture

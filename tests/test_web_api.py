@@ -12,15 +12,16 @@ import pytest
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 pytest.importorskip("gradio_client")
 
-from conftest import DARK_HEIGHT as HEIGHT
-from conftest import DARK_WIDTH as WIDTH
-from conftest import write_dark_dng
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
 from seeisp.models import available_models
 from seeisp.web import UISettings, WebApp, build_app
+
+from conftest import DARK_HEIGHT as HEIGHT
+from conftest import DARK_WIDTH as WIDTH
+from conftest import write_dark_dng
 
 # gradio's queue trips over pandas 3 deprecations; they are not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rawpy
-from conftest import write_cast_dng, write_dark_dng
 from PIL import Image
 
 from seeisp.cli import main
 from seeisp.raw import read_raw
 from seeisp.white_balance import WhiteBalance, balance_gains, grey_edge
+
+from conftest import write_cast_dng, write_dark_dng
 
 CAST = np.array([2.0, 1.0, 0.5], np.float32)  # what a warm light does to a grey scene in camera RGB
 NO_GAINS = np.ones(3, np.float32)
