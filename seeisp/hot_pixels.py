@@ -73,6 +73,16 @@ def find_hot_pixels(mosaic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return rows[hot], cols[hot], base[hot].astype(mosaic.dtype)
 
 
+def remove_hot_pixels(mosaic: np.ndarray) -> np.ndarray:
+    """The mosaic with its hot sites replaced by the median of their same-colour neighbours (a copy if any)."""
+    rows, cols, values = find_hot_pixels(mosaic)
+    if rows.size == 0:
+        return mosaic
+    cleaned = mosaic.copy()
+    cleaned[rows, cols] = values
+    return cleaned
+
+
 def neighbour_median(mosaic: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """The median of the 8 same-colour neighbours of the given sites (e.g. to mend a raw in its own units)."""
     return _median_around(_pad_by_cells(mosaic), rows, cols)
@@ -102,13 +112,3 @@ def _pad_by_cells(mosaic: np.ndarray) -> np.ndarray:
 def _around(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
     """(8, n): the values at ``offsets`` from each site, in a mosaic padded by ``_PAD``."""
     return np.stack([padded[rows + _PAD + dy, cols + _PAD + dx] for dy, dx in offsets])
-
-
-def remove_hot_pixels(mosaic: np.ndarray) -> np.ndarray:
-    """The mosaic with its hot sites replaced by the median of their same-colour neighbours (a copy if any)."""
-    rows, cols, values = find_hot_pixels(mosaic)
-    if rows.size == 0:
-        return mosaic
-    cleaned = mosaic.copy()
-    cleaned[rows, cols] = values
-    return cleaned
