@@ -14,9 +14,13 @@ from seeisp.enhance import denoise, enhance_file
 from seeisp.ensemble import (
     IDENTITY,
     ORIENTATIONS,
+    PASSES,
+    TURNED,
     Orientation,
     coverage,
+    orientation_set,
     orientations_for,
+    passes_of,
     self_ensemble,
     single_pass,
 )
@@ -107,6 +111,35 @@ def test_with_an_equivariant_network_the_ensemble_is_the_single_pass(cfa: CFA, s
     np.testing.assert_allclose(averaged, single, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("passes", PASSES)
+def test_every_ensemble_size_covers_the_frame_and_equals_the_single_pass_for_an_equivariant_network(passes: int):
+    shape = (24, 38)
+    chosen = orientation_set(passes, shape)
+    assert len(chosen) == passes == len(set(chosen)) and chosen[0] == IDENTITY
+    assert coverage(chosen, shape).min() >= 1
+    raw = raw_image(np.random.default_rng(4).random(shape), CFA.GBRG)
+    network = SiteNetwork()
+    averaged = denoise(raw, network, 1.0, ensemble=passes)
+    assert len(network.calls) == passes
+    np.testing.assert_allclose(averaged, denoise(raw, SiteNetwork(), 1.0), rtol=1e-6, atol=1e-7)
+
+
+def test_two_passes_are_as_is_and_turned_half_round():
+    assert orientation_set(2, (24, 38)) == (IDENTITY, TURNED)
+    assert orientation_set(2, (2, 8)) == (IDENTITY,)  # too small to turn: what fits
+
+
+@pytest.mark.parametrize(("ensemble", "passes"), [(False, 1), (True, 8), (1, 1), (2, 2), (4, 4), (8, 8)])
+def test_passes_of(ensemble: bool | int, passes: int):
+    assert passes_of(ensemble) == passes
+
+
+@pytest.mark.parametrize("ensemble", [3, 0, 16])
+def test_other_ensemble_sizes_are_refused(ensemble: int):
+    with pytest.raises(ValueError, match="passes"):
+        passes_of(ensemble)
+
+
 def test_progress_counts_the_tiles_of_every_pass():
     # 300 x 200 packed: 2 x 1 tiles of at most 256 upright, 1 x 2 transposed; passes with a flip are a
     # packed pixel shorter and need as many tiles.
@@ -172,8 +205,11 @@ def test_enhance_file_reports_the_ensemble(tmp_path: Path, model_file: Path):
     session = ModelSession(model_file)
     calls: list[tuple[int, int]] = []
     result = enhance_file(dng, 50, session, progress=lambda d, t: calls.append((d, t)), ensemble=True)
-    assert result.ensemble and calls[-1] == (8, 8)
+    assert result.ensemble and result.passes == 8 and calls[-1] == (8, 8)
+    assert result.description.startswith(f"seeisp {session.name} x8,")
     assert not enhance_file(dng, 50, session).ensemble
+    two = enhance_file(dng, 50, session, ensemble=2)
+    assert two.passes == 2 and two.model_label == f"{session.name} x2"
 
 
 def test_cli_ensemble_writes_the_ensemble_picture(tmp_path: Path, model_file: Path, capsys):
@@ -187,3 +223,22 @@ def test_cli_ensemble_writes_the_ensemble_picture(tmp_path: Path, model_file: Pa
     assert pixels.shape == expected.shape
     np.testing.assert_allclose(pixels, expected, atol=2e-5)
     assert np.abs(pixels - single).mean() > 1e-4
+
+
+def test_cli_passes_two_writes_the_two_pass_picture(tmp_path: Path, model_file: Path):
+    dng, _ = dark_raw(tmp_path / "dark.dng", ratio=50)
+    out = tmp_path / "x2.tif"
+    assert (
+        main(["enhance", str(dng), "-o", str(out), "--ratio", "50", "--passes", "2", "--model", str(model_file)]) == 0
+    )
+    expected = enhance_file(dng, 50, ModelSession(model_file), ensemble=2).image
+    np.testing.assert_allclose(tifffile.imread(out) / 65535.0, expected, atol=2e-5)
+
+
+def test_cli_refuses_other_pass_counts(tmp_path: Path, capsys):
+    dng, _ = dark_raw(tmp_path / "dark.dng", ratio=50)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["enhance", str(dng), "--passes", "3"])
+    assert exit_info.value.code == 2
+    assert "--passes: invalid choice: 3" in capsys.readouterr().err
+    assert not (tmp_path / "dark.png").exists()
