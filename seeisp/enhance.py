@@ -103,7 +103,8 @@ def enhance_raw(
     started = time.perf_counter()
     used = estimate_ratio(raw.mosaic) if ratio is None else float(ratio)
     balance = WhiteBalance(white_balance)  # also takes "auto", "camera", "daylight"
-    camera_rgb = denoise(raw, session, used, tile, overlap, progress, ensemble, hot_pixels)
+    passes = passes_of(ensemble)
+    camera_rgb = denoise(raw, session, used, tile, overlap, progress, passes, hot_pixels)
     gains = balance_gains(balance, raw, camera_rgb)
     return EnhanceResult(
         image=render(camera_rgb, raw, gains),
@@ -113,7 +114,7 @@ def enhance_raw(
         ratio_is_auto=ratio is None,
         model=session.name,
         seconds=time.perf_counter() - started,
-        passes=passes_of(ensemble),
+        passes=passes,
         white_balance=balance,
         gains=gains,
     )
