@@ -1,11 +1,14 @@
 """seeisp: low-light raw to clean sRGB with a U-Net ("Learning to See in the Dark"), on ONNX Runtime.
 
-Data flow: ``read_raw`` -> ``remove_hot_pixels`` -> ``pack``/``amplify`` -> ``ModelSession`` -> ``render``
--> ``write_image``; ``enhance_file`` does it all. Nothing here imports torch.
+Data flow: ``read_raw`` (minus a ``DarkFrame``'s black level, if given) -> ``remove_hot_pixels``
+-> ``pack``/``amplify`` -> ``ModelSession`` -> ``render`` -> ``write_image``; ``enhance_file`` does it all.
+Nothing here imports torch.
 """
 
+from .dark_frame import DarkFrame, read_dark_frame
 from .enhance import EnhanceResult, enhance_file, enhance_raw
 from .errors import (
+    DarkFrameError,
     InvalidRatioError,
     ModelError,
     OutputError,
@@ -24,6 +27,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CFA",
+    "DarkFrame",
+    "DarkFrameError",
     "EnhanceResult",
     "Flip",
     "InvalidRatioError",
@@ -40,6 +45,7 @@ __all__ = [
     "enhance_raw",
     "estimate_ratio",
     "parse_ratio",
+    "read_dark_frame",
     "read_raw",
     "remove_hot_pixels",
     "render",

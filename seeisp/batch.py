@@ -168,6 +168,11 @@ def _make_folder(folder: Path) -> None:
         raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two names are of the same file."""
+    return _identity(Path(a)) == _identity(Path(b))
+
+
 def _identity(path: Path) -> object:
     """A key that is equal for two names of the same file (symlinks, '..', case on case-insensitive disks)."""
     try:

@@ -25,3 +25,7 @@ class OutputError(SeeispError):
 
 class ModelError(SeeispError):
     """A model name is unknown or its ONNX file is missing or malformed."""
+
+
+class DarkFrameError(SeeispError):
+    """A dark frame saw light, or does not fit the picture (another colour filter, camera or ISO)."""

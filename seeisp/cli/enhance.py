@@ -11,10 +11,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from ..batch import Action, Job, plan_jobs
+from ..batch import Action, Job, plan_jobs, same_file
+from ..dark_frame import DarkFrame, read_dark_frame
 from ..enhance import enhance_raw
 from ..ensemble import PASSES
-from ..errors import SeeispError
+from ..errors import DarkFrameError, SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..ratio import parse_ratio
@@ -90,6 +91,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="white balance: the camera's as-shot one (default, as LibRaw), the sensor's daylight one, or auto "
         "(estimated from the denoised picture; removes the cast of street lights or candles)",
     )
+    p.add_argument(
+        "--dark",
+        metavar="FILE",
+        help="a dark frame: a raw shot with the lens capped, same camera and ISO; the sensor's black level "
+        "measured from it replaces the one in the raw's metadata (about +0.4-0.7 dB at ratios 100-300)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -98,13 +105,17 @@ def run(args: argparse.Namespace) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
     providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
+    dark = read_dark_frame(args.dark) if args.dark else None
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
 
     session: ModelSession | None = None  # loaded at the first file to enhance, then shared by all
     written = skipped = failed = 0
     with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
         for job in jobs:
-            if job.action is Action.SKIP:
+            if args.dark and same_file(job.source, args.dark):
+                skipped += 1
+                _say(f"{job.source}: skipped, it is the dark frame", sys.stdout)
+            elif job.action is Action.SKIP:
                 skipped += 1
                 _say(f"{job.source}: skipped, {job.reason}", sys.stdout)
             elif job.action is Action.FAIL:
@@ -112,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                 _say(f"seeisp: error: {job.reason}", sys.stderr)
             else:
                 session = session or ModelSession(model_file, providers=providers, threads=args.threads)
-                if _enhance_one(job, session, ratio, args):
+                if _enhance_one(job, session, ratio, dark, args):
                     written += 1
                 else:
                     failed += 1
@@ -123,7 +134,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: argparse.Namespace) -> bool:
+def _enhance_one(
+    job: Job, session: ModelSession, ratio: float | None, dark: DarkFrame | None, args: argparse.Namespace
+) -> bool:
     """Read, enhance and write one file; report it on one line. False when it failed."""
     assert job.output is not None  # planned jobs to enhance always have one
     started = time.perf_counter()
@@ -138,8 +151,12 @@ def _enhance_one(job: Job, session: ModelSession, ratio: float | None, args: arg
                 progress=on_tile,
                 ensemble=args.passes,
                 white_balance=WhiteBalance(args.wb),
+                dark_frame=dark,
             )
         result.save(job.output, args.bits, compress=args.compress)
+    except DarkFrameError as exc:  # its message does not name the picture
+        _say(f"seeisp: error: {job.source}: {exc}", sys.stderr)
+        return False
     except SeeispError as exc:
         _say(f"seeisp: error: {exc}", sys.stderr)
         return False

@@ -1,0 +1,193 @@
+"""Dark frames: the black level they measure, the pictures they refuse, and what they do to a picture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from seeisp.cli import main
+from seeisp.dark_frame import MAX_LEVEL, DarkFrame, read_dark_frame
+from seeisp.dng import write_dng
+from seeisp.enhance import enhance_file, enhance_raw
+from seeisp.errors import DarkFrameError
+from seeisp.metrics import psnr
+from seeisp.noise import tukey_lambda
+from seeisp.raw import CFA, RawImage, Shot, read_raw
+from seeisp.synthesis import mosaic
+
+from conftest import scene_camera_rgb, write_dark_dng
+
+BLACK, WHITE = 512, 16383
+SPAN = WHITE - BLACK
+BIAS = np.array([[3.0, -1.0], [1.0, 2.0]])  # DN above the metadata's black level, per site of the 2x2 cell
+H, W = 192, 256
+
+
+def write_dark_frame(path: Path, *, bias: np.ndarray = BIAS, cfa: str = "RGGB", seed: int = 0, **tags) -> Path:
+    """A lens-capped raw: black level plus ``bias``, heavy-tailed read noise, row noise and a few hot sites."""
+    rng = np.random.default_rng(seed)
+    dn = BLACK + np.tile(bias, (H // 2, W // 2)) + 3.0 * tukey_lambda(rng, -0.1, (H, W))
+    dn += rng.normal(0, 1.0, (H, 1))
+    hot = rng.choice(H * W, size=H * W // 1000, replace=False)
+    dn.ravel()[hot] += rng.uniform(500, 5000, hot.size)
+    return write_dng(path, np.clip(np.rint(dn), 0, WHITE).astype(np.uint16), cfa=cfa, black_level=BLACK,
+                     white_level=WHITE, **tags)  # fmt: skip
+
+
+def write_picture(path: Path, *, bias: np.ndarray, cfa: str = "RGGB", ratio: float = 100.0) -> Path:
+    """A dark, noisy shot of the test scene at ``ratio``, with ``bias`` DN added to its black level."""
+    rng = np.random.default_rng(5)
+    signal = mosaic(scene_camera_rgb(H, W), cfa) / ratio * SPAN
+    dn = BLACK + np.tile(bias, (H // 2, W // 2)) + signal + rng.normal(0, 2.0, (H, W))
+    return write_dng(path, np.clip(np.rint(dn), 0, WHITE).astype(np.uint16), cfa=cfa, black_level=BLACK,
+                     white_level=WHITE)  # fmt: skip
+
+
+def test_measures_the_black_level_of_each_site_despite_hot_sites_and_noise(tmp_path: Path) -> None:
+    dark = read_dark_frame(write_dark_frame(tmp_path / "cap.dng"))
+    assert dark.name == "cap.dng" and dark.cfa is CFA.RGGB
+    np.testing.assert_allclose(dark.offsets * SPAN, BIAS, atol=0.15)
+
+
+def test_the_offsets_are_above_each_sites_own_metadata_black_level(tmp_path: Path) -> None:
+    metadata_black = [510, 514, 512, 508]
+    dn = np.tile(np.reshape(metadata_black, (2, 2)) + BIAS, (H // 2, W // 2))
+    dn += np.random.default_rng(1).normal(0, 2.0, (H, W))
+    path = write_dng(tmp_path / "cap.dng", np.rint(dn).astype(np.uint16), black_level=metadata_black, white_level=WHITE)
+    span = WHITE - np.reshape(metadata_black, (2, 2))
+    np.testing.assert_allclose(read_dark_frame(path).offsets * span, BIAS, atol=0.1)
+
+
+def test_a_frame_that_saw_light_is_refused(tmp_path: Path) -> None:
+    lit = write_dark_dng(tmp_path / "lit.dng", level=4 * MAX_LEVEL)
+    with pytest.raises(DarkFrameError, match=r"lit\.dng: not a dark frame, its level is [\d.]+ % of white"):
+        read_dark_frame(lit)
+
+
+def test_a_tiny_frame_is_refused() -> None:
+    with pytest.raises(DarkFrameError, match="tiny: 30x20 pixels is too small to measure a black level"):
+        DarkFrame.measure(_raw(shape=(20, 30)), name="tiny")
+
+
+def _raw(cfa: CFA = CFA.RGGB, shot: Shot | None = None, shape: tuple[int, int] = (8, 10)) -> RawImage:
+    return RawImage(
+        mosaic=np.zeros(shape, np.float32),
+        cfa=cfa,
+        white_balance=np.ones(3),
+        camera_to_srgb=np.eye(3),
+        shot=shot or Shot(),
+    )
+
+
+def test_subtract_takes_each_sites_offset_off() -> None:
+    offsets = np.array([[0.001, 0.002], [0.003, 0.004]], np.float32)
+    dark = DarkFrame(offsets=offsets, cfa=CFA.GRBG, shot=Shot())
+    corrected = dark.subtract(_raw(CFA.GRBG))
+    np.testing.assert_allclose(corrected.mosaic, -np.tile(offsets, (4, 5)))
+
+
+@pytest.mark.parametrize(
+    ("shot", "dark_shot", "cfa", "message"),
+    [
+        (Shot(), Shot(), CFA.BGGR, "colour filter BGGR, but RGGB in the dark frame cap.ARW"),
+        (
+            Shot(make="Sony", model="ILCE-7SM2"),
+            Shot(make="Nikon", model="D850"),
+            CFA.RGGB,
+            "shot with a Sony ILCE-7SM2",
+        ),
+        (Shot(iso=6400), Shot(iso=3200), CFA.RGGB, "shot at ISO 6400, but the dark frame cap.ARW at ISO 3200"),
+    ],
+)
+def test_a_dark_frame_of_another_filter_camera_or_iso_is_refused(
+    shot: Shot, dark_shot: Shot, cfa: CFA, message: str
+) -> None:
+    dark = DarkFrame(offsets=np.zeros((2, 2), np.float32), cfa=CFA.RGGB, shot=dark_shot, name="cap.ARW")
+    with pytest.raises(DarkFrameError, match=message):
+        dark.subtract(_raw(cfa, shot))
+
+
+def test_what_the_raw_does_not_record_is_not_held_against_it() -> None:
+    dark = DarkFrame(offsets=np.zeros((2, 2), np.float32), cfa=CFA.RGGB, shot=Shot(make="Sony", iso=3200))
+    dark.check_fits(_raw(CFA.RGGB, Shot()))  # no camera, no ISO recorded: nothing to compare
+    dark.check_fits(_raw(CFA.RGGB, Shot(make="Sony", iso=3200.4)))
+
+
+@pytest.mark.parametrize("cfa", ["RGGB", "GBRG"])
+def test_with_a_dark_frame_a_biased_picture_comes_out_as_an_unbiased_one(
+    tmp_path: Path, lite_session, cfa: str
+) -> None:
+    bias = np.array([[6.0, -4.0], [-3.0, 5.0]])  # large, so that amplified 100 times it tints the picture
+    biased = write_picture(tmp_path / "biased.dng", bias=bias, cfa=cfa)
+    unbiased = write_picture(tmp_path / "unbiased.dng", bias=np.zeros((2, 2)), cfa=cfa)
+    dark = read_dark_frame(write_dark_frame(tmp_path / "cap.dng", bias=bias, cfa=cfa))
+
+    truth = enhance_file(unbiased, 100, lite_session).image
+    plain = enhance_file(biased, 100, lite_session).image
+    corrected = enhance_raw(read_raw(biased), lite_session, 100, dark_frame=dark)
+    assert psnr(plain, truth) < 30
+    assert psnr(corrected.image, truth) > 45
+    assert corrected.dark_frame == "cap.dng"
+    assert corrected.description.endswith(", dark frame cap.dng")
+
+
+def test_enhance_file_names_the_picture_a_dark_frame_does_not_fit(tmp_path: Path, lite_session) -> None:
+    picture = write_picture(tmp_path / "night.dng", bias=BIAS)
+    dark = write_dark_frame(tmp_path / "cap.dng", cfa="GRBG")
+    with pytest.raises(DarkFrameError, match=r"night\.dng: colour filter RGGB, but GRBG in the dark frame cap\.dng"):
+        enhance_file(picture, 100, lite_session, dark_frame=dark)
+
+
+def test_cli_dark_writes_the_corrected_picture_and_says_so_in_its_exif(
+    tmp_path: Path, model_file: Path, lite_session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = write_picture(tmp_path / "night.dng", bias=BIAS)
+    dark = write_dark_frame(tmp_path / "cap.dng")
+    out = tmp_path / "night.png"
+    args = [str(picture), "--dark", str(dark), "--ratio", "100", "-o", str(out), "--model", str(model_file), "-q"]
+    assert main(["enhance", *args]) == 0
+    with Image.open(out) as written:
+        assert written.getexif()[0x010E].endswith(", dark frame cap.dng")  # ImageDescription
+        pixels = np.asarray(written, np.float32) / 255
+    expected = enhance_file(picture, 100, lite_session, dark_frame=dark).image
+    assert np.abs(pixels - expected).max() <= 1 / 255 + 1e-6
+
+
+def test_cli_skips_the_dark_frame_among_the_inputs(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    write_picture(shots / "night.dng", bias=BIAS)
+    dark = write_dark_frame(shots / "cap.dng")
+    assert main(["enhance", str(shots), "--dark", str(dark), "--ratio", "100", "--model", str(model_file), "-q"]) == 0
+    assert (shots / "night.png").exists() and not (shots / "cap.png").exists()
+    assert f"{dark}: skipped, it is the dark frame" in capsys.readouterr().out
+
+
+def test_cli_a_bad_dark_frame_is_one_line_and_exit_2(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = write_picture(tmp_path / "night.dng", bias=BIAS)
+    lit = write_dark_dng(tmp_path / "lit.dng", level=4 * MAX_LEVEL)
+    for dark, says in ((tmp_path / "missing.dng", "no such file"), (lit, "not a dark frame")):
+        assert main(["enhance", str(picture), "--dark", str(dark), "--model", str(model_file), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("seeisp: error: ") and says in err
+    assert not (tmp_path / "night.png").exists()
+
+
+def test_cli_a_picture_the_dark_frame_does_not_fit_fails_alone(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fits = write_picture(tmp_path / "a.dng", bias=BIAS)
+    other = write_picture(tmp_path / "b.dng", bias=BIAS, cfa="BGGR")
+    dark = write_dark_frame(tmp_path / "cap.dng")
+    args = [str(fits), str(other), "--dark", str(dark), "--ratio", "100", "--model", str(model_file), "-q"]
+    assert main(["enhance", *args]) == 1
+    assert (tmp_path / "a.png").exists() and not (tmp_path / "b.png").exists()
+    err = capsys.readouterr().err
+    assert err == f"seeisp: error: {other}: colour filter BGGR, but RGGB in the dark frame cap.dng\n"
