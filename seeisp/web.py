@@ -11,6 +11,7 @@ in one temporary folder per app, which is deleted when the app closes.
 from __future__ import annotations
 
 import atexit
+import html
 import itertools
 import logging
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from .baseline import libraw_render
 from .batch import RAW_EXTENSIONS, is_raw_name
+from .dark_frame import DarkFrame, read_dark_frame
 from .enhance import EnhanceResult, enhance_file
 from .ensemble import ENSEMBLE_SUFFIX
 from .errors import InvalidRatioError, ModelError, RawReadError, SeeispError
@@ -54,6 +56,9 @@ KEEP_RUNS = 4  # result folders kept on disk; older runs are deleted as new ones
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away instead of piling up
 WHITE_BALANCE_CHOICES = [("As shot", "camera"), ("Auto", "auto"), ("Daylight", "daylight")]
 FILE_TYPES = sorted(RAW_EXTENSIONS)  # gradio and the browser both match these case-insensitively
+DARK_FRAME_INFO = (
+    "optional: a raw shot with the lens cap on, same camera and ISO; measures the sensor's real black level"
+)
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
 
@@ -159,6 +164,11 @@ class Enhancer:
                 f"{path.name}: {size / 1e6:.0f} MB is over the {self.max_file_bytes / 1e6:g} MB upload limit"
             )
 
+    def read_dark_frame(self, path: Path) -> DarkFrame:
+        """Check and measure an uploaded dark frame (``seeisp.dark_frame``); raises ``SeeispError`` when it is bad."""
+        self.check_upload(path)
+        return read_dark_frame(path)
+
     def enhance_upload(
         self,
         path: Path,
@@ -168,12 +178,15 @@ class Enhancer:
         progress: Callable[[float, str], None] | None = None,
         ensemble: bool = False,
         white_balance: WhiteBalance = WhiteBalance.CAMERA,
+        dark_frame: DarkFrame | None = None,
     ) -> PageResult:
         """Enhance one uploaded raw, render the naive brightening at the same ratio, write both and the downloads.
 
         ``progress(fraction, description)`` is called with this file's fraction done. ``ensemble``: the
         8-orientation self-ensemble of ``seeisp.ensemble`` (8 passes, better quality). The naive
         brightening gets the same ``white_balance`` gains, so the two pictures compare like for like.
+        ``dark_frame``: its black level is taken off the raw before the network (not off the naive brightening,
+        which stays LibRaw's own render); ``DarkFrameError`` when it does not fit this raw.
         """
         say = progress or (lambda fraction, desc: None)
         self.check_upload(path)
@@ -185,6 +198,7 @@ class Enhancer:
             progress=lambda done, total: say(0.7 * done / total, f"{label}: tile {done}/{total}"),
             ensemble=ensemble,
             white_balance=white_balance,
+            dark_frame=dark_frame,
         )
         say(0.7, f"naive brightening x{result.ratio:.3g}")
         gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
@@ -215,6 +229,7 @@ def describe(name: str, result: EnhanceResult) -> dict[str, str]:
         "ratio": f"{result.ratio:.1f} ({'auto' if result.ratio_is_auto else 'set'})",
         "size": f"{width} x {height}",
         "model": result.model_label,
+        **({"dark frame": result.dark_frame} if result.dark_frame else {}),
         "seconds": f"{result.seconds:.2f}",
     }
 
@@ -228,9 +243,9 @@ def _exposure(seconds: float | None) -> str:
 def details_markdown(results: Sequence[PageResult], problems: Sequence[str]) -> str:
     lines = []
     if results:
-        columns = list(results[0].details)
+        columns = list(dict.fromkeys(c for r in results for c in r.details))  # every result's, in order
         lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(_cell(r.details[c]) for c in columns) + " |" for r in results]
+        lines += ["| " + " | ".join(_cell(r.details.get(c, "-")) for c in columns) + " |" for r in results]
     lines += [f"- **failed:** {_cell(p)}" for p in problems]
     return "\n".join(lines)
 
@@ -267,6 +282,21 @@ def _user_message(exc: BaseException, path: Path) -> str:
     return f"{path.name}: could not be processed ({type(exc).__name__})"
 
 
+def read_dark_upload(
+    enhancer: Enhancer, file: str | None, progress: Callable[..., object] | None = None
+) -> DarkFrame | None:
+    """The uploaded dark frame, or None; ``gr.Error`` with a one-line message when it cannot be used."""
+    if not file:
+        return None
+    if progress is not None:
+        progress(0, desc="reading the dark frame")
+    path = Path(file)
+    try:
+        return enhancer.read_dark_frame(path)
+    except SeeispError as exc:
+        raise gr.Error(f"Dark frame {_user_message(exc, path)}", print_exception=False) from None
+
+
 def run_files(
     enhancer: Enhancer,
     files: Sequence[str] | str | None,
@@ -277,13 +307,15 @@ def run_files(
     white_balance: str = WhiteBalance.CAMERA.value,
     max_files: int = MAX_FILES_PER_RUN,
     progress: Callable[..., object] | None = None,
+    dark_frame: str | None = None,
 ) -> tuple[tuple[str, str] | None, str, list[str], list[tuple[str, str]], list[PageResult]]:
     """The Enhance button: every uploaded file in turn (``ensemble``: the best-quality box, 8 passes each;
-    ``white_balance``: camera, auto or daylight).
+    ``white_balance``: camera, auto or daylight; ``dark_frame``: an uploaded dark frame, read once for all).
 
     Returns the slider pair (naive, seeisp) of the first result, the details table, the
     downloads, the gallery and the results. Files that fail are listed (and toasted) while the
-    others go on; when none succeeds the first problem is raised as ``gr.Error``.
+    others go on; when none succeeds the first problem is raised as ``gr.Error``, as it is at once for
+    a dark frame that cannot be read or saw light.
     """
     paths = [Path(f) for f in ([files] if isinstance(files, str) else files or [])]
     if not paths:
@@ -296,6 +328,7 @@ def run_files(
         balance = choose_white_balance(white_balance)
     except SeeispError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
+    dark = read_dark_upload(enhancer, dark_frame, progress)
 
     folder = enhancer.workspace.new_run()
     results: list[PageResult] = []
@@ -308,7 +341,9 @@ def run_files(
 
         try:
             results.append(
-                enhancer.enhance_upload(path, wanted, session, folder / f"{index:02d}", say, bool(ensemble), balance)
+                enhancer.enhance_upload(
+                    path, wanted, session, folder / f"{index:02d}", say, bool(ensemble), balance, dark
+                )
             )
         except Exception as exc:
             if not isinstance(exc, SeeispError):
@@ -408,9 +443,27 @@ def build_app(settings: UISettings | None = None) -> WebApp:
     demo_raw = _write_demo(workspace.root / "demo")
     models = available_models()
 
-    def enhance(files, auto_ratio, ratio, model, ensemble=False, white_balance="camera", progress=gr.Progress()):  # noqa: B008 - gradio's idiom
+    def enhance(
+        files,
+        auto_ratio,
+        ratio,
+        model,
+        ensemble=False,
+        white_balance="camera",
+        dark_frame=None,
+        progress=gr.Progress(),  # noqa: B008 - gradio's idiom
+    ):
         return run_files(
-            enhancer, files, auto_ratio, ratio, model, ensemble, white_balance, settings.max_files, progress
+            enhancer,
+            files,
+            auto_ratio,
+            ratio,
+            model,
+            ensemble,
+            white_balance,
+            settings.max_files,
+            progress,
+            dark_frame,
         )
 
     def select(results: list[PageResult], evt: gr.SelectData):
@@ -451,6 +504,10 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                     info="Auto takes the cast of street lights or candles off, estimated from the denoised picture.",
                     elem_id="white-balance",
                 )
+                dark_frame = gr.File(
+                    label="Dark frame", file_count="single", file_types=FILE_TYPES, height=130, elem_id="dark-frame"
+                )
+                gr.HTML(_info_text(DARK_FRAME_INFO), elem_id="dark-frame-info", padding=False)
                 run = gr.Button("Enhance", variant="primary", elem_id="enhance")
                 demo_button = gr.Button("Try the demo raw", elem_id="demo", visible=demo_raw is not None)
                 gr.Markdown(
@@ -488,7 +545,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
 
         outputs = [slider, details, downloads, gallery, results]
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
-        inputs = [files, auto, ratio, model, ensemble, white_balance]
+        inputs = [files, auto, ratio, model, ensemble, white_balance, dark_frame]
         run.click(enhance, inputs, outputs, api_name="enhance")
         demo_button.click(load_demo, None, [files, auto, ratio], api_name="demo").then(
             enhance, inputs, outputs, api_visibility="private"
@@ -496,6 +553,12 @@ def build_app(settings: UISettings | None = None) -> WebApp:
         gallery.select(select, results, slider, api_visibility="private")
 
     return WebApp(blocks, workspace, settings, demo_raw.path if demo_raw else None)
+
+
+def _info_text(text: str) -> str:
+    """``text`` styled as the info line under a setting; gr.File has no ``info`` of its own."""
+    style = "color: var(--block-info-text-color); font-size: var(--block-info-text-size); margin-top: -8px"
+    return f'<div style="{style}">{html.escape(text)}</div>'
 
 
 def _model_info(models: list[str]) -> str:

@@ -78,6 +78,37 @@ def write_dark_dng(path: Path, *, level: float = 0.02, seed: int = 0, orientatio
     return _write_nightcam_dng(path, scene, level, seed, orientation=orientation, **tags)
 
 
+SENSOR_BIAS = np.array([[20, 14], [26, 20]])  # DN per 2x2 site by which the sensor's black is above the stated one
+
+
+def write_biased_dng(
+    path: Path,
+    *,
+    level: float = 0.02,
+    bias: np.ndarray = SENSOR_BIAS,
+    cfa: str = "RGGB",
+    seed: int = 0,
+    size: tuple[int, int] = (DARK_HEIGHT, DARK_WIDTH),
+) -> Path:
+    """A Nightcam raw whose sensor's black sits ``bias`` DN above the black level its metadata states, with 4 DN
+    of noise: a left-to-right ramp at ``level`` of white, or a dark frame (lens capped) with ``level=0``."""
+    height, width = size
+    x = np.mgrid[0:height, 0:width][1]
+    light = (0.2 + 0.6 * x / width) * level * (DARK_WHITE - DARK_BLACK)
+    dn = DARK_BLACK + np.tile(bias, (height // 2, width // 2)) + light
+    dn += np.random.default_rng(seed).normal(0, 4, dn.shape)
+    return write_dng(
+        path,
+        np.clip(np.rint(dn), 0, DARK_WHITE).astype(np.uint16),
+        cfa=cfa,
+        black_level=DARK_BLACK,
+        white_level=DARK_WHITE,
+        as_shot_neutral=(0.55, 1.0, 0.7),
+        make="Acme",
+        model="Nightcam",
+    )
+
+
 def write_cast_dng(path: Path, *, level: float = 0.02, seed: int = 0) -> Path:
     """A dark raw of a grey scene (soft blobs of many brightnesses, R = G = B in camera RGB) whose as-shot
     white balance is wrong: rendered as shot it turns magenta, as ``write_dark_dng``'s does."""

@@ -34,12 +34,13 @@ if not CHROMIUM.is_file():
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 sync_api = pytest.importorskip("playwright.sync_api")
 
+
 from seeisp.models import available_models  # noqa: E402
 from seeisp.web import UISettings, build_app  # noqa: E402
 
 from conftest import DARK_HEIGHT as HEIGHT  # noqa: E402
 from conftest import DARK_WIDTH as WIDTH  # noqa: E402
-from conftest import write_dark_dng  # noqa: E402
+from conftest import write_biased_dng, write_dark_dng  # noqa: E402
 
 SLIDER_SHOWS_TWO_IMAGES = """() => {
     const images = [...document.querySelectorAll('#comparison img')];
@@ -86,9 +87,9 @@ def page(browser, url):
     page.close()
 
 
-def upload(page, path: Path) -> None:
-    page.locator("#raw-files input[type=file]").set_input_files(str(path))
-    page.locator("#raw-files").get_by_text(path.stem).wait_for()  # the upload finished and is listed
+def upload(page, path: Path, target: str = "#raw-files") -> None:
+    page.locator(f"{target} input[type=file]").set_input_files(str(path))
+    page.locator(target).get_by_text(path.stem).wait_for()  # the upload finished and is listed
 
 
 def test_upload_enhance_compare_and_download(page, tmp_path):
@@ -124,6 +125,16 @@ def test_best_quality_box_is_off_by_default_and_runs_the_ensemble(page, tmp_path
     page.click("#enhance")
     page.wait_for_function(SLIDER_SHOWS_TWO_IMAGES)
     page.locator("#details").get_by_text(f"{available_models()[0]} x8").wait_for()
+
+
+def test_dark_frame_upload_is_used_and_named_in_the_details(page, tmp_path):
+    assert "lens cap on, same camera and ISO" in page.locator("#dark-frame-info").inner_text()
+    upload(page, write_biased_dng(tmp_path / "cap.dng", level=0), target="#dark-frame")
+    upload(page, write_biased_dng(tmp_path / "night.dng"))
+    page.click("#enhance")
+    page.wait_for_function(SLIDER_SHOWS_TWO_IMAGES)
+    page.locator("#details th").get_by_text("dark frame").wait_for()
+    assert "cap.dng" in page.locator("#details td").all_inner_texts()
 
 
 def test_a_file_that_is_not_a_raw_shows_its_error_in_the_page(page, tmp_path):

@@ -32,7 +32,7 @@ from seeisp.web import (
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
-from conftest import write_cast_dng, write_dark_dng
+from conftest import write_biased_dng, write_cast_dng, write_dark_dng
 
 
 @pytest.fixture
@@ -258,3 +258,82 @@ def test_model_help_names_each_installed_model_and_variant() -> None:
     assert "full: SID U-Net, width 32" in info and "lite: SID U-Net, width 16" in info
     assert "-int8: fastest on a CPU" in info and "fp16" not in info
     assert "No model is installed" in _model_info([])
+
+
+def test_dark_frame_takes_the_sensors_black_off_and_is_shown(tmp_path, enhancer, model):
+    picture = str(write_biased_dng(tmp_path / "night.dng"))
+    unbiased = str(write_biased_dng(tmp_path / "ideal.dng", bias=np.zeros((2, 2))))  # the same shot, true black
+    cap = str(write_biased_dng(tmp_path / "cap.dng", level=0, seed=1))
+    calls: list[tuple[float, str]] = []
+
+    slider, details, downloads, *_ = run_files(
+        enhancer, [picture], False, 40, model, dark_frame=cap, progress=lambda f, desc: calls.append((f, desc))
+    )
+    assert "| dark frame |" in details and "| cap.dng |" in details
+    assert "failed" not in details
+    assert calls[0] == (0, "reading the dark frame")
+    with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
+        assert jpeg.getexif()[0x010E] == f"seeisp {model}, ratio 40, dark frame cap.dng"
+    corrected = iio.imread(slider[1]).astype(float)  # read now: the workspace keeps only the latest 2 runs
+
+    without, plain_details, *_ = run_files(enhancer, [picture], False, 40, model)
+    ideal, *_ = run_files(enhancer, [unbiased], False, 40, model)
+    assert "dark frame" not in plain_details
+    biased, truth = (iio.imread(pair[1]).astype(float) for pair in (without, ideal))
+    # The bias, amplified 40 times, brightens and tints the picture; the dark frame takes it off again.
+    assert np.abs(biased - truth).mean() > 5
+    assert np.abs(corrected - truth).mean() < 1  # of 255
+
+
+@pytest.mark.parametrize("kind", ["bright", "text", "extension", "size"])
+def test_a_bad_dark_frame_stops_the_run_at_once_with_one_line(tmp_path, workspace, model, kind):
+    picture = write_biased_dng(tmp_path / "night.dng")
+    enhancer = Enhancer(workspace, max_file_bytes=parse_size("300KB"))  # the picture's 200 KB pass
+    if kind == "bright":  # a "dark frame" with the lens cap off
+        cap, expected = write_biased_dng(tmp_path / "cap.dng", level=0.1), "cap.dng: not a dark frame, its level is"
+    elif kind == "text":
+        cap, expected = tmp_path / "cap.nef", "cap.nef: not a raw image LibRaw can read"
+        cap.write_text("not a raw\n" * 100)
+    elif kind == "extension":
+        cap, expected = write_biased_dng(tmp_path / "cap.jpg", level=0), "cap.jpg: not a raw file name"
+    else:
+        cap = write_biased_dng(tmp_path / "cap.dng", level=0, size=(2 * HEIGHT, WIDTH))
+        expected = "cap.dng: 0 MB is over the 0.3 MB upload limit"
+
+    runs_before = sorted(workspace.root.iterdir())
+    with pytest.raises(gr.Error) as caught:
+        run_files(enhancer, [str(picture)], False, 40, model, dark_frame=str(cap))
+    message = caught.value.message
+    assert message.startswith(f"Dark frame {expected}") and "\n" not in message
+    assert str(tmp_path) not in message  # the server's paths stay private
+    assert sorted(workspace.root.iterdir()) == runs_before  # nothing was enhanced
+
+
+def test_a_picture_the_dark_frame_does_not_fit_fails_and_the_others_go_on(tmp_path, enhancer, model):
+    cap = str(write_biased_dng(tmp_path / "cap.dng", level=0))
+    fits = str(write_biased_dng(tmp_path / "rggb.dng"))
+    other = str(write_biased_dng(tmp_path / "bggr.dng", cfa="BGGR", bias=np.zeros((2, 2))))
+
+    with pytest.warns(UserWarning, match="bggr.dng"):
+        _, details, downloads, _, results = run_files(enhancer, [other, fits], False, 40, model, dark_frame=cap)
+    assert [r.name for r in results] == ["rggb.dng"] and len(downloads) == 3
+    assert "- **failed:** bggr.dng: colour filter BGGR, but RGGB in the dark frame cap.dng" in details
+    assert "| rggb.dng |" in details and "| cap.dng |" in details
+
+    with pytest.raises(gr.Error) as caught:  # alone, it is the run's error
+        run_files(enhancer, [other], False, 40, model, dark_frame=cap)
+    message = caught.value.message
+    assert message == "bggr.dng: colour filter BGGR, but RGGB in the dark frame cap.dng"
+
+
+def test_details_table_has_every_results_columns():
+    from seeisp.web import PageResult, details_markdown
+
+    plain = PageResult("a.dng", Path("a.png"), Path("b.png"), (), {"file": "a.dng", "seconds": "1.00"})
+    dark = PageResult("b.dng", Path("a.png"), Path("b.png"), (), {"file": "b.dng", "dark frame": "cap.dng"})
+    assert details_markdown([plain, dark], []).splitlines() == [
+        "| file | seconds | dark frame |",
+        "|---|---|---|",
+        "| a.dng | 1.00 | - |",
+        "| b.dng | - | cap.dng |",
+    ]

@@ -21,7 +21,7 @@ from seeisp.web import UISettings, WebApp, build_app
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
-from conftest import write_dark_dng
+from conftest import write_biased_dng, write_dark_dng
 
 # gradio's queue trips over pandas 3 deprecations; they are not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
@@ -97,6 +97,33 @@ def test_white_balance_option_reaches_the_downloads(client, tmp_path):
     _, _, downloads, _ = enhance(client, dng, auto=False, ratio=30, white_balance="auto")
     with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
         assert jpeg.getexif()[0x010E].endswith(", auto white balance")
+
+
+def test_dark_frame_option_is_used_and_shown(client, tmp_path):
+    picture = write_biased_dng(tmp_path / "night.dng")
+    cap = write_biased_dng(tmp_path / "Cap.DNG", level=0, seed=1)
+    plain, *_ = enhance(client, picture, auto=False, ratio=30)
+    slider, details, downloads, _ = enhance(client, picture, auto=False, ratio=30, dark_frame=handle_file(str(cap)))
+    assert "| dark frame |" in details and "| Cap.DNG |" in details
+    with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
+        assert jpeg.getexif()[0x010E].endswith(", dark frame Cap.DNG")
+    assert not np.array_equal(iio.imread(slider[1]), iio.imread(plain[1]))
+
+    bright = write_biased_dng(tmp_path / "bright.dng", level=0.1)
+    with pytest.raises(AppError, match=r"^Dark frame bright\.dng: not a dark frame"):
+        enhance(client, picture, dark_frame=handle_file(str(bright)))
+
+
+def test_dark_frame_upload_is_checked_like_the_raws(client, tmp_path):
+    picture = write_dark_dng(tmp_path / "night.dng")
+    text = tmp_path / "cap.txt"
+    text.write_text("hello")
+    with pytest.raises(AppError, match="Invalid file type"):
+        enhance(client, picture, dark_frame=handle_file(str(text)))
+    too_big = tmp_path / "cap.dng"
+    too_big.write_bytes(b"\0" * 1_500_000)
+    with pytest.raises(ValueError, match="maximum file size"):  # refused before it is uploaded
+        enhance(client, picture, dark_frame=handle_file(str(too_big)))
 
 
 def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_path):
