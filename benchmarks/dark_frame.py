@@ -1,6 +1,6 @@
 """What a dark frame gives: the benchmark's shots enhanced with and without one.
 
-    python benchmarks/dark_frame.py --model full --camera SonyA7S2
+    python benchmarks/dark_frame.py --model full --camera SonyA7S2 [--passes 8]
 
 The same simulated shots as ``seeisp benchmark`` (``seeisp.benchmark.simulated_pairs``), scored
 against the primary reference. For each shot a dark frame is simulated as a camera would record it
@@ -22,6 +22,7 @@ from seeisp.benchmark import bias_in_cell_order, find_images, resolve_profile, s
 from seeisp.dark_frame import read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
+from seeisp.ensemble import PASSES, ensemble_suffix
 from seeisp.metrics import psnr
 from seeisp.noise import simulate_dark_raw
 from seeisp.session import ModelSession
@@ -31,6 +32,7 @@ from options import shot_options
 
 def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[100, 250, 300], limit=None)
+    parser.add_argument("--passes", type=int, choices=PASSES, default=1, help="network passes (default: 1)")
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
@@ -49,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             dark = read_dark_frame(dark_path)
             true_bias = np.asarray(cell_noise.black_bias).reshape(2, 2)
             row = rows.setdefault(pair.ratio, {})
-            without = enhance_file(pair.dark, pair.ratio, session).image
-            with_dark = enhance_file(pair.dark, pair.ratio, session, dark_frame=dark).image
+            without = enhance_file(pair.dark, pair.ratio, session, ensemble=args.passes).image
+            with_dark = enhance_file(pair.dark, pair.ratio, session, ensemble=args.passes, dark_frame=dark).image
             row.setdefault("without", []).append(psnr(without, pair.reference))
             row.setdefault("with", []).append(psnr(with_dark, pair.reference))
             row.setdefault("bias", []).append(float(np.abs(true_bias).mean()))
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             row.setdefault("miss", []).append(float(np.abs(miss).max()))
             pair.remove()
 
-    print(f"### Dark frame: {session.name} on {args.camera}, {len(images)} pictures of {Path(args.images).name}\n")
+    label = session.name + ensemble_suffix(args.passes)
+    print(f"### Dark frame: {label} on {args.camera}, {len(images)} pictures of {Path(args.images).name}\n")
     print("PSNR (dB) against the primary reference; bias: the simulated black-level offset, mean |DN| per site;")
     print("missed by: the largest error of the dark frame's measurement of it, DN.\n")
     print("| ratio | without | with a dark frame | gain | bias (DN) | missed by (DN) |")
