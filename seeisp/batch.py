@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
-from .output import FORMATS, SUFFIXES, check_bits, format_of
+from .output import DNG_OUTPUT_SUFFIX, FORMATS, SUFFIXES, check_bits, format_of
 
 # The raw formats LibRaw reads; folders and globs pick files by these suffixes, in any case.
 RAW_FORMATS = "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
@@ -41,14 +41,17 @@ class Job:
 
 
 def is_raw_name(path: str | os.PathLike[str]) -> bool:
-    return Path(path).suffix.lower() in RAW_EXTENSIONS
+    """Whether a file's name says raw: a raw suffix, and not a DNG that seeisp wrote (demosaicked, not a raw)."""
+    name = Path(path).name.lower()
+    return Path(name).suffix in RAW_EXTENSIONS and not name.endswith(DNG_OUTPUT_SUFFIX)
 
 
 def collect_inputs(specs: Sequence[str]) -> list[Path | Job]:
     """Expand files, folders (their raw files, not recursive) and globs, in order, without duplicates.
 
-    An explicit file is taken whatever its suffix (reading it says whether it is a raw); folders
-    and globs contribute only files with a raw suffix. A spec that yields nothing becomes a FAIL job.
+    An explicit file is taken whatever its suffix (reading it says whether it is a raw); folders and
+    globs contribute only files with a raw suffix, and not seeisp's own DNG pictures. A spec that
+    yields nothing becomes a FAIL job.
     """
     found: list[Path | Job] = []
     seen: set[Path] = set()

@@ -9,13 +9,18 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import tifffile
 
+from .synthesis import RGB_TO_XYZ
+
 # CFA colour codes in the DNG CFAPattern tag: 0 = red, 1 = green, 2 = blue.
 _CFA_CODES = {"R": 0, "G": 1, "B": 2}
 _ORIENTATIONS = (1, 3, 6, 8)  # TIFF orientations LibRaw maps to flips 0, 3, 6, 5
+ORIENTATION_OF_FLIP = {0: 1, 3: 3, 6: 6, 5: 8}  # LibRaw's flip -> the TIFF orientation it reads as that flip
+LINEAR_RAW = 34892  # PhotometricInterpretation of a demosaicked DNG
 
 
 def _srational(values: Sequence[float], denominator: int = 10000) -> tuple[int, ...]:
@@ -102,20 +107,58 @@ def write_dng(
     if artist:
         tags.append((315, "s", 0, artist, True))
 
-    return _write(path, bayer, photometric=32803, extratags=tags)
+    write_tiff(path, bayer, photometric=32803, extratags=tags)
+    return Path(path)
 
 
-def write_linear_dng(path: str | os.PathLike[str], rgb: np.ndarray, white_level: int = 65535) -> Path:
-    """A demosaicked ("linear") DNG: three samples per pixel, no CFA pattern."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint16)
-    tags = [
-        (50706, "B", 4, (1, 4, 0, 0), True),
-        (50708, "s", 0, "seeisp Linear", True),
-        (50717, "I", 3, (white_level,) * 3, True),
-        (50721, "2i", 9, _srational(np.eye(3).ravel()), True),
-        (50778, "H", 1, 21, True),
+def write_linear_dng(
+    path: str | os.PathLike[str],
+    rgb: np.ndarray,
+    white_level: int = 65535,
+    *,
+    xyz_to_camera: np.ndarray | None = None,
+    as_shot_neutral: Sequence[float] = (1.0, 1.0, 1.0),
+    orientation: int = 1,
+) -> Path:
+    """A demosaicked ("linear") DNG: three samples per pixel, no CFA pattern (``linear_dng_tags``)."""
+    tags = linear_dng_tags(white_level, xyz_to_camera, as_shot_neutral, orientation)
+    write_tiff(path, np.ascontiguousarray(rgb, dtype=np.uint16), LINEAR_RAW, tags)
+    return Path(path)
+
+
+def linear_dng_tags(
+    white_level: int = 65535,
+    xyz_to_camera: np.ndarray | None = None,
+    as_shot_neutral: Sequence[float] = (1.0, 1.0, 1.0),
+    orientation: int = 1,
+    camera: str = "seeisp Linear",
+) -> list[tuple]:
+    """The DNG tags of a linear DNG of camera RGB, for ``write_tiff`` with ``LINEAR_RAW``.
+
+    ``xyz_to_camera`` is the ColorMatrix1 (``xyz_to_camera_for`` gives the one that renders as a raw did),
+    ``as_shot_neutral`` the camera RGB of a neutral grey, ``camera`` the UniqueCameraModel.
+    """
+    if orientation not in _ORIENTATIONS:
+        raise ValueError(f"orientation must be one of {_ORIENTATIONS}")
+    matrix = np.eye(3) if xyz_to_camera is None else np.asarray(xyz_to_camera, dtype=float)
+    return [
+        (274, "H", 1, orientation, True),
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50708, "s", 0, camera, True),  # UniqueCameraModel
+        (50717, "I", 3, (white_level,) * 3, True),  # WhiteLevel
+        (50721, "2i", 9, _srational(matrix.ravel()), True),  # ColorMatrix1
+        (50728, "2I", 3, _srational(as_shot_neutral, 1_000_000), True),  # AsShotNeutral
+        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
     ]
-    return _write(path, rgb, photometric=34892, extratags=tags)
+
+
+def xyz_to_camera_for(camera_to_srgb: np.ndarray) -> np.ndarray:
+    """The DNG ColorMatrix1 (XYZ -> camera) from which LibRaw derives exactly ``camera_to_srgb`` again.
+
+    LibRaw turns a ColorMatrix M into camera -> sRGB as inverse(M @ sRGB_to_XYZ, rows scaled to sum 1);
+    a camera -> sRGB matrix keeps white white (rows sum to 1), so M = inverse(camera_to_srgb) @ XYZ_to_sRGB.
+    """
+    return np.linalg.inv(np.asarray(camera_to_srgb, np.float64)) @ np.linalg.inv(RGB_TO_XYZ)
 
 
 def write_monochrome_dng(path: str | os.PathLike[str], image: np.ndarray, white_level: int = 65535) -> Path:
@@ -128,21 +171,27 @@ def write_monochrome_dng(path: str | os.PathLike[str], image: np.ndarray, white_
     ]
     # tifffile refuses LinearRaw with one sample, which is what DNG uses for monochrome: write it as
     # BlackIsZero, then patch the PhotometricInterpretation tag in place.
-    path = _write(path, image, photometric=1, extratags=tags)
+    write_tiff(path, image, photometric=1, extratags=tags)
     with tifffile.TiffFile(path, mode="r+b") as tif:
-        tif.pages.first.tags["PhotometricInterpretation"].overwrite(34892)
-    return path
+        tif.pages.first.tags["PhotometricInterpretation"].overwrite(LINEAR_RAW)
+    return Path(path)
 
 
-def _write(path: str | os.PathLike[str], data: np.ndarray, photometric: int, extratags: list) -> Path:
-    path = Path(path)
+def write_tiff(
+    target: str | os.PathLike[str] | BinaryIO,
+    data: np.ndarray,
+    photometric: int,
+    extratags: list,
+    software: str | None = None,
+) -> None:
+    """Write one uncompressed TIFF/DNG image with these tags to a file name or an open binary stream."""
     tifffile.imwrite(
-        path,
+        target,
         data,
         photometric=photometric,
         planarconfig="contig" if data.ndim == 3 else None,
         subfiletype=0,
         extratags=extratags,
+        software=software,
         metadata=None,
     )
-    return path

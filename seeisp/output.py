@@ -1,13 +1,18 @@
-"""Write finished sRGB images as PNG (8/16-bit), TIFF (8/16-bit) or JPEG, atomically.
+"""Write finished sRGB images as PNG (8/16-bit), TIFF (8/16-bit) or JPEG, and camera RGB as DNG, atomically.
 
     write_image("dark.png", result.image)            # 8-bit PNG
     write_image("dark.tif", result.image)            # 16-bit TIFF, uncompressed
     write_image("dark.tif", result.image, compress=True)  # 16-bit TIFF, zlib: ~12 % smaller, much slower
     write_image("dark.png", result.image, bits=16)   # 16-bit PNG
+    write_camera_dng("dark-seeisp.dng", result.camera_rgb, result.raw, result.gains)  # for a raw editor
 
 The file appears complete or not at all: it is written to a hidden temporary file in the same
 folder and moved into place with ``os.replace``. Every file carries an ICC profile of its colours
 (``seeisp.metadata.icc_profile``); given the raw's ``Shot``, it also carries the shot's EXIF.
+
+A DNG holds the network's linear camera RGB (denoised, demosaicked, amplified) with the raw's colour
+matrix, white balance and orientation, so a raw editor (or LibRaw) develops it as it would the raw,
+and white balance and exposure stay free to change there. LibRaw renders it as ``seeisp.render`` does.
 """
 
 from __future__ import annotations
@@ -21,17 +26,26 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .dng import LINEAR_RAW, ORIENTATION_OF_FLIP, linear_dng_tags, write_tiff, xyz_to_camera_for
 from .errors import OutputError
 from .metadata import TagValue, exif_bytes, exif_tags, icc_profile, tiff_tags
-from .raw import Shot
+from .raw import RawImage, Shot
 
 Tags = dict[str, dict[int, TagValue]]
 
+DNG_OUTPUT_SUFFIX = "-seeisp.dng"  # how a DNG picture's name ends: "IMG_1.DNG" -> "IMG_1-seeisp.dng", not itself
 # suffix -> format name
-FORMATS: dict[str, str] = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}
-# format name -> the suffix new files get
-SUFFIXES: dict[str, str] = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg"}
-BITS: dict[str, tuple[int, ...]] = {"png": (8, 16), "tiff": (16, 8), "jpeg": (8,)}  # first = default
+FORMATS: dict[str, str] = {
+    ".png": "png",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".dng": "dng",
+}
+# format name -> what new files' names end with
+SUFFIXES: dict[str, str] = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg", "dng": DNG_OUTPUT_SUFFIX}
+BITS: dict[str, tuple[int, ...]] = {"png": (8, 16), "tiff": (16, 8), "jpeg": (8,), "dng": (16,)}  # first = default
 JPEG_QUALITY = 95
 QUANTIZE_ROWS = 256  # quantise this many rows at a time: float temporaries stay a strip, not a frame
 
@@ -101,13 +115,53 @@ def write_image(
     """
     path = Path(path)
     fmt = format_of(path)
+    if fmt == "dng":
+        raise OutputError(f"{path}: a DNG holds camera RGB, not a finished picture (write_camera_dng writes it)")
     depth = check_bits(fmt, bits)
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
         raise ValueError(f"image must be (H, W, 3), got shape {image.shape}")
     pixels = quantize(image, depth)
     tags = exif_tags(shot, description) if shot is not None else None
+    return _write_atomically(path, lambda stream: _WRITERS[fmt](stream, pixels, compress, tags))
 
+
+def write_camera_dng(
+    path: str | os.PathLike[str],
+    camera_rgb: np.ndarray,
+    raw: RawImage,
+    gains: np.ndarray | None = None,
+    *,
+    description: str = "",
+) -> Path:
+    """Write linear camera RGB (H, W, 3) in sensor orientation, 1 = the raw's white, as a 16-bit linear DNG.
+
+    It carries ``raw``'s colour matrix, orientation and shot (as EXIF), and ``gains`` (R, G, B; None: the
+    raw's as-shot ones) as its as-shot white balance. Raises ``OutputError`` as ``write_image`` does.
+    """
+    path = Path(path)
+    if format_of(path) != "dng":
+        raise OutputError(f"{path}: a DNG is written to a .dng file")
+    camera_rgb = np.asarray(camera_rgb)
+    if camera_rgb.ndim != 3 or camera_rgb.shape[2] != 3 or min(camera_rgb.shape[:2]) < 1:
+        raise ValueError(f"camera_rgb must be (H, W, 3), got shape {camera_rgb.shape}")
+    pixels = quantize(camera_rgb, 16)
+    balance = np.asarray(raw.white_balance if gains is None else gains, np.float64)
+    tags = linear_dng_tags(
+        xyz_to_camera=xyz_to_camera_for(raw.camera_to_srgb),
+        as_shot_neutral=balance.min() / balance,
+        orientation=ORIENTATION_OF_FLIP[raw.flip.value],
+        camera=f"seeisp {raw.shot.camera}".strip(),
+    )
+    exif = tiff_tags(exif_tags(raw.shot, description))
+    software = next(value for code, _, _, value, _ in exif if code == 0x0131)  # tifffile writes it
+    extratags = tags + [tag for tag in exif if tag[0] != 0x0131]
+    return _write_atomically(path, lambda stream: write_tiff(stream, pixels, LINEAR_RAW, extratags, software))
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Run ``write`` on a hidden temporary file beside ``path``, then move it into place; ``OutputError`` if it
+    cannot be written. Never leaves a partial file behind."""
     folder = path.parent
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
@@ -118,7 +172,7 @@ def write_image(
     temp = folder / f".{path.name}.{secrets.token_hex(4)}.part"
     try:
         with open(temp, "xb") as stream:  # 'x' honours the umask, unlike tempfile's private 0600 files
-            _WRITERS[fmt](stream, pixels, compress, tags)
+            write(stream)
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)

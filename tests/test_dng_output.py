@@ -1,0 +1,85 @@
+"""DNG pictures: the denoised camera RGB as a linear DNG that LibRaw develops into the very picture seeisp renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rawpy
+import tifffile
+
+from seeisp.cli import main
+from seeisp.enhance import EnhanceResult, enhance_file
+from seeisp.errors import OutputError
+from seeisp.metrics import psnr
+from seeisp.output import write_camera_dng, write_image
+
+from conftest import scene_camera_rgb, write_dark_dng, write_scene_dng
+
+
+def develop(path: Path) -> np.ndarray:
+    """LibRaw's render of a DNG as seeisp's baseline renders a raw: camera white balance, sRGB, BT.709 curve."""
+    with rawpy.imread(str(path)) as raw:
+        assert raw.raw_type == rawpy.RawType.Stack  # three colours per pixel: demosaicked, not a mosaic
+        image = raw.postprocess(
+            use_camera_wb=True, no_auto_bright=True, output_bps=16, gamma=(2.222, 4.5), adjust_maximum_thr=0
+        )
+    return image.astype(np.float32) / 65535
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+@pytest.mark.parametrize("balance", ["camera", "auto"])
+def test_libraw_develops_the_dng_into_the_rendered_picture(
+    tmp_path: Path, lite_session, orientation: int, balance: str
+) -> None:
+    dark = write_scene_dng(tmp_path / "scene.dng", scene_camera_rgb(), ratio=50, orientation=orientation)
+    result = enhance_file(dark, 50, lite_session, white_balance=balance)
+    developed = develop(result.save(tmp_path / "scene-seeisp.dng"))
+    assert developed.shape == result.image.shape  # turned as the raw was
+    assert psnr(developed, result.image) > 60
+
+
+def test_the_dng_carries_the_shot_and_how_it_was_made(tmp_path: Path, lite_session) -> None:
+    dark = write_dark_dng(tmp_path / "night.dng", exposure_time=1 / 15, f_number=1.8, lens="Acme 35mm")
+    result = enhance_file(dark, 20, lite_session)
+    with tifffile.TiffFile(result.save(tmp_path / "night-seeisp.dng")) as tif:
+        tags = {tag.name: tag.value for tag in tif.pages.first.tags.values()}
+        pixels = tif.pages.first.asarray()
+    assert (tags["Make"], tags["Model"], tags["LensModel"]) == ("Acme", "Nightcam", "Acme 35mm")
+    assert tags["ImageDescription"] == "seeisp lite, ratio 20"
+    assert tags["UniqueCameraModel"] == "seeisp Acme Nightcam"
+    assert tags["ExposureTime"] == (1, 15)
+    assert pixels.dtype == np.uint16 and pixels.shape == result.camera_rgb.shape
+    expected = np.rint(np.clip(result.camera_rgb, 0, 1) * 65535)
+    assert np.abs(pixels - expected).max() <= 1
+
+
+def test_dngs_are_16_bit_and_only_from_camera_rgb(tmp_path: Path, lite_session) -> None:
+    result: EnhanceResult = enhance_file(write_dark_dng(tmp_path / "d.dng"), 20, lite_session)
+    with pytest.raises(OutputError, match="DNG is written with 16 bits per channel, not 8"):
+        result.save(tmp_path / "a-seeisp.dng", bits=8)
+    with pytest.raises(OutputError, match="a DNG holds camera RGB"):
+        write_image(tmp_path / "b.dng", result.image)
+    with pytest.raises(OutputError, match=r"a DNG is written to a \.dng file"):
+        write_camera_dng(tmp_path / "c.png", result.camera_rgb, result.raw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.dng"]
+
+
+def test_cli_format_dng_never_takes_a_dng_raws_name(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    raw = write_dark_dng(shots / "IMG_1.DNG")
+    before = raw.read_bytes()
+    args = ["enhance", str(shots), "--format", "dng", "--ratio", "20", "--model", str(model_file), "-q"]
+    assert main(args) == 0
+    assert raw.read_bytes() == before
+    written = shots / "IMG_1-seeisp.dng"
+    assert develop(written).shape == (256, 384, 3)
+
+    # Run again over the folder: seeisp's own DNG is not taken for a raw, the picture is skipped as existing.
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out == f"{raw}: skipped, {written} exists (use --overwrite to replace it)\n"
