@@ -130,7 +130,7 @@ class PageResult:
     name: str
     naive_png: Path
     seeisp_png: Path
-    downloads: tuple[Path, ...]  # 16-bit TIFF, PNG, JPEG
+    downloads: tuple[Path, ...]  # 16-bit TIFF, PNG, JPEG, linear DNG
     details: dict[str, str] = field(default_factory=dict)
 
 
@@ -203,11 +203,11 @@ class Enhancer:
         say(0.7, f"naive brightening x{result.ratio:.3g}")
         gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
         naive = libraw_render(path, result.ratio, white_balance=gains)
-        say(0.85, "writing TIFF, PNG and JPEG")
+        say(0.85, "writing TIFF, PNG, JPEG and DNG")
         folder.mkdir(parents=True, exist_ok=True)
         stem = path.stem
         naive_png = write_image(folder / f"{stem}-naive.png", naive)
-        downloads = tuple(result.save(folder / f"{stem}-seeisp{suffix}") for suffix in (".tif", ".png", ".jpg"))
+        downloads = tuple(result.save(folder / f"{stem}-seeisp{suffix}") for suffix in (".tif", ".png", ".jpg", ".dng"))
         return PageResult(
             name=path.name,
             naive_png=naive_png,
@@ -525,7 +525,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
         details = gr.Markdown(label="Details", elem_id="details")
         with gr.Row():
             downloads = gr.File(
-                label="Downloads: 16-bit TIFF, PNG, JPEG",
+                label="Downloads: 16-bit TIFF, PNG, JPEG, linear DNG (for a raw editor)",
                 file_count="multiple",
                 interactive=False,
                 elem_id="downloads",

@@ -105,8 +105,8 @@ def test_upload_enhance_compare_and_download(page, tmp_path):
 
     links = page.locator("#downloads a[download]")
     names = sorted(links.evaluate_all("links => links.map(a => a.getAttribute('download'))"))
-    assert names == ["street-seeisp.jpg", "street-seeisp.png", "street-seeisp.tif"]
-    magic = {".jpg": b"\xff\xd8", ".png": b"\x89PNG", ".tif": b"II*\x00"}
+    assert names == ["street-seeisp.dng", "street-seeisp.jpg", "street-seeisp.png", "street-seeisp.tif"]
+    magic = {".jpg": b"\xff\xd8", ".png": b"\x89PNG", ".tif": b"II*\x00", ".dng": b"II*\x00"}
     for href in links.evaluate_all("links => links.map(a => a.href)"):
         response = page.request.get(href)
         assert response.ok, href

@@ -8,6 +8,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
+import rawpy
 
 pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder into its own
 
@@ -71,12 +72,14 @@ def test_one_raw_gives_naive_and_seeisp_images_details_and_downloads(tmp_path, e
     assert f"{WIDTH} x {HEIGHT}" in details
     assert model in details
 
-    assert sorted(Path(p).suffix for p in downloads) == [".jpg", ".png", ".tif"]
+    assert sorted(Path(p).suffix for p in downloads) == [".dng", ".jpg", ".png", ".tif"]
     tiff = iio.imread(next(p for p in downloads if p.endswith(".tif")))
     assert tiff.dtype == np.uint16 and tiff.shape == (HEIGHT, WIDTH, 3)
     with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
         exif = jpeg.getexif()
     assert (exif[0x0110], exif[0x010E]) == ("Nightcam", f"seeisp {model}, ratio 40")  # the raw's EXIF, and how
+    with rawpy.imread(next(p for p in downloads if p.endswith(".dng"))) as linear:  # for a raw editor
+        assert linear.raw_type == rawpy.RawType.Stack and linear.raw_image.shape[:2] == (HEIGHT, WIDTH)
     assert gallery == [(str(results[0].seeisp_png), "night.dng")]
     # Everything written lives in the app's workspace.
     assert all(Path(p).resolve().is_relative_to(enhancer.workspace.root) for p in [*slider, *downloads])
@@ -151,7 +154,7 @@ def test_a_bad_file_in_a_batch_is_reported_and_the_others_still_run(tmp_path, en
     with pytest.warns(UserWarning, match="broken.nef"):
         slider, details, downloads, _, results = run_files(enhancer, [str(bad), str(good)], True, 100, model)
     assert [r.name for r in results] == ["good.dng"]
-    assert len(downloads) == 3
+    assert len(downloads) == 4
     assert "**failed:** broken.nef" in details
     assert slider == (str(results[0].naive_png), str(results[0].seeisp_png))
 
@@ -316,7 +319,7 @@ def test_a_picture_the_dark_frame_does_not_fit_fails_and_the_others_go_on(tmp_pa
 
     with pytest.warns(UserWarning, match="bggr.dng"):
         _, details, downloads, _, results = run_files(enhancer, [other, fits], False, 40, model, dark_frame=cap)
-    assert [r.name for r in results] == ["rggb.dng"] and len(downloads) == 3
+    assert [r.name for r in results] == ["rggb.dng"] and len(downloads) == 4
     assert "- **failed:** bggr.dng: colour filter BGGR, but RGGB in the dark frame cap.dng" in details
     assert "| rggb.dng |" in details and "| cap.dng |" in details
 

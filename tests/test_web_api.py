@@ -76,7 +76,7 @@ def test_a_raw_in_gives_two_images_details_and_downloads(client, tmp_path):
     assert naive.shape == enhanced.shape == (HEIGHT, WIDTH, 3)
     assert not np.array_equal(naive, enhanced)
     assert "Acme Nightcam" in details and "1/8 s" in details and "30.0 (set)" in details
-    assert sorted(Path(p).suffix for p in downloads) == [".jpg", ".png", ".tif"]
+    assert sorted(Path(p).suffix for p in downloads) == [".dng", ".jpg", ".png", ".tif"]
     assert iio.imread(next(p for p in downloads if p.endswith(".tif"))).dtype == np.uint16
     assert [item["caption"] for item in gallery] == ["Night.DNG"]
 
