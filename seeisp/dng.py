@@ -144,6 +144,7 @@ def linear_dng_tags(
     return [
         (274, "H", 1, orientation, True),
         (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
         (50708, "s", 0, camera, True),  # UniqueCameraModel
         (50717, "I", 3, (white_level,) * 3, True),  # WhiteLevel
         (50721, "2i", 9, _srational(matrix.ravel()), True),  # ColorMatrix1
