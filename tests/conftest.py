@@ -93,20 +93,8 @@ def write_biased_dng(
     """A Nightcam raw whose sensor's black sits ``bias`` DN above the black level its metadata states, with 4 DN
     of noise: a left-to-right ramp at ``level`` of white, or a dark frame (lens capped) with ``level=0``."""
     height, width = size
-    x = np.mgrid[0:height, 0:width][1]
-    light = (0.2 + 0.6 * x / width) * level * (DARK_WHITE - DARK_BLACK)
-    dn = DARK_BLACK + np.tile(bias, (height // 2, width // 2)) + light
-    dn += np.random.default_rng(seed).normal(0, 4, dn.shape)
-    return write_dng(
-        path,
-        np.clip(np.rint(dn), 0, DARK_WHITE).astype(np.uint16),
-        cfa=cfa,
-        black_level=DARK_BLACK,
-        white_level=DARK_WHITE,
-        as_shot_neutral=(0.55, 1.0, 0.7),
-        make="Acme",
-        model="Nightcam",
-    )
+    ramp = 0.2 + 0.6 * np.mgrid[0:height, 0:width][1] / width
+    return _write_nightcam_dng(path, ramp, level, seed, bias=bias, cfa=cfa)
 
 
 def write_cast_dng(path: Path, *, level: float = 0.02, seed: int = 0) -> Path:
@@ -125,9 +113,14 @@ def write_cast_dng(path: Path, *, level: float = 0.02, seed: int = 0) -> Path:
     return _write_nightcam_dng(path, scene, level, seed)
 
 
-def _write_nightcam_dng(path: Path, scene: np.ndarray, level: float, seed: int, **tags: object) -> Path:
-    """``scene`` (grey, 0-1) at ``level`` of the white level with 4 DN of noise, as the "Acme Nightcam" writes it."""
-    dn = DARK_BLACK + np.clip(scene, 0, 1) * level * (DARK_WHITE - DARK_BLACK)
+def _write_nightcam_dng(
+    path: Path, scene: np.ndarray, level: float, seed: int, bias: np.ndarray | None = None, **tags: object
+) -> Path:
+    """``scene`` (grey, 0-1) at ``level`` of the white level with 4 DN of noise, as the "Acme Nightcam" writes it;
+    ``bias`` (2, 2): DN per 2x2 site by which its sensor's black sits above the black level it states."""
+    height, width = scene.shape
+    black = DARK_BLACK + (0 if bias is None else np.tile(bias, (height // 2 + 1, width // 2 + 1))[:height, :width])
+    dn = black + np.clip(scene, 0, 1) * level * (DARK_WHITE - DARK_BLACK)
     dn += np.random.default_rng(seed).normal(0, 4, scene.shape)
     return write_dng(
         path,
