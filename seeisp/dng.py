@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 import tifffile
 
-from .synthesis import RGB_TO_XYZ
+from .render import RGB_TO_XYZ
 
 # CFA colour codes in the DNG CFAPattern tag: 0 = red, 1 = green, 2 = blue.
 _CFA_CODES = {"R": 0, "G": 1, "B": 2}

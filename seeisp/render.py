@@ -17,6 +17,11 @@ TOE_SLOPE = 4.5
 TOE_END = 0.018053968510807
 POWER_SCALE = 1.099296826809442
 
+# sRGB (D65) -> XYZ.
+RGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
+
 
 def bt709_encode(linear: np.ndarray) -> np.ndarray:
     """Linear [0, 1] -> BT.709-encoded [0, 1] with LibRaw's default gamma (2.222, 4.5)."""

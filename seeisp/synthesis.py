@@ -12,12 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .noise import NoiseParams, simulate_dark_raw
-from .render import bt709_decode
-
-# sRGB (D65) -> XYZ.
-RGB_TO_XYZ = np.array(
-    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
-)
+from .render import RGB_TO_XYZ, bt709_decode
 
 # XYZ -> camera matrices of real cameras (DNG ColorMatrix, D65): the four of Brooks et al.
 # (from the Darmstadt Noise Dataset cameras) and a Nikon D750.
