@@ -5,7 +5,7 @@ Data flow: ``read_raw`` (minus a ``DarkFrame``'s black level, if given) -> ``rem
 Nothing here imports torch.
 """
 
-from .dark_frame import DarkFrame, read_dark_frame
+from .dark_frame import DarkFrame, dark_frame_for, read_dark_frame, read_dark_frames
 from .enhance import EnhanceResult, enhance_file, enhance_raw
 from .errors import (
     DarkFrameError,
@@ -41,11 +41,13 @@ __all__ = [
     "Shot",
     "UnsupportedSensorError",
     "WhiteBalance",
+    "dark_frame_for",
     "enhance_file",
     "enhance_raw",
     "estimate_ratio",
     "parse_ratio",
     "read_dark_frame",
+    "read_dark_frames",
     "read_raw",
     "remove_hot_pixels",
     "render",

@@ -2,6 +2,8 @@
 
     dark = read_dark_frame("cap-on.ARW")
     result = enhance_file("night.ARW", ratio=100, dark_frame=dark)
+    darks = read_dark_frames("darks/")  # a folder: one per ISO of the night's pictures
+    result = enhance_file("night.ARW", ratio=100, dark_frame=darks)  # the one at the picture's ISO
 
 A raw's metadata gives the black level the camera was designed for. The sensor's own is off by a
 fraction of a DN to a few DN per colour, differently at each ISO (what ELD calibrated as the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,17 +68,24 @@ class DarkFrame:
         """Raise ``DarkFrameError`` unless this dark frame can correct ``raw``: same CFA, camera and ISO.
 
         The message names the dark frame but not the picture, which the caller knows."""
+        problem = self._misfit(raw)
+        if problem:
+            raise DarkFrameError(problem)
+
+    def _misfit(self, raw: RawImage) -> str:
+        """Why this dark frame cannot correct ``raw``; "" when it can."""
         if raw.cfa is not self.cfa:
-            raise DarkFrameError(f"colour filter {raw.cfa.value}, but {self.cfa.value} in the dark frame {self.name}")
+            return f"colour filter {raw.cfa.value}, but {self.cfa.value} in the dark frame {self.name}"
         camera, dark_camera = raw.shot.camera, self.shot.camera
         if camera and dark_camera and camera != dark_camera:
-            raise DarkFrameError(f"shot with a {camera}, but the dark frame {self.name} with a {dark_camera}")
+            return f"shot with a {camera}, but the dark frame {self.name} with a {dark_camera}"
         iso, dark_iso = raw.shot.iso, self.shot.iso
         if iso and dark_iso and round(iso) != round(dark_iso):
-            raise DarkFrameError(
+            return (
                 f"shot at ISO {iso:g}, but the dark frame {self.name} at ISO {dark_iso:g} "
                 "(the black level depends on the ISO: use a dark frame of the same)"
             )
+        return ""
 
     def subtract(self, raw: RawImage) -> RawImage:
         """``raw`` with this black level taken off (after ``check_fits``)."""
@@ -88,6 +98,44 @@ class DarkFrame:
 def read_dark_frame(path: str | os.PathLike[str]) -> DarkFrame:
     """Read and measure a dark frame. Raises ``RawReadError``, ``UnsupportedSensorError`` or ``DarkFrameError``."""
     return DarkFrame.measure(read_raw(path), name=Path(path).name)
+
+
+def dark_frame_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The dark frame ``path``, or the raw files in the folder ``path`` (say one per ISO of a night's pictures)."""
+    from .batch import is_raw_name
+
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and is_raw_name(p))
+    if not files:
+        raise DarkFrameError(f"{path}: no raw files in this folder of dark frames")
+    return files
+
+
+def read_dark_frames(path: str | os.PathLike[str]) -> list[DarkFrame]:
+    """Read and measure the dark frame ``path``, or every raw in the folder ``path`` (``dark_frame_files``)."""
+    return [read_dark_frame(file) for file in dark_frame_files(path)]
+
+
+def dark_frame_for(frames: Sequence[DarkFrame], raw: RawImage) -> DarkFrame:
+    """The dark frame of ``frames`` that fits ``raw`` (``DarkFrame.check_fits``): the first of those at its ISO.
+
+    Raises ``DarkFrameError`` when none fits, or when frames at several ISOs do because the raw records none.
+    """
+    if len(frames) == 1:
+        frames[0].check_fits(raw)
+        return frames[0]
+    fitting = [frame for frame in frames if not frame._misfit(raw)]
+    isos = sorted({round(frame.shot.iso) for frame in fitting if frame.shot.iso})
+    if not fitting:
+        shot = ", ".join(filter(None, [raw.shot.camera, f"ISO {raw.shot.iso:g}" if raw.shot.iso else ""]))
+        which = f" ({shot})" if shot else ""
+        raise DarkFrameError(f"none of the {len(frames)} dark frames fits this picture{which}")
+    if len(isos) > 1:
+        listed = ", ".join(str(iso) for iso in isos)
+        raise DarkFrameError(f"the picture records no ISO, and dark frames at ISO {listed} fit it: give one")
+    return fitting[0]
 
 
 def _trimmed_mean(values: np.ndarray) -> float:

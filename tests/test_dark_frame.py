@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from seeisp.cli import main
-from seeisp.dark_frame import MAX_LEVEL, DarkFrame, read_dark_frame
+from seeisp.dark_frame import MAX_LEVEL, DarkFrame, dark_frame_for, read_dark_frame, read_dark_frames
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file, enhance_raw
 from seeisp.errors import DarkFrameError
@@ -191,3 +191,50 @@ def test_cli_a_picture_the_dark_frame_does_not_fit_fails_alone(
     assert (tmp_path / "a.png").exists() and not (tmp_path / "b.png").exists()
     err = capsys.readouterr().err
     assert err == f"seeisp: error: {other}: colour filter BGGR, but RGGB in the dark frame cap.dng\n"
+
+
+def _dark(name: str, iso: float | None = None, cfa: CFA = CFA.RGGB) -> DarkFrame:
+    return DarkFrame(offsets=np.zeros((2, 2), np.float32), cfa=cfa, shot=Shot(make="Sony", iso=iso), name=name)
+
+
+def test_of_several_dark_frames_the_picture_gets_the_one_at_its_iso() -> None:
+    frames = [_dark("iso1600.ARW", 1600), _dark("iso6400.ARW", 6400), _dark("iso3200.ARW", 3200)]
+    assert dark_frame_for(frames, _raw(shot=Shot(make="Sony", iso=3200))).name == "iso3200.ARW"
+    with pytest.raises(DarkFrameError, match=r"none of the 3 dark frames fits this picture \(Sony, ISO 800\)"):
+        dark_frame_for(frames, _raw(shot=Shot(make="Sony", iso=800)))
+    with pytest.raises(DarkFrameError, match="records no ISO, and dark frames at ISO 1600, 3200, 6400 fit it"):
+        dark_frame_for(frames, _raw(shot=Shot(make="Sony")))
+    one = [_dark("only.ARW", 6400)]  # a single dark frame keeps its own reason
+    with pytest.raises(DarkFrameError, match=r"shot at ISO 3200, but the dark frame only\.ARW at ISO 6400"):
+        dark_frame_for(one, _raw(shot=Shot(make="Sony", iso=3200)))
+
+
+def test_a_folder_of_dark_frames_corrects_each_picture_with_its_own(
+    tmp_path: Path, model_file: Path, lite_session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two sensors' worth of pictures (told apart here by their colour filters, as test DNGs record no ISO),
+    # each with its own black-level bias, and a folder holding a dark frame of each.
+    biases = {"RGGB": np.array([[6.0, -4.0], [-3.0, 5.0]]), "BGGR": np.array([[-5.0, 2.0], [4.0, 7.0]])}
+    darks, shots = tmp_path / "darks", tmp_path / "shots"
+    darks.mkdir()
+    shots.mkdir()
+    for cfa, bias in biases.items():
+        write_picture(shots / f"{cfa}.dng", bias=bias, cfa=cfa)
+        write_picture(tmp_path / f"{cfa}-ideal.dng", bias=np.zeros((2, 2)), cfa=cfa)
+        write_dark_frame(darks / f"cap-{cfa}.dng", bias=bias, cfa=cfa)
+    assert [frame.name for frame in read_dark_frames(darks)] == ["cap-BGGR.dng", "cap-RGGB.dng"]
+
+    args = [str(shots), "--dark", str(darks), "--ratio", "100", "--model", str(model_file), "-q"]
+    assert main(["enhance", *args]) == 0
+    for cfa in biases:
+        with Image.open(shots / f"{cfa}.png") as written:
+            assert written.getexif()[0x010E].endswith(f", dark frame cap-{cfa}.dng")
+            pixels = np.asarray(written, np.float32) / 255
+        truth = enhance_file(tmp_path / f"{cfa}-ideal.dng", 100, lite_session).image
+        assert psnr(pixels, truth) > 40
+    assert enhance_file(shots / "BGGR.dng", 100, lite_session, dark_frame=darks).dark_frame == "cap-BGGR.dng"
+
+
+def test_a_folder_without_raws_is_not_a_folder_of_dark_frames(tmp_path: Path) -> None:
+    with pytest.raises(DarkFrameError, match="no raw files in this folder of dark frames"):
+        read_dark_frames(tmp_path)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from ..batch import Action, Job, plan_jobs, same_file
-from ..dark_frame import DarkFrame, read_dark_frame
+from ..dark_frame import DarkFrame, dark_frame_files, dark_frame_for, read_dark_frame
 from ..enhance import enhance_raw
 from ..ensemble import PASSES
 from ..errors import DarkFrameError, SeeispError
@@ -100,7 +100,8 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         "--dark",
         metavar="FILE",
         help="a dark frame: a raw shot with the lens capped, same camera and ISO; the sensor's black level "
-        "measured from it replaces the one in the raw's metadata (+0.3 to +1 dB at ratios 100-300 in the benchmark)",
+        "measured from it replaces the one in the raw's metadata (+0.3 to +1 dB at ratios 100-300 in the benchmark)."
+        " A folder of them (one per ISO): each picture gets the one at its ISO",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -110,14 +111,15 @@ def run(args: argparse.Namespace) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
     providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
-    dark = read_dark_frame(args.dark) if args.dark else None
+    dark_files = dark_frame_files(args.dark) if args.dark else []
+    darks = [read_dark_frame(file) for file in dark_files]
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
 
     session: ModelSession | None = None  # loaded at the first file to enhance, then shared by all
     written = skipped = failed = 0
     with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
         for job in jobs:
-            if args.dark and same_file(job.source, args.dark):
+            if any(same_file(job.source, file) for file in dark_files):
                 skipped += 1
                 _say(f"{job.source}: skipped, it is the dark frame", sys.stdout)
             elif job.action is Action.SKIP:
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 _say(f"seeisp: error: {job.reason}", sys.stderr)
             else:
                 session = session or ModelSession(model_file, providers=providers, threads=args.threads)
-                if _enhance_one(job, session, ratio, dark, args):
+                if _enhance_one(job, session, ratio, darks, args):
                     written += 1
                 else:
                     failed += 1
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _enhance_one(
-    job: Job, session: ModelSession, ratio: float | None, dark: DarkFrame | None, args: argparse.Namespace
+    job: Job, session: ModelSession, ratio: float | None, darks: list[DarkFrame], args: argparse.Namespace
 ) -> bool:
     """Read, enhance and write one file; report it on one line. False when it failed."""
     assert job.output is not None  # planned jobs to enhance always have one
@@ -156,7 +158,7 @@ def _enhance_one(
                 progress=on_tile,
                 ensemble=args.passes,
                 white_balance=WhiteBalance(args.wb),
-                dark_frame=dark,
+                dark_frame=dark_frame_for(darks, raw) if darks else None,
             )
         result.save(job.output, args.bits, compress=args.compress)
     except DarkFrameError as exc:  # its message does not name the picture
