@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -226,7 +227,9 @@ def test_a_folder_of_dark_frames_corrects_each_picture_with_its_own(
 
     args = [str(shots), "--dark", str(darks), "--ratio", "100", "--model", str(model_file), "-q"]
     assert main(["enhance", *args]) == 0
+    said = capsys.readouterr().out
     for cfa in biases:
+        assert re.search(rf"{cfa}\.dng -> \S+{cfa}\.png  ratio 100  dark frame cap-{cfa}\.dng  [\d.]+ s\n", said)
         with Image.open(shots / f"{cfa}.png") as written:
             assert written.getexif()[0x010E].endswith(f", dark frame cap-{cfa}.dng")
             pixels = np.asarray(written, np.float32) / 255

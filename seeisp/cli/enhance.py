@@ -172,7 +172,8 @@ def _enhance_one(
         return False
     how = " (auto)" if result.ratio_is_auto else ""
     seconds = time.perf_counter() - started
-    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}  {seconds:.1f} s", sys.stdout)
+    dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
+    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{dark}  {seconds:.1f} s", sys.stdout)
     return True
 
 
