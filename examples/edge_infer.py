@@ -34,6 +34,10 @@ import onnxruntime as ort
 # its own inverse: the network's output is mirrored back the same way.
 MIRROR_AXES = {"RGGB": (), "GRBG": (1,), "GBRG": (0,), "BGGR": (0, 1)}
 
+# Packed pixels mirrored around the input before the network: its convolutions pad with zeros, which
+# leaves the frame's outermost pixels worse (docs/DEPLOYMENT.md).
+CONTEXT_BORDER = 8
+
 # The clip after amplification, unless the model's metadata says otherwise: noise below black is kept.
 DEFAULT_INPUT_RANGE = "-1,1"
 
@@ -72,13 +76,15 @@ def pack_rggb(mosaic: np.ndarray, cfa: str) -> np.ndarray:
 
 
 def run_network(session: ort.InferenceSession, packed: np.ndarray, pad_multiple: int) -> np.ndarray:
-    """(4, h, w) -> (3, 2h, 2w): pad to the model's multiple by reflection, run, crop back."""
+    """(4, h, w) -> (3, 2h, 2w): mirror CONTEXT_BORDER pixels around, pad to the model's multiple by
+    reflection, run, crop back."""
     _, h, w = packed.shape
-    ph, pw = (-h) % pad_multiple, (-w) % pad_multiple
+    b = CONTEXT_BORDER
+    ph, pw = b + (-(h + 2 * b)) % pad_multiple, b + (-(w + 2 * b)) % pad_multiple
     mode = "reflect" if min(h, w) > max(ph, pw) else "edge"
-    x = np.pad(packed, ((0, 0), (0, ph), (0, pw)), mode=mode)[None].astype(np.float32)
+    x = np.pad(packed, ((0, 0), (b, ph), (b, pw)), mode=mode)[None].astype(np.float32)
     out = session.run(["rgb"], {"raw": x})[0][0]
-    return out[:, : 2 * h, : 2 * w]
+    return out[:, 2 * b : 2 * (b + h), 2 * b : 2 * (b + w)]
 
 
 def infer(session: ort.InferenceSession, mosaic: np.ndarray, frame: dict, ratio: float | None) -> np.ndarray:

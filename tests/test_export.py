@@ -19,7 +19,7 @@ from seeisp.enhance import denoise
 from seeisp.pack import INPUT_RANGE
 from seeisp.raw import read_raw
 from seeisp.render import render
-from seeisp.session import ModelSession
+from seeisp.session import CONTEXT_BORDER, ModelSession
 
 REPO = Path(__file__).resolve().parents[1]
 EDGE_INFER = REPO / "examples" / "edge_infer.py"
@@ -87,8 +87,9 @@ def test_onnx_matches_torch_through_the_padding_path(tiny_fp32: Path, tiny_torch
     assert session.pad_multiple == 16
     out = session.run(packed)
     assert out.shape == (3, 74, 106) and out.dtype == np.float32
-    padded = np.pad(packed, ((0, 0), (0, 11), (0, 11)), mode="reflect")  # what run() feeds the network
-    expected = torch_forward(tiny_torch, padded[None])[0][:, :74, :106]
+    b = CONTEXT_BORDER  # mirrored all round, then to 64 x 80 at the bottom and right: what run() feeds the network
+    padded = np.pad(packed, ((0, 0), (b, 27 - b), (b, 27 - b)), mode="reflect")
+    expected = torch_forward(tiny_torch, padded[None])[0][:, 2 * b : 2 * b + 74, 2 * b : 2 * b + 106]
     np.testing.assert_allclose(out, expected, atol=1e-4)
 
 
