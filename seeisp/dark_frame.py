@@ -119,7 +119,8 @@ def read_dark_frames(path: str | os.PathLike[str]) -> list[DarkFrame]:
 
 
 def dark_frame_for(frames: Sequence[DarkFrame], raw: RawImage) -> DarkFrame:
-    """The dark frame of ``frames`` that fits ``raw`` (``DarkFrame.check_fits``): the first of those at its ISO.
+    """The dark frame of ``frames`` that fits ``raw`` (``DarkFrame.check_fits``): the first at the raw's ISO, else
+    the first that records no ISO.
 
     Raises ``DarkFrameError`` when none fits, or when frames at several ISOs do because the raw records none.
     """
@@ -127,6 +128,8 @@ def dark_frame_for(frames: Sequence[DarkFrame], raw: RawImage) -> DarkFrame:
         frames[0].check_fits(raw)
         return frames[0]
     fitting = [frame for frame in frames if not frame._misfit(raw)]
+    iso = round(raw.shot.iso) if raw.shot.iso else None
+    fitting.sort(key=lambda frame: iso is None or frame.shot.iso is None or round(frame.shot.iso) != iso)
     isos = sorted({round(frame.shot.iso) for frame in fitting if frame.shot.iso})
     if not fitting:
         shot = ", ".join(filter(None, [raw.shot.camera, f"ISO {raw.shot.iso:g}" if raw.shot.iso else ""]))

@@ -201,6 +201,9 @@ def _dark(name: str, iso: float | None = None, cfa: CFA = CFA.RGGB) -> DarkFrame
 def test_of_several_dark_frames_the_picture_gets_the_one_at_its_iso() -> None:
     frames = [_dark("iso1600.ARW", 1600), _dark("iso6400.ARW", 6400), _dark("iso3200.ARW", 3200)]
     assert dark_frame_for(frames, _raw(shot=Shot(make="Sony", iso=3200))).name == "iso3200.ARW"
+    unknown = _dark("no-iso.ARW")  # fits any ISO, but one taken at the picture's is better
+    assert dark_frame_for([unknown, *frames], _raw(shot=Shot(make="Sony", iso=6400))).name == "iso6400.ARW"
+    assert dark_frame_for([unknown, *frames], _raw(shot=Shot(make="Sony", iso=800))).name == "no-iso.ARW"
     with pytest.raises(DarkFrameError, match=r"none of the 3 dark frames fits this picture \(Sony, ISO 800\)"):
         dark_frame_for(frames, _raw(shot=Shot(make="Sony", iso=800)))
     with pytest.raises(DarkFrameError, match="records no ISO, and dark frames at ISO 1600, 3200, 6400 fit it"):
