@@ -422,3 +422,20 @@ def test_a_teacher_pulls_the_student_towards_its_outputs(
     assert taught_by < 0.3 * alone
     with pytest.raises(ValueError, match="teacher_weight must be"):
         TrainConfig(teacher_weight=-1.0)
+
+
+def test_loss_border_scores_only_the_crops_interior(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[tuple[int, ...], tuple[int, ...], bool]] = []
+    scored = LOSSES["tone_l1"]
+
+    def recording(output, target, wb, matrix):
+        seen.append((tuple(output.shape), tuple(target.shape), output.grad_fn is not None))  # still trains the net
+        return scored(output, target, wb, matrix)
+
+    monkeypatch.setitem(LOSSES, "tone_l1", recording)
+    train(tiny_config(picture_dirs, tmp_path, loss_border=4, steps=2, val_every=2, checkpoint_every=2))
+    assert seen == [((2, 3, 24, 24), (2, 3, 24, 24), True)] * 2  # 32-pixel patches less 4 pixels at each edge
+    with pytest.raises(ValueError, match="loss_border must leave some of the 32-pixel patch"):
+        TrainConfig(patch=32, loss_border=16)

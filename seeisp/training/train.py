@@ -71,6 +71,7 @@ class TrainConfig:
     teacher: str = ""  # distil: also learn the outputs of this trained model (.pt or fp32 .onnx); "" = off
     teacher_width: int = 32  # the teacher's width (32 = full)
     teacher_weight: float = 1.0  # weight of the loss against the teacher's output, beside the loss against the target
+    loss_border: int = 0  # output pixels at each edge of a crop left out of the loss: context only, as at inference
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -79,6 +80,8 @@ class TrainConfig:
             raise ValueError(f"ema must be in [0, 1) (a decay such as 0.999; 0 = off), not {self.ema}")
         if self.teacher_weight < 0:
             raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
+        if not 0 <= 2 * self.loss_border < self.patch:
+            raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
         if self.noise_on_device and self.sid_root:
             raise ValueError(
                 "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
@@ -187,6 +190,11 @@ def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
             packed = amplify(pack(normalise(raw, noise)), ratio)
             samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
     return samples
+
+
+def inner(images: torch.Tensor, border: int) -> torch.Tensor:
+    """(N, C, H, W) without ``border`` pixels at each edge (as they are when ``border`` is 0)."""
+    return images[..., border : images.shape[-2] - border, border : images.shape[-1] - border]
 
 
 @torch.no_grad()
@@ -403,8 +411,10 @@ def train(config: TrainConfig) -> Path:
             if teacher is not None:
                 with torch.no_grad():
                     taught = teacher(x).float()
+        output, y = inner(output, config.loss_border), inner(y, config.loss_border)
         loss = loss_fn(output.float(), y, wb, matrix)
         if teacher is not None:
+            taught = inner(taught, config.loss_border)
             loss = loss + config.teacher_weight * loss_fn(output.float(), taught, wb, matrix)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
