@@ -118,10 +118,7 @@ def write_image(
     if fmt == "dng":
         raise OutputError(f"{path}: a DNG holds camera RGB, not a finished picture (write_camera_dng writes it)")
     depth = check_bits(fmt, bits)
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise ValueError(f"image must be (H, W, 3), got shape {image.shape}")
-    pixels = quantize(image, depth)
+    pixels = quantize(_three_channels(image, "image"), depth)
     tags = exif_tags(shot, description) if shot is not None else None
     return _write_atomically(path, lambda stream: _WRITERS[fmt](stream, pixels, compress, tags))
 
@@ -142,10 +139,7 @@ def write_camera_dng(
     path = Path(path)
     if format_of(path) != "dng":
         raise OutputError(f"{path}: a DNG is written to a .dng file")
-    camera_rgb = np.asarray(camera_rgb)
-    if camera_rgb.ndim != 3 or camera_rgb.shape[2] != 3 or min(camera_rgb.shape[:2]) < 1:
-        raise ValueError(f"camera_rgb must be (H, W, 3), got shape {camera_rgb.shape}")
-    pixels = quantize(camera_rgb, 16)
+    pixels = quantize(_three_channels(camera_rgb, "camera_rgb"), 16)
     balance = np.asarray(raw.white_balance if gains is None else gains, np.float64)
     tags = linear_dng_tags(
         xyz_to_camera=xyz_to_camera_for(raw.camera_to_srgb),
@@ -157,6 +151,14 @@ def write_camera_dng(
     software = next(value for code, _, _, value, _ in exif if code == 0x0131)  # tifffile writes it
     extratags = tags + [tag for tag in exif if tag[0] != 0x0131]
     return _write_atomically(path, lambda stream: write_tiff(stream, pixels, LINEAR_RAW, extratags, software))
+
+
+def _three_channels(image: np.ndarray, name: str) -> np.ndarray:
+    """``image`` as an array; ``ValueError`` unless it is (H, W, 3) with at least one pixel."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
+        raise ValueError(f"{name} must be (H, W, 3), got shape {image.shape}")
+    return image
 
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
