@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .batch import is_raw_name
 from .errors import DarkFrameError
 from .raw import CFA, RawImage, Shot, read_raw
 
@@ -102,8 +103,6 @@ def read_dark_frame(path: str | os.PathLike[str]) -> DarkFrame:
 
 def dark_frame_files(path: str | os.PathLike[str]) -> list[Path]:
     """The dark frame ``path``, or the raw files in the folder ``path`` (say one per ISO of a night's pictures)."""
-    from .batch import is_raw_name
-
     path = Path(path)
     if not path.is_dir():
         return [path]
