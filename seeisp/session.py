@@ -24,6 +24,24 @@ DEFAULT_OVERLAP = 96
 CONTEXT_BORDER = 8
 
 
+def mirror_context(packed: np.ndarray, multiple: int) -> np.ndarray:
+    """(..., h, w) with ``CONTEXT_BORDER`` pixels mirrored all round, and the bottom and right padded on (by
+    reflection too) to a multiple of ``multiple``: what every network call reads. Training's validation uses it
+    as well, so that it scores what inference gives."""
+    h, w = packed.shape[-2:]
+    b = CONTEXT_BORDER
+    ph, pw = b + (-(h + 2 * b)) % multiple, b + (-(w + 2 * b)) % multiple  # bottom and right: the border and the rest
+    mode = "reflect" if min(h, w) > max(ph, pw) else "edge"
+    return np.pad(packed, [(0, 0)] * (packed.ndim - 2) + [(b, ph), (b, pw)], mode=mode)
+
+
+def drop_context(output: np.ndarray, packed_size: tuple[int, int]) -> np.ndarray:
+    """The network's (..., 2H, 2W) output of ``mirror_context``'s input, cut back to the (h, w) packed input's
+    own (..., 2h, 2w)."""
+    (h, w), b = packed_size, CONTEXT_BORDER
+    return output[..., 2 * b : 2 * (b + h), 2 * b : 2 * (b + w)]
+
+
 def tile_overlap(tile: int) -> int:
     """The overlap used with a tile size when none is given: ``DEFAULT_OVERLAP``, less for small tiles."""
     return min(DEFAULT_OVERLAP, 3 * tile // 8)
@@ -65,13 +83,9 @@ class ModelSession:
     def run(self, packed: np.ndarray) -> np.ndarray:
         """(4, h, w) -> (3, 2h, 2w). Mirrors ``CONTEXT_BORDER`` pixels around the input, pads it to the network's
         multiple by reflection, runs it and crops back."""
-        _, h, w = packed.shape
-        b, m = CONTEXT_BORDER, self.pad_multiple
-        ph, pw = b + (-(h + 2 * b)) % m, b + (-(w + 2 * b)) % m  # bottom and right: the border and the rest
-        mode = "reflect" if min(h, w) > max(ph, pw) else "edge"
-        x = np.pad(packed, ((0, 0), (b, ph), (b, pw)), mode=mode)
+        x = mirror_context(packed, self.pad_multiple)
         out = self.session.run(None, {self.input_name: x[None].astype(self.input_type)})[0][0]
-        return out[:, 2 * b : 2 * (b + h), 2 * b : 2 * (b + w)].astype(np.float32, copy=False)
+        return drop_context(out, packed.shape[-2:]).astype(np.float32, copy=False)
 
     def tile_count(self, h: int, w: int, tile: int | None = None, overlap: int | None = None) -> int:
         """How many network calls ``run_tiled`` makes on a (4, h, w) input: the total its progress counts to."""

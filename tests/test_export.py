@@ -102,6 +102,38 @@ def test_onnx_has_dynamic_batch_height_and_width(tiny_fp32: Path, tiny_torch, sh
     np.testing.assert_allclose(out, torch_forward(tiny_torch, packed), atol=1e-4)
 
 
+def test_training_validation_scores_what_inference_gives(tiny_fp32: Path, tiny_torch) -> None:
+    """Validation picks the best checkpoint, so it must score the network as ``ModelSession`` runs it: with the
+    mirrored context. Scored with the network's own zero padding instead, the crops' edges count against it."""
+    import torch
+
+    from seeisp.metrics import psnr
+    from seeisp.render import bt709_encode, camera_to_linear_srgb
+    from seeisp.training.train import validate
+
+    session = ModelSession(tiny_fp32)
+    rng = np.random.default_rng(3)
+    wb, matrix = np.array([2.0, 1.0, 1.5], np.float32), np.eye(3, dtype=np.float32)
+    samples = []
+    for seed in (1, 2):  # targets near what inference gives, so that any other way of running scores lower
+        packed = random_packed((4, 48, 64), seed=seed)
+        target = session.run(packed).transpose(1, 2, 0) + rng.normal(0, 0.001, (96, 128, 3)).astype(np.float32)
+        samples.append((packed, target, wb, matrix))
+
+    def score_of(run) -> float:
+        scores = []
+        for packed, target, _, _ in samples:
+            out = run(packed).transpose(1, 2, 0)
+            scores.append(psnr(*(bt709_encode(camera_to_linear_srgb(a, wb, matrix)) for a in (out, target))))
+        return float(np.mean(scores))
+
+    as_inference = score_of(session.run)
+    zero_padded = score_of(lambda packed: torch_forward(tiny_torch, packed[None])[0])
+    score = validate(tiny_torch, samples, torch.device("cpu"), pad_multiple=16)
+    assert score == pytest.approx(as_inference, abs=1e-3)
+    assert as_inference > zero_padded + 3.0
+
+
 def test_checkpoints_from_before_the_input_skip_export_without_it(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     from seeisp.training.export import export_onnx

@@ -28,6 +28,7 @@ from ..metrics import psnr
 from ..noise import VIRTUAL_SENSOR, load_profiles, normalise
 from ..pack import amplify, pack
 from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
+from ..session import drop_context, mirror_context
 from ..synthesis import dark_raw_pair, random_camera, unprocess
 from .data import SyntheticPairs, load_images, to_unit
 from .device_noise import noisy_input, step_generator
@@ -198,11 +199,13 @@ def inner(images: torch.Tensor, border: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def validate(model: torch.nn.Module, samples: list, device: torch.device) -> float:
+def validate(model: torch.nn.Module, samples: list, device: torch.device, pad_multiple: int) -> float:
+    """Mean PSNR of the rendered validation crops, each run with the mirrored context inference gives it."""
     model.eval()
     scores = []
     for packed, target, wb, matrix in samples:
-        out = model(torch.from_numpy(packed)[None].to(device))[0].permute(1, 2, 0).cpu().numpy()
+        seen = torch.from_numpy(mirror_context(packed, pad_multiple))[None].to(device)
+        out = drop_context(model(seen)[0], packed.shape[-2:]).permute(1, 2, 0).cpu().numpy()
         rendered = bt709_encode(camera_to_linear_srgb(out, wb, matrix))
         reference = bt709_encode(camera_to_linear_srgb(target, wb, matrix))
         scores.append(psnr(rendered, reference))
@@ -439,7 +442,7 @@ def train(config: TrainConfig) -> Path:
             continue
         val_psnr = ""
         if validating:
-            score = validate(scored, val, device)
+            score = validate(scored, val, device, model.pad_multiple)
             val_psnr = f"{score:.3f}"
             if score > best:
                 best = score
