@@ -439,3 +439,35 @@ def test_loss_border_scores_only_the_crops_interior(
     assert seen == [((2, 3, 24, 24), (2, 3, 24, 24), True)] * 2  # 32-pixel patches less 4 pixels at each edge
     with pytest.raises(ValueError, match="loss_border must leave some of the 32-pixel patch"):
         TrainConfig(patch=32, loss_border=16)
+
+
+def test_context_border_mirrors_each_crop_as_inference_does(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seeisp.training.model import SIDUNet
+
+    inputs, outputs = [], []
+    forward = SIDUNet.forward
+
+    def recording(self, inp):
+        inputs.append(inp.detach().clone())
+        return forward(self, inp)
+
+    scored = LOSSES["tone_l1"]
+
+    def loss(output, target, wb, matrix):
+        outputs.append((tuple(output.shape), tuple(target.shape)))
+        return scored(output, target, wb, matrix)
+
+    monkeypatch.setattr(SIDUNet, "forward", recording)
+    monkeypatch.setitem(LOSSES, "tone_l1", loss)
+    train(tiny_config(picture_dirs, tmp_path, context_border=8, steps=2, val_every=100, checkpoint_every=2))
+    shapes = [tuple(x.shape) for x in inputs]
+    assert shapes[:2] == [(2, 4, 32, 32)] * 2  # two steps: 16-pixel packed crops with 8 mirrored all round
+    assert set(shapes[2:]) == {(1, 4, 48, 48)}  # then validation's 32-pixel crops, mirrored as at inference too
+    x = inputs[0]
+    torch.testing.assert_close(x[..., :8, :], x[..., 9:17, :].flip(-2))  # mirrored about the crop's first row
+    torch.testing.assert_close(x[..., :, -8:], x[..., :, -17:-9].flip(-1))
+    assert outputs == [((2, 3, 32, 32), (2, 3, 32, 32))] * 2  # the loss sees the crop's own output, all of it
+    with pytest.raises(ValueError, match="context_border must be >= 0 and bring the 16-pixel packed crop"):
+        TrainConfig(patch=32, context_border=4)

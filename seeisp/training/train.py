@@ -73,6 +73,7 @@ class TrainConfig:
     teacher_width: int = 32  # the teacher's width (32 = full)
     teacher_weight: float = 1.0  # weight of the loss against the teacher's output, beside the loss against the target
     loss_border: int = 0  # output pixels at each edge of a crop left out of the loss: context only, as at inference
+    context_border: int = 0  # packed pixels mirrored around every training crop, as inference does (CONTEXT_BORDER)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -83,6 +84,11 @@ class TrainConfig:
             raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
         if not 0 <= 2 * self.loss_border < self.patch:
             raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
+        if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % 16:
+            raise ValueError(
+                f"context_border must be >= 0 and bring the {self.patch // 2}-pixel packed crop to a multiple of 16, "
+                f"not {self.context_border}"
+            )
         if self.noise_on_device and self.sid_root:
             raise ValueError(
                 "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
@@ -191,6 +197,14 @@ def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
             packed = amplify(pack(normalise(raw, noise)), ratio)
             samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
     return samples
+
+
+def with_context(net: torch.nn.Module, packed: torch.Tensor, border: int) -> torch.Tensor:
+    """The network's output for ``packed`` (N, 4, h, w) with ``border`` pixels of it mirrored all round first,
+    as ``seeisp.session.mirror_context`` does at inference, cut back to (N, 3, 2h, 2w)."""
+    if not border:
+        return net(packed)
+    return inner(net(F.pad(packed, (border,) * 4, mode="reflect")), 2 * border)
 
 
 def inner(images: torch.Tensor, border: int) -> torch.Tensor:
@@ -410,10 +424,10 @@ def train(config: TrainConfig) -> Path:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda and config.amp):
-            output = net(x)
+            output = with_context(net, x, config.context_border)
             if teacher is not None:
                 with torch.no_grad():
-                    taught = teacher(x).float()
+                    taught = with_context(teacher, x, config.context_border).float()
         output, y = inner(output, config.loss_border), inner(y, config.loss_border)
         loss = loss_fn(output.float(), y, wb, matrix)
         if teacher is not None:
