@@ -25,6 +25,11 @@ class UNetConfig:
     out_channels: int = 3
     input_skip: bool = True
 
+    @property
+    def pad_multiple(self) -> int:
+        """Packed height and width must be multiples of this (one halving per pooled level)."""
+        return 2 ** (self.depth - 1)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -61,8 +66,7 @@ class SIDUNet(nn.Module):
 
     @property
     def pad_multiple(self) -> int:
-        """Packed height and width must be multiples of this (one halving per pooled level)."""
-        return 2 ** (self.config.depth - 1)
+        return self.config.pad_multiple
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         x, skips = inp, []

@@ -84,10 +84,11 @@ class TrainConfig:
             raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
         if not 0 <= 2 * self.loss_border < self.patch:
             raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
-        if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % 16:
+        multiple = UNetConfig(width=self.width).pad_multiple
+        if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % multiple:
             raise ValueError(
-                f"context_border must be >= 0 and bring the {self.patch // 2}-pixel packed crop to a multiple of 16, "
-                f"not {self.context_border}"
+                f"context_border must be >= 0 and bring the {self.patch // 2}-pixel packed crop to a multiple of "
+                f"{multiple}, not {self.context_border}"
             )
         if self.noise_on_device and self.sid_root:
             raise ValueError(
@@ -213,12 +214,12 @@ def inner(images: torch.Tensor, border: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def validate(model: torch.nn.Module, samples: list, device: torch.device, pad_multiple: int) -> float:
+def validate(model: SIDUNet, samples: list, device: torch.device) -> float:
     """Mean PSNR of the rendered validation crops, each run with the mirrored context inference gives it."""
     model.eval()
     scores = []
     for packed, target, wb, matrix in samples:
-        seen = torch.from_numpy(mirror_context(packed, pad_multiple))[None].to(device)
+        seen = torch.from_numpy(mirror_context(packed, model.pad_multiple))[None].to(device)
         out = drop_context(model(seen)[0], packed.shape[-2:]).permute(1, 2, 0).cpu().numpy()
         rendered = bt709_encode(camera_to_linear_srgb(out, wb, matrix))
         reference = bt709_encode(camera_to_linear_srgb(target, wb, matrix))
@@ -456,7 +457,7 @@ def train(config: TrainConfig) -> Path:
             continue
         val_psnr = ""
         if validating:
-            score = validate(scored, val, device, model.pad_multiple)
+            score = validate(scored, val, device)
             val_psnr = f"{score:.3f}"
             if score > best:
                 best = score
