@@ -51,7 +51,7 @@ TARGETS = {"ort_over_torch_full": 1.8, "lite_int8_12mp_seconds": 4.0, "int8_psnr
 @dataclass
 class Model:
     name: str  # lite, full
-    width: int
+    config: dict  # UNetConfig fields, as the ONNX file's metadata carries them
     onnx: dict[str, Path]  # precision -> file
     trained: bool
 
@@ -130,13 +130,12 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
     for name in names:
         fp32 = folder / f"seeisp-{name}.onnx"
         shipped = REPO / "weights" / f"seeisp-{name}.onnx"
-        width = 16 if name == "lite" else 32
         if shipped.is_file():
             shutil.copyfile(shipped, fp32)  # a snapshot: training may replace it
             trained, samples = True, calibration_samples
         else:  # speed does not depend on the weights: a random network stands in
             torch.manual_seed(0)
-            model = SIDUNet(UNetConfig(width=width))
+            model = SIDUNet(UNetConfig(width=16 if name == "lite" else 32))
             checkpoint = folder / f"{name}-untrained.pt"
             config = {"name": name, "note": "untrained weights, speed only"}
             torch.save(
@@ -150,8 +149,23 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
             "fp16": convert_fp16(fp32, folder / f"seeisp-{name}-fp16.onnx"),
             "int8": quantize_int8(fp32, folder / f"seeisp-{name}-int8.onnx", inputs),
         }
-        models.append(Model(name, width, onnx, trained))
+        models.append(Model(name, model_config(fp32), onnx, trained))
     return models
+
+
+def model_config(onnx_file: Path) -> dict:
+    """The network's UNetConfig fields from the file's ``seeisp.model_config`` metadata."""
+    from seeisp.session import ModelSession
+
+    config = ModelSession(onnx_file).config
+    if "width" not in config:
+        raise SystemExit(f"{onnx_file}: no seeisp.model_config metadata; export it with seeisp export")
+    return config
+
+
+def architecture(model: Model) -> str:
+    extra = model.config.get("extra_convs", 0)
+    return f"width {model.config['width']}" + (f", {extra} extra conv per level" if extra else "")
 
 
 # --- model-only timing ---------------------------------------------------------------------
@@ -182,14 +196,14 @@ def steady_state(run: Callable[[], object], repeats: int) -> Timing:
     return timing
 
 
-def time_torch(width: int, x: np.ndarray, repeats: int, threads: int) -> Timing:
+def time_torch(config: dict, x: np.ndarray, repeats: int, threads: int) -> Timing:
     import torch
 
     from seeisp.training.model import SIDUNet, UNetConfig
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    network = SIDUNet(UNetConfig(width=width)).eval()
+    network = SIDUNet(UNetConfig(**config)).eval()
     tensor = torch.from_numpy(x)
     with torch.inference_mode():
         network(tensor[:, :, :64, :64])  # thread pool started
@@ -382,7 +396,7 @@ def models_section(models: list[Model]) -> list[str]:
                 weights += f", validation PSNR {training['val_psnr']:.2f} dB"
         else:
             weights = "randomly initialised: speed only"
-        lines.append(f"| {model.name} (width {model.width}) | {sizes} | {weights} |")
+        lines.append(f"| {model.name} ({architecture(model)}) | {sizes} | {weights} |")
     return lines
 
 
@@ -394,7 +408,7 @@ def model_tile(model: Model) -> int:
     """The tile ``seeisp enhance`` runs this model on when given no --tile."""
     from seeisp.models import default_tile
 
-    return default_tile(model.width)
+    return default_tile(model.config["width"])
 
 
 def tile_label(tile: int) -> str:
@@ -433,12 +447,12 @@ def model_only_section(
         for model in models:
             if size.startswith("tile") and size != tile_label(model_tile(model)):
                 continue
-            gflop = flops_per_packed_pixel(UNetConfig(width=model.width)) * x.shape[2] * x.shape[3] / 1e9
+            gflop = flops_per_packed_pixel(UNetConfig(**model.config)) * x.shape[2] * x.shape[3] / 1e9
             label = model.name if model.trained else f"{model.name} (untrained weights, speed only)"
             for backend in ("torch eager fp32", "ORT fp32", "ORT fp16", "ORT int8"):
                 log(f"model only: {size} {model.name} {backend}")
                 if backend.startswith("torch"):
-                    timing = time_torch(model.width, x, repeats, threads)
+                    timing = time_torch(model.config, x, repeats, threads)
                 else:
                     timing = time_ort(model.onnx[backend.split()[1]], x, repeats, threads)
                 timings[(size, model.name, backend)] = timing

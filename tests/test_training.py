@@ -11,6 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from seeisp.session import ModelSession  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
@@ -244,6 +245,8 @@ def test_shipped_configs_load() -> None:
         config = TrainConfig.load(str(configs / f"{name}.toml"), [])
         assert config.name == name
         assert config.onnx_out == f"weights/seeisp-{name}.onnx"
+        shipped = ModelSession(configs.parent / config.onnx_out).config  # the config must describe the weights
+        assert (shipped["width"], shipped.get("extra_convs", 0)) == (config.width, config.extra_convs)
 
 
 def test_training_mixes_in_sid_pairs(picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None) -> None:
@@ -311,6 +314,36 @@ def test_training_can_start_from_a_shipped_onnx_model(
     second = tiny_config(picture_dirs, tmp_path / "second", init_from=str(onnx_out), steps=3, val_every=3)
     train(second)  # starts from the exported weights and trains on
     assert torch.load(Path(second.out_dir) / "last.pt", weights_only=False)["step"] == 3
+
+
+def test_a_network_grown_with_extra_convs_starts_as_the_one_it_grew_from(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
+) -> None:
+    onnx_out = tmp_path / "seeisp-tiny.onnx"
+    train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out)))
+    small, grown = SIDUNet(UNetConfig(width=4)), SIDUNet(UNetConfig(width=4, extra_convs=1))
+    train_module.load_weights(small, onnx_out)
+    train_module.load_weights(grown, onnx_out)
+    assert sum(p.numel() for p in grown.parameters()) > sum(p.numel() for p in small.parameters())
+    x = torch.rand(1, 4, 32, 32) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(grown(x), small(x), rtol=0, atol=0)
+
+    # The grown network trains on: its new convolutions leave zero, and the change is exported.
+    grown_out = tmp_path / "seeisp-grown.onnx"
+    second = tiny_config(
+        picture_dirs, tmp_path / "second", init_from=str(onnx_out), extra_convs=1, onnx_out=str(grown_out), lr=1e-2
+    )
+    state = torch.load(train(second), weights_only=False)
+    assert state["model_config"]["extra_convs"] == 1
+    assert state["model"]["down.0.4.conv.weight"].abs().max() > 0
+    reloaded = SIDUNet(UNetConfig(width=4, extra_convs=1))
+    train_module.load_weights(reloaded, grown_out)
+    assert torch.equal(reloaded.state_dict()["down.0.4.conv.weight"], state["model"]["down.0.4.conv.weight"])
+
+    # Shrinking is refused: the weights of the residual convolutions would be dropped.
+    with pytest.raises(ValueError, match="do not fit"):
+        train_module.load_weights(SIDUNet(UNetConfig(width=4)), grown_out)
 
 
 @pytest.mark.parametrize("key", ["init_from", "teacher"])

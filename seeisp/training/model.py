@@ -24,6 +24,9 @@ class UNetConfig:
     in_channels: int = 4
     out_channels: int = 3
     input_skip: bool = True
+    # Residual 3x3 convolutions after the two of each level, zero-initialised: a network grown from a
+    # trained one (``seeisp train init_from=...``) starts out computing exactly what that one did.
+    extra_convs: int = 0
 
     @property
     def pad_multiple(self) -> int:
@@ -34,12 +37,28 @@ class UNetConfig:
         return asdict(self)
 
 
-def _double_conv(cin: int, cout: int) -> nn.Sequential:
+class ResidualConv(nn.Module):
+    """x + LeakyReLU(conv(x)), the convolution starting at zero so that the block starts as the identity."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        nn.init.zeros_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.act(self.conv(x))
+
+
+def _level(cin: int, cout: int, extra_convs: int = 0) -> nn.Sequential:
+    """SID's two 3x3 convolutions of one level (state-dict names ``N.0``, ``N.2``), then any residual ones."""
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, padding=1),
         nn.LeakyReLU(0.2),
         nn.Conv2d(cout, cout, 3, padding=1),
         nn.LeakyReLU(0.2),
+        *(ResidualConv(cout) for _ in range(extra_convs)),
     )
 
 
@@ -51,14 +70,14 @@ class SIDUNet(nn.Module):
         self.down = nn.ModuleList()
         cin = config.in_channels
         for w in widths:
-            self.down.append(_double_conv(cin, w))
+            self.down.append(_level(cin, w, config.extra_convs))
             cin = w
         self.pool = nn.MaxPool2d(2)
         self.upsample = nn.ModuleList()
         self.up = nn.ModuleList()
         for w in reversed(widths[:-1]):
             self.upsample.append(nn.ConvTranspose2d(w * 2, w, 2, stride=2))
-            self.up.append(_double_conv(w * 2, w))
+            self.up.append(_level(w * 2, w, config.extra_convs))
         self.head = nn.Conv2d(widths[0], config.out_channels * 4, 1)
         self.shuffle = nn.PixelShuffle(2)
         if config.input_skip:

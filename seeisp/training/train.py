@@ -32,13 +32,14 @@ from ..session import drop_context, mirror_context
 from ..synthesis import dark_raw_pair, random_camera, unprocess
 from .data import SyntheticPairs, load_images, to_unit
 from .device_noise import noisy_input, step_generator
-from .model import SIDUNet, UNetConfig
+from .model import ResidualConv, SIDUNet, UNetConfig
 
 
 @dataclass
 class TrainConfig:
     name: str = "lite"
     width: int = 16
+    extra_convs: int = 0  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
     train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
     val_dir: str = "../shared/data/clean/val/kodak24"
     profiles_dir: str = "../shared/data/noise_profiles"
@@ -84,7 +85,9 @@ class TrainConfig:
             raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
         if not 0 <= 2 * self.loss_border < self.patch:
             raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
-        multiple = UNetConfig(width=self.width).pad_multiple
+        if self.extra_convs < 0:
+            raise ValueError(f"extra_convs must be >= 0, not {self.extra_convs}")
+        multiple = self.model_config.pad_multiple
         if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % multiple:
             raise ValueError(
                 f"context_border must be >= 0 and bring the {self.patch // 2}-pixel packed crop to a multiple of "
@@ -94,6 +97,10 @@ class TrainConfig:
             raise ValueError(
                 "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
             )
+
+    @property
+    def model_config(self) -> UNetConfig:
+        return UNetConfig(width=self.width, extra_convs=self.extra_convs)
 
     @classmethod
     def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
@@ -232,28 +239,39 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
     """Load weights from a training checkpoint or from an fp32 ONNX file that ``seeisp export`` wrote.
 
     The exporter keeps the state-dict names for the ONNX initialisers, so a shipped model can be
-    trained further (fine-tuned) without its checkpoint.
+    trained further (fine-tuned) without its checkpoint. A model with more ``extra_convs`` than the
+    weights may be grown from them: its residual convolutions the weights lack keep their zero start,
+    so it begins as exactly the network the weights describe.
     """
     path = Path(path)
+    wanted = model.state_dict()
     if path.suffix == ".onnx":
         from onnx import numpy_helper
 
         from .quantize import load_fp32  # folds weights stored in fp16 (``store_weights_fp16``) back to float32
 
         initializers = {i.name: i for i in load_fp32(path).graph.initializer}
-        wanted = model.state_dict()
-        missing = [name for name in wanted if name not in initializers]
-        if missing:
-            raise ValueError(f"{path}: not an fp32 seeisp model of this architecture (no {missing[0]!r})")
+        layers = tuple(f"{name}." for name, _ in model.named_children())
         weights = {
-            name: torch.from_numpy(numpy_helper.to_array(initializers[name]).astype(np.float32)) for name in wanted
+            name: torch.from_numpy(numpy_helper.to_array(tensor).astype(np.float32))
+            for name, tensor in initializers.items()
+            if name.startswith(layers)  # the network's own weights; the rest are the graph's constants
         }
     else:
         weights = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    missing = [name for name in wanted if name not in weights and not _grown(model, name)]
+    if missing:
+        raise ValueError(f"{path}: not seeisp weights of this architecture (no {missing[0]!r})")
     try:
-        model.load_state_dict(weights)
+        model.load_state_dict({**{k: v for k, v in wanted.items() if k not in weights}, **weights})
     except RuntimeError as exc:
         raise ValueError(f"{path}: weights do not fit a width-{model.config.width} network ({exc})") from None
+
+
+def _grown(model: SIDUNet, name: str) -> bool:
+    """Whether a state-dict entry belongs to a residual convolution (``extra_convs``), which may start at zero."""
+    module_name = name.rsplit(".", 2)[0]  # "up.0.4.conv.weight" -> "up.0.4"
+    return isinstance(model.get_submodule(module_name), ResidualConv)
 
 
 class StepBatches(torch.utils.data.Dataset):
@@ -294,7 +312,7 @@ def save_best(path: Path, model: torch.nn.Module, config: TrainConfig, step: int
     torch.save(
         {
             "model": model.state_dict(),
-            "model_config": UNetConfig(width=config.width).to_dict(),
+            "model_config": config.model_config.to_dict(),
             "config": dataclasses.asdict(config),
             "step": step,
             "val_psnr": score,
@@ -334,7 +352,7 @@ def save_checkpoint(
             "optimizer": optimizer.state_dict(),
             "step": step,
             "config": dataclasses.asdict(config),
-            "model_config": UNetConfig(width=config.width).to_dict(),
+            "model_config": config.model_config.to_dict(),
             "best_psnr": best_psnr,
         },
         tmp,
@@ -360,7 +378,7 @@ def train(config: TrainConfig) -> Path:
 
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = SIDUNet(UNetConfig(width=config.width)).to(device, memory_format=memory_format)
+    model = SIDUNet(config.model_config).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     step, best = 0, -math.inf
     last = out / "last.pt"
