@@ -165,7 +165,7 @@ def model_config(onnx_file: Path) -> dict:
 
 def architecture(model: Model) -> str:
     extra = model.config.get("extra_convs", 0)
-    return f"width {model.config['width']}" + (f", {extra} extra conv per level" if extra else "")
+    return f"width {model.config['width']}" + (f", {extra} extra conv{'s' * (extra > 1)} per level" if extra else "")
 
 
 # --- model-only timing ---------------------------------------------------------------------
