@@ -26,7 +26,7 @@ MODELS: dict[str, ModelInfo] = {
     m.name: m
     for m in (
         ModelInfo("full", "seeisp-full.onnx", "SID U-Net, width 32 (32-64-128-256-512 channels)"),
-        ModelInfo("lite", "seeisp-lite.onnx", "SID U-Net, width 16, two more convs per level: 48 % of full's compute"),
+        ModelInfo("lite", "seeisp-lite.onnx", "SID U-Net, width 16, three more convs per level, 59 % of full's work"),
         ModelInfo("full-fp16", "seeisp-full-fp16.onnx", "full model with fp16 weights"),
         ModelInfo("lite-fp16", "seeisp-lite-fp16.onnx", "lite model with fp16 weights"),
         ModelInfo("full-int8", "seeisp-full-int8.onnx", "full model, static QDQ int8"),

@@ -40,9 +40,11 @@ def test_tiled_matches_untiled(lite_session, tmp_path):
     assert tiled.shape == whole.shape == (3, 608, 704)
     assert len(calls) == 6 and calls[-1][0] == calls[-1][1]
     # The network reads context beyond the overlap, so tiles are not bit-exact; with the default
-    # overlap they agree to 1e-3 everywhere away from the frame border (measured: 1.3e-4 lite, 3e-4 full).
+    # overlap they agree to 2e-3 everywhere away from the frame border (measured max / mean: full 1.5e-4 /
+    # 1e-6; lite 1.3e-4 before it was grown, 5.9e-4 / 7e-6 with two extra convs per level, 1.2e-3 / 2e-5
+    # with three: every conv added widens what the network reads).
     border = 32  # output pixels
-    assert np.abs(tiled - whole)[:, border:-border, border:-border].max() < 1e-3
+    assert np.abs(tiled - whole)[:, border:-border, border:-border].max() < 2e-3
     assert psnr(np.clip(tiled, 0, 1), np.clip(whole, 0, 1)) > 50
 
 
