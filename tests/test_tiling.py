@@ -17,7 +17,7 @@ from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import amplify, pack
 from seeisp.raw import read_raw
 from seeisp.render import render
-from seeisp.session import _tile_spans, _tile_weights
+from seeisp.session import _tile_spans, _tile_weights, tile_overlap
 from seeisp.synthesis import mosaic
 
 from conftest import TEST_CAMERA, scene_camera_rgb
@@ -70,6 +70,12 @@ def test_tiles_cover_the_frame_on_the_pooling_grid(size, tile, overlap):
 def test_tile_must_exceed_twice_the_overlap(lite_session):
     with pytest.raises(ValueError, match="more than twice the overlap"):
         lite_session.run_tiled(_packed_scene(300, 340), tile=128, overlap=64)
+
+
+@pytest.mark.parametrize(("tile", "overlap"), [(1024, 128), (512, 96), (256, 96), (128, 48), (2048, 256)])
+def test_default_overlap_is_an_eighth_of_large_tiles_and_fits_small_ones(tile, overlap):
+    assert tile_overlap(tile) == overlap
+    assert tile > 2 * tile_overlap(tile)  # run_tiled accepts every default
 
 
 @pytest.mark.parametrize(("width", "tile"), [(8, 1024), (16, 1024), (24, 512), (32, 512), (None, 512)])
