@@ -109,7 +109,7 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
     import torch
 
     from seeisp.training.export import export_onnx
-    from seeisp.training.model import SIDUNet, UNetConfig
+    from seeisp.training.model import SIDUNet
     from seeisp.training.quantize import (
         CALIBRATION_PATCH,
         builtin_pictures,
@@ -118,6 +118,7 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
         convert_fp16,
         quantize_int8,
     )
+    from seeisp.training.train import TrainConfig
 
     train = SHARED / "data" / "clean" / "train"
     pictures = calibration_pictures([train], calibration_samples, CALIBRATION_PATCH) if train.is_dir() else []
@@ -133,9 +134,9 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
         if shipped.is_file():
             shutil.copyfile(shipped, fp32)  # a snapshot: training may replace it
             trained, samples = True, calibration_samples
-        else:  # speed does not depend on the weights: a random network stands in
+        else:  # speed does not depend on the weights: a random network of the model's config stands in
             torch.manual_seed(0)
-            model = SIDUNet(UNetConfig(width=16 if name == "lite" else 32))
+            model = SIDUNet(TrainConfig.load(str(REPO / "configs" / f"{name}.toml"), []).model_config)
             checkpoint = folder / f"{name}-untrained.pt"
             config = {"name": name, "note": "untrained weights, speed only"}
             torch.save(
