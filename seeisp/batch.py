@@ -121,6 +121,10 @@ def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[obj
     if source.is_dir():
         return Job(source, None, Action.FAIL, f"{source}: is a folder, not a raw file")
     key = _identity(target)
+    if key == _identity(source) and not is_raw_name(source):
+        # Only a picture (photo.png -> photo.png) can be its own output: say what is wrong with it first.
+        kind = source.suffix.lstrip(".").upper() or "this"
+        return Job(source, None, Action.FAIL, f"{source}: a {kind} file, not a camera raw; refusing to overwrite it")
     if key in inputs:
         return Job(source, None, Action.FAIL, f"{source}: output {target} is an input file; refusing to overwrite it")
     if key in claimed:

@@ -213,6 +213,7 @@ def test_an_input_that_would_be_its_own_output_is_refused(enhance: Enhance, tmp_
     code, _, err = enhance(image, "--overwrite")
     assert code != 0
     assert "refusing to overwrite" in err and "photo.png" in err
+    assert "a PNG file, not a camera raw" in err
     assert image.read_bytes() == b"an image the user named by mistake"
 
 
