@@ -123,7 +123,7 @@ def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[obj
     key = _identity(target)
     if key == _identity(source) and not is_raw_name(source):
         # Only a picture (photo.png -> photo.png) can be its own output: say what is wrong with it first.
-        kind = source.suffix.lstrip(".").upper() or "this"
+        kind = source.suffix.lstrip(".").upper()  # never empty: the output always has a suffix
         return Job(source, None, Action.FAIL, f"{source}: a {kind} file, not a camera raw; refusing to overwrite it")
     if key in inputs:
         return Job(source, None, Action.FAIL, f"{source}: output {target} is an input file; refusing to overwrite it")
