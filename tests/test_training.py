@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -14,6 +16,8 @@ torch = pytest.importorskip("torch")
 from seeisp.session import ModelSession  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
+from seeisp.training.extrapolate import extrapolate, weights_of  # noqa: E402
+from seeisp.training.extrapolate import main as extrapolate_main  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
 from seeisp.training.sid import CACHE_VERSION  # noqa: E402
 from seeisp.training.train import LOSSES, TrainConfig, render_loss, rendered, tone_l1, train  # noqa: E402
@@ -344,6 +348,60 @@ def test_a_network_grown_with_extra_convs_starts_as_the_one_it_grew_from(
     # Shrinking is refused: the weights of the residual convolutions would be dropped.
     with pytest.raises(ValueError, match="do not fit"):
         train_module.load_weights(SIDUNet(UNetConfig(width=4)), grown_out)
+
+
+def test_extrapolation_walks_the_line_from_anchor_through_final() -> None:
+    anchor = {"w": torch.tensor([1.0, 2.0]), "count": torch.tensor(3)}
+    final = {"w": torch.tensor([2.0, 0.0]), "count": torch.tensor(5)}
+    assert torch.equal(extrapolate(anchor, final, 0.0)["w"], anchor["w"])
+    assert torch.equal(extrapolate(anchor, final, 1.0)["w"], final["w"])
+    assert torch.equal(extrapolate(anchor, final, 2.0)["w"], torch.tensor([3.0, -2.0]))
+    assert extrapolate(anchor, final, 2.0)["count"].item() == 5  # integer buffers are not arithmetic
+
+
+def test_extrapolate_scores_each_alpha_and_writes_an_exportable_checkpoint(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchor, final = tmp_path / "seeisp-anchor.onnx", tmp_path / "seeisp-final.onnx"
+    train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(anchor)))
+    train(  # the final was grown from the anchor: the anchor lacks its residual convolutions
+        tiny_config(
+            picture_dirs, tmp_path / "second", init_from=str(anchor), extra_convs=1, onnx_out=str(final), lr=1e-2
+        )
+    )
+    out = tmp_path / "extrapolated.pt"
+    _, val_dir = picture_dirs
+    validation = [f"--val-dir={val_dir}", "--val-images=2", "--val-crop=64", "--val-ratios", "100"]
+    no_profiles = f"--profiles-dir={tmp_path / 'no-profiles'}"
+    assert (
+        extrapolate_main([str(anchor), str(final), "--alphas", "0", "2", "-o", str(out), *validation, no_profiles]) == 0
+    )
+
+    printed = capsys.readouterr().out
+    scores = {float(a): float(s) for a, s in re.findall(r"alpha (\S+): validation (\S+) dB", printed)}
+    assert sorted(scores) == [0.0, 1.0, 2.0]
+    state = torch.load(out, weights_only=False)
+    best = state["extrapolation"]["alpha"]
+    assert scores[best] == max(scores.values())
+    assert state["val_psnr"] == pytest.approx(scores[best], abs=5e-4)  # printed to 3 decimals
+    assert state["model_config"]["extra_convs"] == 1 and state["config"]["width"] == 4
+
+    grown = UNetConfig(width=4, extra_convs=1)
+    start, end = weights_of(anchor, grown), weights_of(final, grown)
+    assert not start["down.0.4.conv.weight"].any()  # the anchor's missing convolution counts as zero
+    for name, tensor in extrapolate(start, end, best).items():
+        torch.testing.assert_close(state["model"][name], tensor, rtol=0, atol=0)
+
+    # The checkpoint exports like any other, and the file says how it was made.
+    from seeisp.training.export import export_onnx
+
+    exported = export_onnx(out, tmp_path / "seeisp-x.onnx")
+    training = json.loads(ModelSession(exported).metadata["seeisp.training"])
+    assert training["extrapolation"]["alpha"] == best and training["extrapolation"]["anchor"] == str(anchor)
+
+    with pytest.raises(SystemExit):  # an existing file is never overwritten
+        extrapolate_main([str(anchor), str(final), "-o", str(out), *validation, no_profiles])
+    assert "refusing to overwrite" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("key", ["init_from", "teacher"])
