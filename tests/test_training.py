@@ -404,6 +404,25 @@ def test_extrapolate_scores_each_alpha_and_writes_an_exportable_checkpoint(
     assert "refusing to overwrite" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".pt", ".onnx"])
+def test_extrapolate_refuses_what_is_not_a_model_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    junk = tmp_path / f"junk{suffix}"
+    junk.write_bytes(b"not a model")
+    cases = {
+        (str(junk), str(junk)): "not a checkpoint or ONNX file written by seeisp",
+        (str(junk), str(tmp_path / "missing.pt")): "missing.pt: no such file",
+    }
+    for args, message in cases.items():
+        with pytest.raises(SystemExit) as exit_info:
+            extrapolate_main([*args, "-o", str(tmp_path / "out.pt")])
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err.strip().splitlines()[-1]
+        assert message in error
+    assert not (tmp_path / "out.pt").exists()
+
+
 @pytest.mark.parametrize("key", ["init_from", "teacher"])
 def test_cli_rejects_a_missing_weights_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str) -> None:
     from seeisp.cli import main

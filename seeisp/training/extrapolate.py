@@ -41,17 +41,22 @@ def extrapolate(anchor: Mapping[str, torch.Tensor], final: Mapping[str, torch.Te
 def describe(path: str | os.PathLike[str]) -> tuple[UNetConfig, dict]:
     """The network a checkpoint or exported ONNX file holds, and what it records of its training."""
     path = Path(path)
-    if path.suffix == ".onnx":
-        import onnx
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        if path.suffix == ".onnx":
+            import onnx
 
-        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-        if "seeisp.model_config" not in meta:
-            raise ValueError(f"{path}: not an ONNX file written by 'seeisp export' (no seeisp.model_config)")
-        training = {"name": meta.get("seeisp.name", path.stem), **json.loads(meta.get("seeisp.training", "{}"))}
-        return UNetConfig(**json.loads(meta["seeisp.model_config"])), training
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    training = {**state.get("config", {}), "step": state.get("step")}
-    return UNetConfig(**{"input_skip": False, **state["model_config"]}), training
+            meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+            model_config = json.loads(meta["seeisp.model_config"])
+            training = {"name": meta.get("seeisp.name", path.stem), **json.loads(meta.get("seeisp.training", "{}"))}
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+            model_config = {"input_skip": False, **state["model_config"]}  # older checkpoints had no input skip
+            training = {**state.get("config", {}), "step": state.get("step")}
+    except Exception as exc:  # protobuf, pickle and zip errors alike: whatever it is, it is not our file
+        raise ValueError(f"{path}: not a checkpoint or ONNX file written by seeisp ({type(exc).__name__})") from None
+    return UNetConfig(**model_config), training
 
 
 def weights_of(path: str | os.PathLike[str], config: UNetConfig) -> dict[str, torch.Tensor]:
@@ -70,6 +75,7 @@ def run(
 ) -> tuple[float, float]:
     """Score FINAL and each extrapolation on the validation crops, save the best as a checkpoint; (alpha, PSNR)."""
     config, training = describe(final)
+    describe(anchor)  # a one-line error for a file that is not ours, before any weights are read
     start, end = weights_of(anchor, config), weights_of(final, config)
     samples = validation_set(validation)
     if not samples:
@@ -126,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         run(args.anchor, args.final, args.alphas, args.out, validation)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError) as exc:
         parser.error(str(exc))
     return 0
 

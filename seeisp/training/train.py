@@ -265,7 +265,8 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
     try:
         model.load_state_dict({**{k: v for k, v in wanted.items() if k not in weights}, **weights})
     except RuntimeError as exc:
-        raise ValueError(f"{path}: weights do not fit a width-{model.config.width} network ({exc})") from None
+        reason = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip()), str(exc))
+        raise ValueError(f"{path}: weights do not fit a width-{model.config.width} network ({reason})") from None
 
 
 def _grown(model: SIDUNet, name: str) -> bool:
