@@ -21,7 +21,7 @@ import argparse
 import dataclasses
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -71,7 +71,7 @@ def run(
     alphas: Sequence[float],
     out: str | os.PathLike[str],
     validation: TrainConfig,
-    log=print,
+    log: Callable[[str], None] = print,
 ) -> tuple[float, float]:
     """Score FINAL and each extrapolation on the validation crops, save the best as a checkpoint; (alpha, PSNR)."""
     config, training = describe(final)
