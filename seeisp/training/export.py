@@ -17,10 +17,15 @@ from .model import SIDUNet, UNetConfig
 OPSET = 18
 
 
+def checkpoint_config(state: dict) -> UNetConfig:
+    """The network a checkpoint's state describes."""
+    # Checkpoints from before the input skip existed have no 'input_skip' key, and no skip.
+    return UNetConfig(**{"input_skip": False, **state["model_config"]})
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[SIDUNet, dict]:
     state = torch.load(path, map_location="cpu", weights_only=False)
-    # Checkpoints from before the input skip existed have no 'input_skip' key, and no skip.
-    model = SIDUNet(UNetConfig(**{"input_skip": False, **state["model_config"]}))
+    model = SIDUNet(checkpoint_config(state))
     model.load_state_dict(state["model"])
     return model.eval(), state
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from .export import checkpoint_config
 from .model import SIDUNet, UNetConfig
 from .train import TrainConfig, load_weights, validate, validation_set
 
@@ -48,15 +49,15 @@ def describe(path: str | os.PathLike[str]) -> tuple[UNetConfig, dict]:
             import onnx
 
             meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-            model_config = json.loads(meta["seeisp.model_config"])
+            config = UNetConfig(**json.loads(meta["seeisp.model_config"]))
             training = {"name": meta.get("seeisp.name", path.stem), **json.loads(meta.get("seeisp.training", "{}"))}
         else:
             state = torch.load(path, map_location="cpu", weights_only=False)
-            model_config = {"input_skip": False, **state["model_config"]}  # older checkpoints had no input skip
+            config = checkpoint_config(state)
             training = {**state.get("config", {}), "step": state.get("step")}
     except Exception as exc:  # protobuf, pickle and zip errors alike: whatever it is, it is not our file
         raise ValueError(f"{path}: not a checkpoint or ONNX file written by seeisp ({type(exc).__name__})") from None
-    return UNetConfig(**model_config), training
+    return config, training
 
 
 def weights_of(path: str | os.PathLike[str], config: UNetConfig) -> dict[str, torch.Tensor]:
