@@ -26,8 +26,8 @@ import sys
 
 import numpy as np
 
-from seeisp.benchmark import CFA_PHASES, find_images, resolve_profile
-from seeisp.noise import SensorProfile, normalise, simulate_dark_raw
+from seeisp.benchmark import CFA_PHASES, find_images
+from seeisp.noise import SensorProfile, normalise, resolve_profile, simulate_dark_raw
 from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio
 from seeisp.synthesis import mosaic, random_camera, unprocess
 from seeisp.training.data import load_srgb, to_unit

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from seeisp import session as session_module
-from seeisp.benchmark import find_images, resolve_profile, simulated_pairs
+from seeisp.benchmark import find_images, simulated_pairs
 from seeisp.enhance import enhance_file
 from seeisp.metrics import psnr
+from seeisp.noise import resolve_profile
 from seeisp.session import ModelSession
 
 from options import shot_options

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import bias_in_cell_order, find_images, resolve_profile, simulated_pairs
+from seeisp.benchmark import bias_in_cell_order, find_images, simulated_pairs
 from seeisp.dark_frame import read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
 from seeisp.ensemble import PASSES, ensemble_suffix
 from seeisp.metrics import psnr
-from seeisp.noise import simulate_dark_raw
+from seeisp.noise import resolve_profile, simulate_dark_raw
 from seeisp.session import ModelSession
 
 from options import shot_options

@@ -25,10 +25,10 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from seeisp.baseline import libraw_render
-from seeisp.benchmark import find_images, resolve_profile, simulated_pairs
+from seeisp.benchmark import find_images, simulated_pairs
 from seeisp.enhance import enhance_file
 from seeisp.metrics import psnr
-from seeisp.noise import SensorProfile
+from seeisp.noise import SensorProfile, resolve_profile
 from seeisp.session import ModelSession
 
 from options import shot_options

@@ -18,10 +18,11 @@ import time
 
 import numpy as np
 
-from seeisp.benchmark import find_images, resolve_profile, simulated_pairs
+from seeisp.benchmark import find_images, simulated_pairs
 from seeisp.enhance import enhance_raw
 from seeisp.hot_pixels import find_hot_pixels
 from seeisp.metrics import psnr
+from seeisp.noise import resolve_profile
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
 

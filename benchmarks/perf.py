@@ -314,8 +314,8 @@ def stages(dng: str, model: str, out: str, threads: int) -> dict:
 
 def variant_psnr(lite: Model, images: int, folder: Path) -> dict:
     """PSNR of each lite variant on simulated pairs, via the quality benchmark's own functions."""
-    from seeisp.benchmark import resolve_profile, run_benchmark
-    from seeisp.noise import VIRTUAL_SENSOR
+    from seeisp.benchmark import run_benchmark
+    from seeisp.noise import VIRTUAL_SENSOR, resolve_profile
     from seeisp.session import ModelSession
 
     kodak = SHARED / "data" / "clean" / "val" / "kodak24"

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import find_images, resolve_profile, simulated_pairs
+from seeisp.benchmark import find_images, simulated_pairs
 from seeisp.enhance import enhance_raw
+from seeisp.noise import resolve_profile
 from seeisp.pack import amplify, even_crop, pack, to_rggb
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession

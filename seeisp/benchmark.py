@@ -35,7 +35,7 @@ from .enhance import enhance_file
 from .ensemble import ENSEMBLE_SUFFIX
 from .errors import SeeispError
 from .metrics import psnr, ssim
-from .noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile, load_profiles, simulate_dark_raw
+from .noise import NoiseParams, SensorProfile, simulate_dark_raw
 from .ratio import estimate_ratio
 from .raw import read_raw
 from .render import render
@@ -121,19 +121,6 @@ def score(image: np.ndarray, pair: Pair) -> dict[str, float]:
         "psnr_sid": psnr(image, pair.reference_sid),
         "ssim_sid": ssim(image, pair.reference_sid),
     }
-
-
-def resolve_profile(camera: str, profiles_dir: str | os.PathLike[str]) -> SensorProfile:
-    """A calibrated sensor by name from ``profiles_dir``, or the built-in 'virtual' one."""
-    if camera == VIRTUAL_SENSOR.name:
-        return VIRTUAL_SENSOR
-    if not Path(profiles_dir).is_dir():
-        raise SeeispError(f"{profiles_dir}: no such folder of noise profiles (use --camera virtual without one)")
-    profiles = load_profiles(profiles_dir)
-    if camera not in profiles:
-        known = ", ".join([*profiles, VIRTUAL_SENSOR.name])
-        raise SeeispError(f"unknown camera {camera!r}; profiles in {profiles_dir}: {known}")
-    return profiles[camera]
 
 
 def find_images(folder: str | os.PathLike[str], limit: int | None = None) -> list[Path]:

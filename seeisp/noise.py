@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import SeeispError
+
 
 @dataclass(frozen=True)
 class LogLinear:
@@ -154,3 +156,16 @@ def load_profiles(folder: str | os.PathLike[str]) -> dict[str, SensorProfile]:
             second = SensorProfile.from_json(path, "Profile-2")
             profiles[f"{path.stem}-2"] = dataclasses.replace(second, name=f"{path.stem}-2")
     return profiles
+
+
+def resolve_profile(camera: str, profiles_dir: str | os.PathLike[str]) -> SensorProfile:
+    """A calibrated sensor by name from ``profiles_dir``, or the built-in 'virtual' one."""
+    if camera == VIRTUAL_SENSOR.name:
+        return VIRTUAL_SENSOR
+    if not Path(profiles_dir).is_dir():
+        raise SeeispError(f"{profiles_dir}: no such folder of noise profiles (use --camera virtual without one)")
+    profiles = load_profiles(profiles_dir)
+    if camera not in profiles:
+        known = ", ".join([*profiles, VIRTUAL_SENSOR.name])
+        raise SeeispError(f"unknown camera {camera!r}; profiles in {profiles_dir}: {known}")
+    return profiles[camera]

@@ -13,7 +13,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from seeisp.errors import SeeispError  # noqa: E402
 from seeisp.session import ModelSession  # noqa: E402
+from seeisp.synthesis import random_camera  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
 from seeisp.training.extrapolate import extrapolate, weights_of  # noqa: E402
@@ -255,7 +257,6 @@ def test_shipped_configs_load() -> None:
 
 def test_training_mixes_in_sid_pairs(picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None) -> None:
     from seeisp.dng import write_dng
-    from seeisp.errors import SeeispError
 
     rng = np.random.default_rng(0)
     scene = rng.integers(600, 12000, size=(64, 64)).astype(np.uint16)
@@ -581,3 +582,58 @@ def test_context_border_mirrors_each_crop_as_inference_does(
     assert outputs == [((2, 3, 32, 32), (2, 3, 32, 32))] * 2  # the loss sees the crop's own output, all of it
     with pytest.raises(ValueError, match="context_border must be >= 0 and bring the 16-pixel packed crop"):
         TrainConfig(patch=32, context_border=4)
+
+
+def write_profile(folder: Path, name: str, gain: tuple[float, float]) -> None:
+    """A noise profile in the ELD calibration format, with the fields ``SensorProfile.from_json`` reads."""
+    read = {"bias": -1.0, "sigma": 0.05, "slope": 0.8}
+    folder.mkdir(exist_ok=True)
+    scales = dict.fromkeys(("G_scale", "g_scale", "R_scale"), read)
+    profile = {"Kmin": gain[0], "Kmax": gain[1], "G_shape": [0.1, 0.0], "Profile-1": scales}
+    (folder / f"{name}.json").write_text(json.dumps(profile))
+
+
+def test_validation_covers_each_named_sensor_and_keeps_the_first_ones_crops(
+    picture_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profiles = tmp_path / "profiles"
+    write_profile(profiles, "Quiet", (0.5, 1.0))
+    write_profile(profiles, "Loud", (20.0, 40.0))  # 40 times the DN per electron: far more shot noise
+    config = tiny_config(picture_dirs, tmp_path, profiles_dir=str(profiles), val_ratios=[100.0, 300.0])
+    quiet = train_module.validation_set(dataclasses.replace(config, val_cameras=["Quiet"]))
+    both = train_module.validation_set(dataclasses.replace(config, val_cameras=["Quiet", "Loud"]))
+
+    assert len(quiet) == 4 and len(both) == 8  # 2 pictures x 2 ratios, per sensor
+    # The first sensor's crops are drawn from the seeds validation always had, so old scores stay comparable.
+    first_camera = random_camera(np.random.default_rng([1234, 0, 100]))
+    np.testing.assert_array_equal(quiet[0][2], first_camera.white_balance)
+    for alone, first in zip(quiet, both[:4], strict=True):
+        for a, b in zip(alone, first, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+    def roughness(samples: list) -> float:  # pixel-to-pixel change of the dark inputs: mostly their noise
+        return float(np.mean([np.abs(np.diff(packed, axis=-1)).mean() for packed, *_ in samples]))
+
+    assert roughness(both[4:]) > 2 * roughness(quiet)
+
+
+def test_an_unknown_validation_sensor_is_a_one_line_error(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profiles = tmp_path / "profiles"
+    write_profile(profiles, "Quiet", (0.5, 1.0))
+    config = tiny_config(picture_dirs, tmp_path, profiles_dir=str(profiles), val_cameras=["Quiet", "Nope"])
+    with pytest.raises(SeeispError, match=r"unknown camera 'Nope'; profiles in .*: Quiet, virtual"):
+        train_module.validation_set(config)
+
+    _, val_dir = picture_dirs
+    model = tmp_path / "model.pt"
+    train(tiny_config(picture_dirs, tmp_path / "run", steps=1, val_every=1))
+    (tmp_path / "run" / "run" / "best.pt").rename(model)
+    argv = [str(model), str(model), "-o", str(tmp_path / "x.pt"), f"--val-dir={val_dir}", f"--profiles-dir={profiles}"]
+    with pytest.raises(SystemExit) as exit_info:
+        extrapolate_main([*argv, "--val-cameras", "Nope"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "unknown camera 'Nope'" in err[-1] and "Traceback" not in "\n".join(err)
+    assert not (tmp_path / "x.pt").exists()

@@ -37,9 +37,10 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..benchmark import find_images, resolve_profile, run_benchmark, to_markdown
+    from ..benchmark import find_images, run_benchmark, to_markdown
     from ..errors import InvalidRatioError, OutputError, SeeispError
     from ..models import available_models
+    from ..noise import resolve_profile
     from ..ratio import parse_ratio
     from ..session import ModelSession
 

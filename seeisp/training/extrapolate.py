@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import SeeispError
 from .export import checkpoint_config
 from .model import SIDUNet, UNetConfig
 from .train import TrainConfig, load_weights, validate, validation_set
@@ -119,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-images", type=int, default=defaults.val_images)
     parser.add_argument("--val-crop", type=int, default=defaults.val_crop)
     parser.add_argument("--val-ratios", type=float, nargs="+", default=defaults.val_ratios)
+    parser.add_argument("--val-cameras", nargs="+", default=defaults.val_cameras, help="noise profiles to score on")
     parser.add_argument("--profiles-dir", default=defaults.profiles_dir)
     args = parser.parse_args(argv)
     if Path(args.out).exists():
@@ -129,11 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         val_images=args.val_images,
         val_crop=args.val_crop,
         val_ratios=args.val_ratios,
+        val_cameras=args.val_cameras,
         profiles_dir=args.profiles_dir,
     )
     try:
         run(args.anchor, args.final, args.alphas, args.out, validation)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SeeispError) as exc:
         parser.error(str(exc))
     return 0
 

@@ -25,7 +25,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from ..metrics import psnr
-from ..noise import VIRTUAL_SENSOR, load_profiles, normalise
+from ..noise import VIRTUAL_SENSOR, SensorProfile, load_profiles, normalise, resolve_profile
 from ..pack import amplify, pack
 from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
 from ..session import drop_context, mirror_context
@@ -55,6 +55,7 @@ class TrainConfig:
     val_images: int = 8
     val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
     val_crop: int = 512
+    val_cameras: list[str] = field(default_factory=lambda: ["SonyA7S2"])  # noise profiles of the validation crops
     checkpoint_every: int = 250
     seed: int = 0
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -186,24 +187,32 @@ LOSSES = {
 }
 
 
+def validation_sensors(config: TrainConfig) -> list[SensorProfile]:
+    """The sensors of ``val_cameras`` from ``profiles_dir``, or the built-in virtual one where that folder is absent."""
+    if not Path(config.profiles_dir).is_dir():
+        return [VIRTUAL_SENSOR]
+    return [resolve_profile(name, config.profiles_dir) for name in config.val_cameras]
+
+
 def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
-    """Fixed (input, target, white balance, camera->sRGB) crops from the validation pictures."""
-    profiles = load_profiles(config.profiles_dir) if Path(config.profiles_dir).is_dir() else {}
-    profile = profiles.get("SonyA7S2", VIRTUAL_SENSOR)
+    """Fixed (input, target, white balance, camera->sRGB) crops from the validation pictures, for each sensor."""
+    sensors = validation_sensors(config)
     images = load_images([config.val_dir], config.val_crop) if Path(config.val_dir).is_dir() else []
     images = images[: config.val_images]
     samples = []
-    for i, image in enumerate(images):
-        c = config.val_crop
-        y, x = (image.shape[0] - c) // 2, (image.shape[1] - c) // 2
-        for ratio in config.val_ratios:
-            rng = np.random.default_rng([1234, i, int(ratio)])
-            camera = random_camera(rng)
-            clean = unprocess(to_unit(image[y : y + c, x : x + c]), camera)
-            noise = profile.sample(rng)
-            raw, target = dark_raw_pair(clean, ratio, noise, rng)
-            packed = amplify(pack(normalise(raw, noise)), ratio)
-            samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
+    for s, sensor in enumerate(sensors):
+        for i, image in enumerate(images):
+            c = config.val_crop
+            y, x = (image.shape[0] - c) // 2, (image.shape[1] - c) // 2
+            for ratio in config.val_ratios:
+                # The first sensor keeps the seeds validation had when it knew one sensor, so scores stay comparable.
+                rng = np.random.default_rng([1234, i, int(ratio), *([s] if s else [])])
+                camera = random_camera(rng)
+                clean = unprocess(to_unit(image[y : y + c, x : x + c]), camera)
+                noise = sensor.sample(rng)
+                raw, target = dark_raw_pair(clean, ratio, noise, rng)
+                packed = amplify(pack(normalise(raw, noise)), ratio)
+                samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
     return samples
 
 
