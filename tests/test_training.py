@@ -447,6 +447,31 @@ def test_cli_rejects_a_missing_weights_file(tmp_path: Path, capsys: pytest.Captu
     assert "none.onnx: no such file" in err and "Traceback" not in err
 
 
+def test_train_only_trains_the_named_block_and_freezes_the_rest(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from seeisp.cli import main
+
+    onnx_out = tmp_path / "seeisp-tiny.onnx"
+    train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out)))
+    grown = tiny_config(
+        picture_dirs, tmp_path / "second", init_from=str(onnx_out), detail_width=8, train_only=["detail"], lr=1e-2
+    )
+    trained = torch.load(train(dataclasses.replace(grown, onnx_out="")), weights_only=False)["model"]
+    start = SIDUNet(UNetConfig(width=4, detail_width=8))
+    train_module.load_weights(start, onnx_out)
+    frozen = {name: tensor for name, tensor in start.state_dict().items() if not name.startswith("detail.")}
+    assert len(frozen) > 10
+    for name, tensor in frozen.items():
+        assert torch.equal(trained[name], tensor), name
+    assert trained["detail.narrow.weight"].abs().max() > 0  # the block left its zero start
+
+    code = main(["train", 'train_only=["nope"]', f"out_dir={tmp_path / 'run'}", f"profiles_dir={tmp_path}"])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "no parameters under 'nope'" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_decode_table_matches_decoding_each_pixel(dtype: type) -> None:
     from seeisp.render import bt709_decode

@@ -41,6 +41,8 @@ class TrainConfig:
     width: int = 16
     extra_convs: int = 0  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
     detail_width: int = 0  # hidden width of the residual block after the last level (UNetConfig); 0 = none
+    # Train only the parameters under these names (e.g. ["detail"]: a grown block on a fixed network); [] = all.
+    train_only: list[str] = field(default_factory=list)
     train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
     val_dir: str = "../shared/data/clean/val/kodak24"
     profiles_dir: str = "../shared/data/noise_profiles"
@@ -287,6 +289,26 @@ def _grown(model: SIDUNet, name: str) -> bool:
     return isinstance(model.get_submodule(module_name), ResidualConv | DetailBlock)
 
 
+def trainable_parameters(model: torch.nn.Module, names: list[str]) -> list[torch.nn.Parameter]:
+    """The parameters under ``names`` (all where empty); the others are frozen, so the loss never reaches them."""
+    if not names:
+        return list(model.parameters())
+
+    def under(parameter: str, name: str) -> bool:
+        return parameter == name or parameter.startswith(f"{name}.")
+
+    parameters = dict(model.named_parameters())
+    for name in names:
+        if not any(under(parameter, name) for parameter in parameters):
+            raise ValueError(f"train_only: the network has no parameters under {name!r}")
+    kept = []
+    for parameter, tensor in parameters.items():
+        tensor.requires_grad_(any(under(parameter, name) for name in names))
+        if tensor.requires_grad:
+            kept.append(tensor)
+    return kept
+
+
 class StepBatches(torch.utils.data.Dataset):
     """Training batch number ``step`` of a run, made by a worker process or in the loop.
 
@@ -392,7 +414,7 @@ def train(config: TrainConfig) -> Path:
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = SIDUNet(config.model_config).to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(trainable_parameters(model, config.train_only), lr=config.lr)
     step, best = 0, -math.inf
     last = out / "last.pt"
     if last.exists():
