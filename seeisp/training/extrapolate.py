@@ -4,7 +4,7 @@
 
 A fine-tune at a small learning rate on a small dataset stops short: Adam's steps are noisy at the
 scale where the loss is flat, so later steps of the same run, or restarts of it, jitter around the
-point it reached (weights/MODEL_CARD.md, twelfth and thirteenth sessions). Stepping further along
+point it reached (weights/HISTORY.md, twelfth and thirteenth sessions). Stepping further along
 the straight line from where the fine-tune started to where it ended is a cheap way past that
 ("model extrapolation", Zheng et al. 2024, "Weak-to-Strong Extrapolation Expedites Alignment").
 Each ``alpha`` is scored on the validation crops ``seeisp train`` uses (alpha 1 is FINAL itself),
