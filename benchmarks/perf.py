@@ -165,12 +165,8 @@ def model_config(onnx_file: Path) -> dict:
 
 
 def architecture(model: Model) -> str:
-    extra, detail = model.config.get("extra_convs", 0), model.config.get("detail_width", 0)
-    return (
-        f"width {model.config['width']}"
-        + (f", {extra} extra conv{'s' * (extra > 1)} per level" if extra else "")
-        + (f", a width-{detail} detail block" if detail else "")
-    )
+    extra = model.config.get("extra_convs", 0)
+    return f"width {model.config['width']}" + (f", {extra} extra conv{'s' * (extra > 1)} per level" if extra else "")
 
 
 # --- model-only timing ---------------------------------------------------------------------

@@ -321,17 +321,12 @@ def test_training_can_start_from_a_shipped_onnx_model(
     assert torch.load(Path(second.out_dir) / "last.pt", weights_only=False)["step"] == 3
 
 
-@pytest.mark.parametrize(
-    ("growth", "new_weight"),
-    [({"extra_convs": 1}, "down.0.4.conv.weight"), ({"detail_width": 8}, "detail.narrow.weight")],
-    ids=["extra_convs", "detail_width"],
-)
-def test_a_grown_network_starts_as_the_one_it_grew_from(
-    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None, growth: dict[str, int], new_weight: str
+def test_a_network_grown_with_extra_convs_starts_as_the_one_it_grew_from(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
 ) -> None:
     onnx_out = tmp_path / "seeisp-tiny.onnx"
     train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out)))
-    small, grown = SIDUNet(UNetConfig(width=4)), SIDUNet(UNetConfig(width=4, **growth))
+    small, grown = SIDUNet(UNetConfig(width=4)), SIDUNet(UNetConfig(width=4, extra_convs=1))
     train_module.load_weights(small, onnx_out)
     train_module.load_weights(grown, onnx_out)
     assert sum(p.numel() for p in grown.parameters()) > sum(p.numel() for p in small.parameters())
@@ -342,16 +337,16 @@ def test_a_grown_network_starts_as_the_one_it_grew_from(
     # The grown network trains on: its new convolutions leave zero, and the change is exported.
     grown_out = tmp_path / "seeisp-grown.onnx"
     second = tiny_config(
-        picture_dirs, tmp_path / "second", init_from=str(onnx_out), onnx_out=str(grown_out), lr=1e-2, **growth
+        picture_dirs, tmp_path / "second", init_from=str(onnx_out), extra_convs=1, onnx_out=str(grown_out), lr=1e-2
     )
     state = torch.load(train(second), weights_only=False)
-    assert all(state["model_config"][key] == value for key, value in growth.items())
-    assert state["model"][new_weight].abs().max() > 0
-    reloaded = SIDUNet(UNetConfig(width=4, **growth))
+    assert state["model_config"]["extra_convs"] == 1
+    assert state["model"]["down.0.4.conv.weight"].abs().max() > 0
+    reloaded = SIDUNet(UNetConfig(width=4, extra_convs=1))
     train_module.load_weights(reloaded, grown_out)
-    assert torch.equal(reloaded.state_dict()[new_weight], state["model"][new_weight])
+    assert torch.equal(reloaded.state_dict()["down.0.4.conv.weight"], state["model"]["down.0.4.conv.weight"])
 
-    # Shrinking is refused: the weights of the new convolutions would be dropped.
+    # Shrinking is refused: the weights of the residual convolutions would be dropped.
     with pytest.raises(ValueError, match="do not fit"):
         train_module.load_weights(SIDUNet(UNetConfig(width=4)), grown_out)
 
@@ -409,14 +404,6 @@ def test_extrapolate_scores_each_alpha_and_writes_an_exportable_checkpoint(
         extrapolate_main([str(anchor), str(final), "-o", str(out), *validation, no_profiles])
     assert "refusing to overwrite" in capsys.readouterr().err
 
-    # A grown detail block starts random, not at zero: there is no line from an anchor without one.
-    detailed = tmp_path / "seeisp-detail.onnx"
-    train(tiny_config(picture_dirs, tmp_path / "third", init_from=str(anchor), detail_width=8, onnx_out=str(detailed)))
-    with pytest.raises(SystemExit) as exit_info:
-        extrapolate_main([str(anchor), str(detailed), "-o", str(tmp_path / "d.pt"), *validation, no_profiles])
-    assert exit_info.value.code == 2 and "detail_width differs" in capsys.readouterr().err
-    assert not (tmp_path / "d.pt").exists()
-
 
 @pytest.mark.parametrize("suffix", [".pt", ".onnx"])
 def test_extrapolate_refuses_what_is_not_a_model_in_one_line(
@@ -454,17 +441,15 @@ def test_train_only_trains_the_named_block_and_freezes_the_rest(
 
     onnx_out = tmp_path / "seeisp-tiny.onnx"
     train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out)))
-    grown = tiny_config(
-        picture_dirs, tmp_path / "second", init_from=str(onnx_out), detail_width=8, train_only=["detail"], lr=1e-2
-    )
-    trained = torch.load(train(dataclasses.replace(grown, onnx_out="")), weights_only=False)["model"]
-    start = SIDUNet(UNetConfig(width=4, detail_width=8))
+    second = tiny_config(picture_dirs, tmp_path / "second", init_from=str(onnx_out), train_only=["head"], lr=1e-2)
+    trained = torch.load(train(dataclasses.replace(second, onnx_out="")), weights_only=False)["model"]
+    start = SIDUNet(UNetConfig(width=4))
     train_module.load_weights(start, onnx_out)
-    frozen = {name: tensor for name, tensor in start.state_dict().items() if not name.startswith("detail.")}
+    frozen = {name: tensor for name, tensor in start.state_dict().items() if not name.startswith("head.")}
     assert len(frozen) > 10
     for name, tensor in frozen.items():
         assert torch.equal(trained[name], tensor), name
-    assert trained["detail.narrow.weight"].abs().max() > 0  # the block left its zero start
+    assert not torch.equal(trained["head.weight"], start.state_dict()["head.weight"])
 
     code = main(["train", 'train_only=["nope"]', f"out_dir={tmp_path / 'run'}", f"profiles_dir={tmp_path}"])
     assert code != 0

@@ -12,7 +12,7 @@ and the best is written as a checkpoint for ``seeisp export``, recording how it 
 
 ANCHOR and FINAL are checkpoints or fp32 ONNX files that ``seeisp export`` wrote. The anchor may
 have fewer ``extra_convs`` than the final (the final was grown from it): its missing residual
-convolutions count as the zeros they started from. Both must have the same ``detail_width``.
+convolutions count as the zeros they started from.
 """
 
 from __future__ import annotations
@@ -77,10 +77,7 @@ def run(
 ) -> tuple[float, float]:
     """Score FINAL and each extrapolation on the validation crops, save the best as a checkpoint; (alpha, PSNR)."""
     config, training = describe(final)
-    anchor_config, _ = describe(anchor)  # a one-line error for a file that is not ours, before any weights are read
-    if anchor_config.detail_width != config.detail_width:
-        # A grown detail block's first convolution starts random, not at zero: there is no line to follow.
-        raise ValueError(f"{anchor}: its detail_width differs from {final}'s; extrapolate between equal ones")
+    describe(anchor)  # a one-line error for a file that is not ours, before any weights are read
     start, end = weights_of(anchor, config), weights_of(final, config)
     samples = validation_set(validation)
     if not samples:
@@ -96,9 +93,7 @@ def run(
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     kept = {k: v for k, v in training.items() if k in fields}
-    train_config = TrainConfig(
-        **{**kept, "width": config.width, "extra_convs": config.extra_convs, "detail_width": config.detail_width}
-    )
+    train_config = TrainConfig(**{**kept, "width": config.width, "extra_convs": config.extra_convs})
     state = {
         "model": model.state_dict(),
         "model_config": config.to_dict(),

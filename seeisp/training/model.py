@@ -27,10 +27,6 @@ class UNetConfig:
     # Residual 3x3 convolutions after the two of each level, zero-initialised: a network grown from a
     # trained one (``seeisp train init_from=...``) starts out computing exactly what that one did.
     extra_convs: int = 0
-    # A residual block of two 3x3 convolutions through this many channels after the last decoder level, at
-    # the packed resolution where detail and demosaicking are made (0 = none). Its second convolution starts
-    # at zero, so a network grown this way also starts as the one it grew from.
-    detail_width: int = 0
 
     @property
     def pad_multiple(self) -> int:
@@ -53,21 +49,6 @@ class ResidualConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.act(self.conv(x))
-
-
-class DetailBlock(nn.Module):
-    """x + conv(LeakyReLU(conv(x))) through a wider hidden layer; the second convolution starts at zero."""
-
-    def __init__(self, channels: int, hidden: int) -> None:
-        super().__init__()
-        self.widen = nn.Conv2d(channels, hidden, 3, padding=1)
-        self.act = nn.LeakyReLU(0.2)
-        self.narrow = nn.Conv2d(hidden, channels, 3, padding=1)
-        nn.init.zeros_(self.narrow.weight)
-        nn.init.zeros_(self.narrow.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.narrow(self.act(self.widen(x)))
 
 
 def _level(cin: int, cout: int, extra_convs: int = 0) -> nn.Sequential:
@@ -97,7 +78,6 @@ class SIDUNet(nn.Module):
         for w in reversed(widths[:-1]):
             self.upsample.append(nn.ConvTranspose2d(w * 2, w, 2, stride=2))
             self.up.append(_level(w * 2, w, config.extra_convs))
-        self.detail = DetailBlock(widths[0], config.detail_width) if config.detail_width else nn.Identity()
         self.head = nn.Conv2d(widths[0], config.out_channels * 4, 1)
         self.shuffle = nn.PixelShuffle(2)
         if config.input_skip:
@@ -117,7 +97,7 @@ class SIDUNet(nn.Module):
         skips.pop()
         for upsample, block in zip(self.upsample, self.up, strict=True):
             x = block(torch.cat([upsample(x), skips.pop()], dim=1))
-        out = self.head(self.detail(x))
+        out = self.head(x)
         if self.config.input_skip:
             out = out + nn.functional.conv2d(inp, self.skip)
         return self.shuffle(out)

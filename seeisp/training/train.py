@@ -32,7 +32,7 @@ from ..session import drop_context, mirror_context
 from ..synthesis import dark_raw_pair, random_camera, unprocess
 from .data import SyntheticPairs, load_images, to_unit
 from .device_noise import noisy_input, step_generator
-from .model import DetailBlock, ResidualConv, SIDUNet, UNetConfig
+from .model import ResidualConv, SIDUNet, UNetConfig
 
 
 @dataclass
@@ -40,8 +40,7 @@ class TrainConfig:
     name: str = "lite"
     width: int = 16
     extra_convs: int = 0  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
-    detail_width: int = 0  # hidden width of the residual block after the last level (UNetConfig); 0 = none
-    # Train only the parameters under these names (e.g. ["detail"]: a grown block on a fixed network); [] = all.
+    # Train only the parameters under these names (e.g. ["head"], or the blocks a network was grown by); [] = all.
     train_only: list[str] = field(default_factory=list)
     train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
     val_dir: str = "../shared/data/clean/val/kodak24"
@@ -91,8 +90,6 @@ class TrainConfig:
             raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
         if self.extra_convs < 0:
             raise ValueError(f"extra_convs must be >= 0, not {self.extra_convs}")
-        if self.detail_width < 0:
-            raise ValueError(f"detail_width must be >= 0, not {self.detail_width}")
         multiple = self.model_config.pad_multiple
         if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % multiple:
             raise ValueError(
@@ -106,7 +103,7 @@ class TrainConfig:
 
     @property
     def model_config(self) -> UNetConfig:
-        return UNetConfig(width=self.width, extra_convs=self.extra_convs, detail_width=self.detail_width)
+        return UNetConfig(width=self.width, extra_convs=self.extra_convs)
 
     @classmethod
     def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
@@ -254,8 +251,8 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
 
     The exporter keeps the state-dict names for the ONNX initialisers, so a shipped model can be
     trained further (fine-tuned) without its checkpoint. A model with more ``extra_convs`` than the
-    weights, or a ``detail_width`` they lack, may be grown from them: the blocks the weights lack keep
-    their start (zero where it matters), so it begins as exactly the network the weights describe.
+    weights may be grown from them: its residual convolutions the weights lack keep their zero start,
+    so it begins as exactly the network the weights describe.
     """
     path = Path(path)
     wanted = model.state_dict()
@@ -284,9 +281,9 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
 
 
 def _grown(model: SIDUNet, name: str) -> bool:
-    """Whether a state-dict entry belongs to a block a network may be grown by (``extra_convs``, ``detail_width``)."""
-    module_name = name.rsplit(".", 2)[0]  # "up.0.4.conv.weight" -> "up.0.4", "detail.widen.weight" -> "detail"
-    return isinstance(model.get_submodule(module_name), ResidualConv | DetailBlock)
+    """Whether a state-dict entry belongs to a residual convolution (``extra_convs``), which may start at zero."""
+    module_name = name.rsplit(".", 2)[0]  # "up.0.4.conv.weight" -> "up.0.4"
+    return isinstance(model.get_submodule(module_name), ResidualConv)
 
 
 def trainable_parameters(model: torch.nn.Module, names: list[str]) -> list[torch.nn.Parameter]:
