@@ -47,9 +47,10 @@ class DarkFrame:
     cfa: CFA
     shot: Shot  # the dark frame's camera and ISO, which the picture's must match
     name: str = "dark frame"  # how messages and the picture's description name it (the file's name)
+    source: Path | None = None  # the file it was read from, so that a batch does not enhance it as a picture
 
     @classmethod
-    def measure(cls, raw: RawImage, name: str = "dark frame") -> DarkFrame:
+    def measure(cls, raw: RawImage, name: str = "dark frame", source: Path | None = None) -> DarkFrame:
         """Measure a dark frame already read. Raises ``DarkFrameError`` when it is too small or saw light."""
         h, w = raw.mosaic.shape
         if min(h, w) < 32:
@@ -63,7 +64,7 @@ class DarkFrame:
                 f"{name}: not a dark frame, its level is {100 * level:.1f} % of white "
                 "(take it with the lens cap on, at the picture's ISO)"
             )
-        return cls(offsets=offsets, cfa=raw.cfa, shot=raw.shot, name=name)
+        return cls(offsets=offsets, cfa=raw.cfa, shot=raw.shot, name=name, source=source)
 
     def check_fits(self, raw: RawImage) -> None:
         """Raise ``DarkFrameError`` unless this dark frame can correct ``raw``: same CFA, camera and ISO.
@@ -98,7 +99,8 @@ class DarkFrame:
 
 def read_dark_frame(path: str | os.PathLike[str]) -> DarkFrame:
     """Read and measure a dark frame. Raises ``RawReadError``, ``UnsupportedSensorError`` or ``DarkFrameError``."""
-    return DarkFrame.measure(read_raw(path), name=Path(path).name)
+    path = Path(path)
+    return DarkFrame.measure(read_raw(path), name=path.name, source=path)
 
 
 def dark_frame_files(path: str | os.PathLike[str]) -> list[Path]:

@@ -104,7 +104,7 @@ def enhance_raw(
     overlap: int | None = None,
     progress: ProgressFn | None = None,
     ensemble: bool | int = False,
-    white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
     hot_pixels: bool = True,
     dark_frame: DarkFrame | None = None,
 ) -> EnhanceResult:
@@ -142,9 +142,11 @@ def enhance_file(
     model: str | ModelSession | None = None,
     progress: ProgressFn | None = None,
     ensemble: bool | int = False,
-    white_balance: WhiteBalance = WhiteBalance.CAMERA,
+    white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
     hot_pixels: bool = True,
     dark_frame: str | os.PathLike[str] | DarkFrame | Sequence[DarkFrame] | None = None,
+    tile: int | None = None,
+    overlap: int | None = None,
 ) -> EnhanceResult:
     """Read a raw file and enhance it with a model (a registered name, a .onnx path or a session).
 
@@ -155,6 +157,7 @@ def enhance_file(
     file shot with the lens capped at the same ISO, or a ``DarkFrame``) replaces the raw's black level with the
     one it measures (``seeisp.dark_frame``): +0.3 to +1 dB at ratios 100-300 in the benchmark. A folder of
     dark frames, or a list of ``DarkFrame``, gives the one at the picture's ISO (``dark_frame_for``).
+    ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
     """
     from .models import default_model
 
@@ -169,6 +172,8 @@ def enhance_file(
             raw,
             session,
             ratio,
+            tile,
+            overlap,
             progress=progress,
             ensemble=ensemble,
             white_balance=white_balance,

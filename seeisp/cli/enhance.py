@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable
 
 from ..batch import Action, Job, plan_jobs, same_file
-from ..dark_frame import DarkFrame, dark_frame_files, dark_frame_for, read_dark_frame
-from ..enhance import enhance_raw
+from ..dark_frame import DarkFrame, read_dark_frames
+from ..enhance import enhance_file
 from ..ensemble import PASSES
-from ..errors import DarkFrameError, SeeispError
+from ..errors import SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..ratio import parse_ratio
-from ..raw import read_raw
 from ..session import ModelSession
 from ..white_balance import WhiteBalance
 
@@ -111,15 +110,14 @@ def run(args: argparse.Namespace) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
     providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
-    dark_files = dark_frame_files(args.dark) if args.dark else []
-    darks = [read_dark_frame(file) for file in dark_files]
+    darks = read_dark_frames(args.dark) if args.dark else []
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
 
     session: ModelSession | None = None  # loaded at the first file to enhance, then shared by all
     written = skipped = failed = 0
     with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
         for job in jobs:
-            if any(same_file(job.source, file) for file in dark_files):
+            if any(dark.source and same_file(job.source, dark.source) for dark in darks):
                 skipped += 1
                 _say(f"{job.source}: skipped, it is the dark frame", sys.stdout)
             elif job.action is Action.SKIP:
@@ -148,22 +146,18 @@ def _enhance_one(
     assert job.output is not None  # planned jobs to enhance always have one
     started = time.perf_counter()
     try:
-        raw = read_raw(job.source)
         with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
-            result = enhance_raw(
-                raw,
-                session,
+            result = enhance_file(
+                job.source,
                 ratio,
-                tile=args.tile,
+                session,
                 progress=on_tile,
                 ensemble=args.passes,
-                white_balance=WhiteBalance(args.wb),
-                dark_frame=dark_frame_for(darks, raw) if darks else None,
+                white_balance=args.wb,
+                dark_frame=darks,
+                tile=args.tile,
             )
         result.save(job.output, args.bits, compress=args.compress)
-    except DarkFrameError as exc:  # its message does not name the picture
-        _say(f"seeisp: error: {job.source}: {exc}", sys.stderr)
-        return False
     except SeeispError as exc:
         _say(f"seeisp: error: {exc}", sys.stderr)
         return False
