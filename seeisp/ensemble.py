@@ -139,7 +139,7 @@ def single_pass(
     progress: ProgressFn | None = None,
 ) -> np.ndarray:
     """An even RGGB mosaic (H, W) -> the network's linear camera RGB (H, W, 3), float32 (a view)."""
-    packed = amplify(pack(mosaic), ratio)
+    packed = amplify(pack(mosaic), ratio, session.input_range)
     return session.run_tiled(packed, tile=tile, overlap=overlap, progress=progress).transpose(1, 2, 0)
 
 

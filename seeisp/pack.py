@@ -65,6 +65,7 @@ def unpack(packed: np.ndarray) -> np.ndarray:
 INPUT_RANGE = (-1.0, 1.0)
 
 
-def amplify(packed: np.ndarray, ratio: float) -> np.ndarray:
-    """Multiply by the exposure ratio and clip to ``INPUT_RANGE``, as the network was trained."""
-    return np.clip(packed * np.float32(ratio), *INPUT_RANGE).astype(np.float32, copy=False)
+def amplify(packed: np.ndarray, ratio: float, input_range: tuple[float, float] = INPUT_RANGE) -> np.ndarray:
+    """Multiply by the exposure ratio and clip to the network's input range (``ModelSession.input_range``),
+    as the network was trained."""
+    return np.clip(packed * np.float32(ratio), *input_range).astype(np.float32, copy=False)

@@ -12,6 +12,7 @@ import onnxruntime as ort
 
 from .errors import ModelError
 from .models import default_tile, model_path
+from .pack import INPUT_RANGE
 from .providers import choose_providers, session_options
 
 ProgressFn = Callable[[int, int], None]  # (tiles done, tiles in all)
@@ -71,6 +72,7 @@ class ModelSession:
         self.name = self.metadata.get("seeisp.name", self.path.stem)
         self.pad_multiple = int(self.metadata.get("seeisp.pad_multiple", 16))
         self.width = _model_width(self.metadata)
+        self.input_range = _input_range(self.metadata)
         self.input_name = self.session.get_inputs()[0].name
         self.input_type = np.float16 if "float16" in self.session.get_inputs()[0].type else np.float32
 
@@ -200,3 +202,15 @@ def _tile_weights(spans: list[tuple[int, int]], ramp: int) -> list[np.ndarray]:
             weight = np.minimum(weight, np.clip((centre - pos) / ramp + 0.5, 0, 1))
         weights.append(weight)
     return weights
+
+
+def _input_range(metadata: dict[str, str]) -> tuple[float, float]:
+    """Where the network's amplified input is clipped: ``seeisp.input_range`` ("-1,1"), else ``INPUT_RANGE``."""
+    text = metadata.get("seeisp.input_range")
+    if text is None:
+        return INPUT_RANGE
+    try:
+        low, high = (float(bound) for bound in text.split(","))
+    except ValueError:
+        raise ModelError(f"seeisp.input_range {text!r} in the model's metadata is not 'low,high'") from None
+    return low, high

@@ -162,6 +162,37 @@ def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
     assert json.loads(metadata["seeisp.training"])["steps"] == 0
 
 
+def with_metadata(source: Path, target: Path, **entries: str) -> Path:
+    """A copy of an ONNX file with some ``seeisp.*`` metadata entries replaced."""
+    model = onnx.load(str(source))
+    for prop in model.metadata_props:
+        if prop.key in entries:
+            prop.value = entries[prop.key]
+    onnx.save(model, str(target))
+    return target
+
+
+def test_inference_clips_at_the_input_range_the_model_declares(tiny_fp32: Path, tmp_path: Path) -> None:
+    from seeisp.ensemble import single_pass
+
+    mosaic = np.random.default_rng(0).normal(0.0, 0.01, (64, 96)).astype(np.float32)  # noise around black
+    kept = ModelSession(tiny_fp32)
+    clipped = ModelSession(with_metadata(tiny_fp32, tmp_path / "clips-at-0.onnx", **{"seeisp.input_range": "0,1"}))
+    assert kept.input_range == INPUT_RANGE and clipped.input_range == (0.0, 1.0)
+    np.testing.assert_allclose(
+        single_pass(mosaic, clipped, 100), single_pass(np.maximum(mosaic, 0), kept, 100), atol=1e-6
+    )
+    assert not np.allclose(single_pass(mosaic, clipped, 100), single_pass(mosaic, kept, 100), atol=1e-3)
+
+
+def test_a_model_with_a_garbled_input_range_is_a_model_error(tiny_fp32: Path, tmp_path: Path) -> None:
+    from seeisp.errors import ModelError
+
+    garbled = with_metadata(tiny_fp32, tmp_path / "garbled.onnx", **{"seeisp.input_range": "minus one to one"})
+    with pytest.raises(ModelError, match=r"seeisp\.input_range"):
+        ModelSession(garbled)
+
+
 def test_training_summary_names_the_starting_weights_and_teacher_of_a_fine_tune(tiny_checkpoint: Path) -> None:
     from seeisp.training.export import load_checkpoint, model_metadata
 
