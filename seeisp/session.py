@@ -58,6 +58,8 @@ def tile_overlap(tile: int) -> int:
 class ModelSession:
     """A loaded network: ``run`` maps packed raw (4, h, w) to camera RGB (3, 2h, 2w)."""
 
+    input_range: tuple[float, float] = INPUT_RANGE  # where the amplified input is clipped; set from the metadata
+
     def __init__(self, path: str | Path, providers: Sequence[str] | None = None, threads: int | None = None):
         self.path = Path(path)
         try:
