@@ -23,7 +23,7 @@ from .metrics import psnr
 from .models import default_model
 from .noise import VIRTUAL_SENSOR, simulate_dark_raw
 from .output import write_image
-from .ratio import MAX_RATIO, MIN_RATIO
+from .ratio import parse_ratio
 from .raw import read_raw
 from .render import render
 from .scene import draw_scene
@@ -155,10 +155,11 @@ def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) ->
 
 
 def _check_ratio(ratio: float) -> float:
-    ratio = float(ratio)
-    if not MIN_RATIO <= ratio <= MAX_RATIO:  # also rejects NaN
-        raise InvalidRatioError(f"the demo's ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g}, got {ratio:g}")
-    return ratio
+    """The demo's ratio: a number (``parse_ratio``), since the demo makes its own exposure."""
+    value = parse_ratio(ratio)
+    if value is None:
+        raise InvalidRatioError("the demo's ratio must be a number, not 'auto'")
+    return value
 
 
 def _check_folder(folder: str | os.PathLike[str]) -> Path:

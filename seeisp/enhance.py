@@ -20,7 +20,7 @@ from .errors import DarkFrameError
 from .hot_pixels import remove_hot_pixels
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import even_crop, from_rggb, restore_size, to_rggb
-from .ratio import estimate_ratio
+from .ratio import estimate_ratio, parse_ratio
 from .raw import RawImage, read_raw
 from .render import render
 from .session import ModelSession, ProgressFn
@@ -116,7 +116,7 @@ def enhance_raw(
     started = time.perf_counter()
     if dark_frame is not None:
         raw = dark_frame.subtract(raw)
-    used = estimate_ratio(raw.mosaic) if ratio is None else float(ratio)
+    used = estimate_ratio(raw.mosaic) if ratio is None else parse_ratio(ratio)
     balance = WhiteBalance(white_balance)  # also takes "auto", "camera", "daylight"
     passes = passes_of(ensemble)
     camera_rgb = denoise(raw, session, used, tile, overlap, progress, passes, hot_pixels)

@@ -24,15 +24,18 @@ CAP_PERCENTILE, CAP_FACTOR = 75.0, 3.0  # light sources must cover under a quart
 
 
 def parse_ratio(value: str | float | None) -> float | None:
-    """'auto' or None -> None (estimate it); otherwise a positive finite number."""
+    """'auto' or None -> None (estimate it); otherwise a number from ``MIN_RATIO`` to ``MAX_RATIO``, the range
+    the models were trained on. Every way in (CLI, web page, demo, benchmark, ``enhance_raw``) checks it here."""
     if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
         return None
     try:
         ratio = float(value)
     except (TypeError, ValueError):
-        raise InvalidRatioError(f"ratio must be a positive number or 'auto', got {value!r}") from None
-    if not np.isfinite(ratio) or ratio <= 0:
-        raise InvalidRatioError(f"ratio must be a positive number or 'auto', got {value!r}")
+        ratio = float("nan")
+    if not MIN_RATIO <= ratio <= MAX_RATIO:  # also rejects NaN
+        raise InvalidRatioError(
+            f"ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g} (the models' range) or 'auto', got {value!r}"
+        )
     return ratio
 
 

@@ -259,7 +259,7 @@ def choose_ratio(auto: bool, ratio: float | str | None) -> float | None:
     if auto:
         return None
     value = parse_ratio(ratio)
-    if value is None or not MIN_RATIO <= value <= MAX_RATIO:
+    if value is None:
         raise InvalidRatioError(f"ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g}, got {ratio!r}")
     return value
 

@@ -128,11 +128,11 @@ def test_glob_matching_nothing(capfd: pytest.CaptureFixture[str], tmp_path: Path
     assert "*.NEF" in line and "no raw files match" in line
 
 
-@pytest.mark.parametrize("ratio", ["0", "-5", "abc", "nan", "inf", ""])
+@pytest.mark.parametrize("ratio", ["0", "-5", "0.5", "5000", "abc", "nan", "inf", ""])
 def test_bad_ratio(capfd: pytest.CaptureFixture[str], tmp_path: Path, model_file: Path, ratio: str) -> None:
     raw = write_good_dng(tmp_path / "dark.dng")
     line = run_failing(capfd, tmp_path, raw, f"--ratio={ratio}", "--model", model_file)
-    assert "ratio must be a positive number" in line
+    assert "ratio must be between 1 and 300" in line
 
 
 @pytest.mark.parametrize("output", ["blocker/out/", "blocker/out.png", "blocker/"])

@@ -224,7 +224,7 @@ def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, ca
         (["--images", "MISSING"], "missing: no such folder of clean pictures"),
         (["--images", "EMPTY"], "no PNG, JPEG, TIFF or BMP pictures"),
         (["--camera", "Leica"], "unknown camera 'Leica'"),
-        (["--ratios", "0"], "ratio must be a positive number"),
+        (["--ratios", "0"], "ratio must be between 1 and 300"),
         (["--models", "nonexistent"], "unknown model 'nonexistent'"),
         (["--json", "NOFOLDER/out.json"], "does not exist"),
     ],

@@ -165,7 +165,7 @@ def test_cli_rejects_a_bad_ratio_before_writing_anything(
     out = tmp_path / "demo-out"
     assert main(["demo", "-o", str(out), "--ratio", ratio]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("seeisp: error: the demo's ratio must be between 1 and 300") and "\n" not in err
+    assert err.startswith("seeisp: error: ratio must be between 1 and 300") and "\n" not in err
     assert not out.exists()
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from seeisp.enhance import enhance_raw
+from seeisp.errors import InvalidRatioError
 from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio, exposure_level, parse_ratio
+from seeisp.raw import read_raw
+
+from conftest import write_dark_dng
 
 
 def dark_frame(ratio: float, shape: tuple[int, int] = (512, 768), noise: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -58,3 +65,16 @@ def test_parse_ratio_auto(text: str | None) -> None:
 
 def test_parse_ratio_number() -> None:
     assert parse_ratio("100") == 100.0
+    assert (parse_ratio(MIN_RATIO), parse_ratio(str(MAX_RATIO))) == (MIN_RATIO, MAX_RATIO)
+
+
+@pytest.mark.parametrize("value", [0.99, 300.5, "1e9", "-1", "nan", "inf", "x", ""])
+def test_parse_ratio_refuses_what_the_models_were_not_trained_for(value: str | float) -> None:
+    with pytest.raises(InvalidRatioError, match=r"^ratio must be between 1 and 300 \(the models' range\) or 'auto'"):
+        parse_ratio(value)
+
+
+def test_the_library_checks_the_ratio_too(tmp_path: Path, lite_session) -> None:
+    raw = read_raw(write_dark_dng(tmp_path / "dark.dng"))
+    with pytest.raises(InvalidRatioError):
+        enhance_raw(raw, lite_session, ratio=1000)

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..benchmark import find_images, run_benchmark, to_markdown
-    from ..errors import InvalidRatioError, OutputError, SeeispError
+    from ..errors import OutputError, SeeispError
     from ..models import available_models
     from ..noise import resolve_profile
     from ..ratio import parse_ratio
@@ -46,8 +46,6 @@ def run(args: argparse.Namespace) -> int:
 
     for ratio in args.ratios:
         parse_ratio(ratio)
-    if any(r < 1 for r in args.ratios):
-        raise InvalidRatioError("benchmark ratios must be at least 1")
     if args.limit is not None and args.limit < 1:
         raise SeeispError("--limit must be at least 1")
     if args.json and args.json.is_dir():
