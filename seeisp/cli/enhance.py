@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files, folders or globs")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder")
     p.add_argument(
-        "--ratio", default="auto", help="amplification ratio (exposure you want / exposure taken), or 'auto' (default)"
+        "--ratio",
+        default="auto",
+        help="amplification ratio, 1 to 300 (exposure you want / exposure taken), or 'auto' (default)",
     )
     p.add_argument(
         "--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)"
