@@ -98,7 +98,7 @@ def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO,
 
 def run_demo(
     out_dir: str | os.PathLike[str],
-    model: str | ModelSession | None = None,
+    model: str | os.PathLike[str] | ModelSession | None = None,
     ratio: float = DEFAULT_RATIO,
     ensemble: bool = False,
 ) -> DemoReport:

@@ -117,7 +117,7 @@ def enhance_raw(
     if dark_frame is not None:
         raw = dark_frame.subtract(raw)
     used = estimate_ratio(raw.mosaic) if ratio is None else parse_ratio(ratio)
-    balance = WhiteBalance(white_balance)  # also takes "auto", "camera", "daylight"
+    balance = WhiteBalance.parse(white_balance)
     passes = passes_of(ensemble)
     camera_rgb = denoise(raw, session, used, tile, overlap, progress, passes, hot_pixels)
     gains = balance_gains(balance, raw, camera_rgb)
@@ -139,7 +139,7 @@ def enhance_raw(
 def enhance_file(
     path: str | os.PathLike[str],
     ratio: float | None = None,
-    model: str | ModelSession | None = None,
+    model: str | os.PathLike[str] | ModelSession | None = None,
     progress: ProgressFn | None = None,
     ensemble: bool | int = False,
     white_balance: WhiteBalance | str = WhiteBalance.CAMERA,

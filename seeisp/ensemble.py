@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InvalidOptionError
 from .pack import amplify, pack
 from .session import ModelSession, ProgressFn
 
@@ -100,7 +101,7 @@ def passes_of(ensemble: bool | int) -> int:
     """How many passes an ``ensemble`` argument asks for: True is all 8, False one; a number is itself."""
     passes = 8 if ensemble is True else 1 if ensemble is False else int(ensemble)
     if passes not in PASSES:
-        raise ValueError(f"a self-ensemble has {', '.join(map(str, PASSES))} passes, not {ensemble!r}")
+        raise InvalidOptionError(f"a self-ensemble has {', '.join(map(str, PASSES))} passes, not {ensemble!r}")
     return passes
 
 

@@ -15,8 +15,12 @@ class UnsupportedSensorError(SeeispError):
     """The raw is readable but not a 2x2 Bayer mosaic (X-Trans, Foveon, sRAW, linear DNG, monochrome)."""
 
 
-class InvalidRatioError(SeeispError):
-    """The amplification ratio is not a positive number."""
+class InvalidOptionError(SeeispError, ValueError):
+    """An option's value is not one seeisp takes: passes, white balance, tile size."""
+
+
+class InvalidRatioError(InvalidOptionError):
+    """The amplification ratio is neither 'auto' nor a number from 1 to 300."""
 
 
 class OutputError(SeeispError):

@@ -55,8 +55,9 @@ def weights_dirs() -> list[Path]:
     return dirs
 
 
-def model_path(name: str) -> Path:
+def model_path(name: str | os.PathLike[str]) -> Path:
     """The ONNX file of a registered model name, or a path to any .onnx file."""
+    name = os.fspath(name)
     if name.endswith(".onnx"):
         path = Path(name)
         if not path.is_file():

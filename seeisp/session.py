@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
-from .errors import ModelError
+from .errors import InvalidOptionError, ModelError
 from .models import default_tile, model_path
 from .pack import INPUT_RANGE
 from .providers import choose_providers, session_options
@@ -79,7 +80,9 @@ class ModelSession:
         self.input_type = np.float16 if "float16" in self.session.get_inputs()[0].type else np.float32
 
     @classmethod
-    def from_name(cls, name: str, providers: Sequence[str] | None = None, threads: int | None = None) -> ModelSession:
+    def from_name(
+        cls, name: str | os.PathLike[str], providers: Sequence[str] | None = None, threads: int | None = None
+    ) -> ModelSession:
         return cls(model_path(name), providers, threads)
 
     @property
@@ -107,11 +110,11 @@ class ModelSession:
         return len(rows) * len(cols)
 
     def _tiling(self, tile: int | None, overlap: int | None) -> tuple[int, int]:
-        """(tile, overlap) with the defaults filled in; ``ValueError`` when the tile cannot hold the overlap."""
+        """(tile, overlap) with the defaults filled in; ``InvalidOptionError`` when the tile cannot hold the overlap."""
         tile = self.default_tile if tile is None else tile
         overlap = tile_overlap(tile) if overlap is None else overlap
         if tile <= 2 * overlap:
-            raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
+            raise InvalidOptionError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
         return tile, overlap
 
     def run_tiled(

@@ -264,15 +264,6 @@ def choose_ratio(auto: bool, ratio: float | str | None) -> float | None:
     return value
 
 
-def choose_white_balance(choice: str | None) -> WhiteBalance:
-    """The white balance the page asked for; the camera's when it sent none."""
-    try:
-        return WhiteBalance(choice or WhiteBalance.CAMERA)
-    except ValueError:
-        known = ", ".join(WhiteBalance)
-        raise SeeispError(f"white balance must be one of {known}, got {choice!r}") from None
-
-
 def _user_message(exc: BaseException, path: Path) -> str:
     """A one-line message naming the file as the user called it, not by its path on the server."""
     if isinstance(exc, SeeispError):
@@ -325,7 +316,7 @@ def run_files(
     try:
         wanted = choose_ratio(auto_ratio, ratio)
         session = enhancer.session(model)
-        balance = choose_white_balance(white_balance)
+        balance = WhiteBalance.parse(white_balance)
     except SeeispError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     dark = read_dark_upload(enhancer, dark_frame, progress)

@@ -12,6 +12,7 @@ import enum
 
 import numpy as np
 
+from .errors import InvalidOptionError
 from .raw import RawImage
 
 
@@ -19,6 +20,14 @@ class WhiteBalance(enum.StrEnum):
     CAMERA = "camera"  # the camera's as-shot gains, as LibRaw renders by default
     DAYLIGHT = "daylight"  # the sensor's daylight gains (LibRaw's pre_mul)
     AUTO = "auto"  # grey edge on the denoised picture (``grey_edge``)
+
+    @classmethod
+    def parse(cls, choice: WhiteBalance | str | None) -> WhiteBalance:
+        """A white balance from its name; the camera's for None or ""; ``InvalidOptionError`` for any other."""
+        try:
+            return cls(choice or cls.CAMERA)
+        except ValueError:
+            raise InvalidOptionError(f"white balance must be one of {', '.join(cls)}, got {choice!r}") from None
 
 
 CLIPPED = 0.95  # a pixel with a channel this bright may be clipped: its colour says nothing about the light

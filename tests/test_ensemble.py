@@ -24,6 +24,7 @@ from seeisp.ensemble import (
     self_ensemble,
     single_pass,
 )
+from seeisp.errors import InvalidOptionError
 from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import unpack
 from seeisp.raw import CFA, RawImage, read_raw
@@ -136,7 +137,7 @@ def test_passes_of(ensemble: bool | int, passes: int):
 
 @pytest.mark.parametrize("ensemble", [3, 0, 16])
 def test_other_ensemble_sizes_are_refused(ensemble: int):
-    with pytest.raises(ValueError, match="passes"):
+    with pytest.raises(InvalidOptionError, match="passes"):
         passes_of(ensemble)
 
 

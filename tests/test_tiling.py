@@ -12,6 +12,7 @@ from seeisp import session as session_module
 from seeisp.demo import write_demo_raw
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
+from seeisp.errors import InvalidOptionError
 from seeisp.metrics import psnr
 from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import amplify, pack
@@ -68,7 +69,7 @@ def test_tiles_cover_the_frame_on_the_pooling_grid(size, tile, overlap):
 
 
 def test_tile_must_exceed_twice_the_overlap(lite_session):
-    with pytest.raises(ValueError, match="more than twice the overlap"):
+    with pytest.raises(InvalidOptionError, match="more than twice the overlap"):
         lite_session.run_tiled(_packed_scene(300, 340), tile=128, overlap=64)
 
 

@@ -93,3 +93,20 @@ def test_libraw_renders_with_given_gains_as_with_its_own(tmp_path: Path) -> None
     np.testing.assert_allclose(libraw_render(path, 20.0, white_balance=read_raw(path).white_balance), camera, atol=2e-3)
     neutral = libraw_render(path, 20.0, white_balance=NO_GAINS).reshape(-1, 3).mean(axis=0)
     assert abs(neutral[0] / neutral[1] - 1) < 0.03 < camera.reshape(-1, 3).mean(axis=0)[0] / camera.mean() - 1
+
+
+@pytest.mark.parametrize(
+    ("choice", "parsed"), [(None, "camera"), ("", "camera"), ("auto", "auto"), ("daylight", "daylight")]
+)
+def test_white_balance_by_name(choice: str | None, parsed: str) -> None:
+    assert WhiteBalance.parse(choice) is WhiteBalance(parsed)
+
+
+def test_an_unknown_white_balance_is_an_option_error_naming_the_choices(tmp_path: Path, model_file: Path) -> None:
+    from seeisp.enhance import enhance_file
+    from seeisp.errors import InvalidOptionError
+
+    with pytest.raises(
+        InvalidOptionError, match=r"^white balance must be one of camera, daylight, auto, got 'tungsten'$"
+    ):
+        enhance_file(write_dark_dng(tmp_path / "dark.dng"), 100, model_file, white_balance="tungsten")
