@@ -89,12 +89,11 @@ def write_frame(folder: Path, height: int, width: int, seed: int = 0) -> Path:
 
 
 def packed_input(dng: Path) -> np.ndarray:
-    """The network input of a frame, exactly as ``seeisp.enhance.denoise`` makes it."""
-    from seeisp.pack import amplify, even_crop, pack, to_rggb
+    """The network input of a frame, as ``seeisp.enhance.denoise`` makes it (``network_input``)."""
+    from seeisp.enhance import network_input
     from seeisp.raw import read_raw
 
-    raw = read_raw(dng)
-    return amplify(pack(to_rggb(even_crop(raw.mosaic), raw.cfa)), RATIO)
+    return network_input(read_raw(dng), RATIO)
 
 
 def pad_to(packed: np.ndarray, multiple: int) -> np.ndarray:

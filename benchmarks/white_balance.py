@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from seeisp.benchmark import find_images, simulated_pairs
-from seeisp.enhance import enhance_raw
+from seeisp.enhance import enhance_raw, network_input
 from seeisp.noise import resolve_profile
-from seeisp.pack import amplify, even_crop, pack, to_rggb
-from seeisp.raw import read_raw
+from seeisp.raw import RawImage, read_raw
 from seeisp.session import ModelSession
 from seeisp.white_balance import CLIPPED, grey_edge
 
@@ -45,9 +44,9 @@ def angle(gains: np.ndarray, truth: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
 
 
-def noisy_rgb(raw_mosaic: np.ndarray, cfa, ratio: float) -> np.ndarray:
+def noisy_rgb(raw: RawImage, ratio: float) -> np.ndarray:
     """The network's input read as RGB: R, mean of the greens, B, at half resolution."""
-    packed = amplify(pack(to_rggb(even_crop(raw_mosaic), cfa)), ratio)
+    packed = network_input(raw, ratio)
     return np.stack([packed[0], (packed[1] + packed[2]) / 2, packed[3]], axis=-1)
 
 
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = read_raw(pair.dark)
             truth = raw.white_balance  # the as-shot balance the shot was made with
             pictures = {
-                "noisy raw": noisy_rgb(raw.mosaic, raw.cfa, pair.ratio),
+                "noisy raw": noisy_rgb(raw, pair.ratio),
                 f"denoised ({session.name})": enhance_raw(raw, session, pair.ratio).camera_rgb,
             }
             for source, picture in pictures.items():

@@ -19,7 +19,7 @@ from .ensemble import ensemble_suffix, orientation_set, passes_of, self_ensemble
 from .errors import DarkFrameError
 from .hot_pixels import remove_hot_pixels
 from .output import check_bits, format_of, write_camera_dng, write_image
-from .pack import even_crop, from_rggb, restore_size, to_rggb
+from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import estimate_ratio, parse_ratio
 from .raw import RawImage, read_raw
 from .render import render
@@ -68,6 +68,21 @@ class EnhanceResult:
         return write_image(path, self.image, bits, compress=compress, shot=self.raw.shot, description=self.description)
 
 
+def rggb_mosaic(raw: RawImage, hot_pixels: bool = True) -> np.ndarray:
+    """The raw's mosaic as the network reads it before packing: hot sites replaced (``seeisp.hot_pixels``;
+    ``hot_pixels=False`` keeps them), cropped to even size and mirrored to RGGB (``from_rggb`` undoes it)."""
+    mosaic = remove_hot_pixels(raw.mosaic) if hot_pixels else raw.mosaic
+    return to_rggb(even_crop(mosaic), raw.cfa)
+
+
+def network_input(
+    raw: RawImage, ratio: float, input_range: tuple[float, float] = INPUT_RANGE, hot_pixels: bool = True
+) -> np.ndarray:
+    """The (4, h, w) packed and amplified input of a single pass over the whole frame: what ``denoise`` gives
+    a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile)."""
+    return amplify(pack(rggb_mosaic(raw, hot_pixels)), ratio, input_range)
+
+
 def denoise(
     raw: RawImage,
     session: ModelSession,
@@ -87,8 +102,7 @@ def denoise(
     False feeds the raw as it is.
     """
     passes = passes_of(ensemble)
-    mosaic = remove_hot_pixels(raw.mosaic) if hot_pixels else raw.mosaic
-    mosaic = to_rggb(even_crop(mosaic), raw.cfa)
+    mosaic = rggb_mosaic(raw, hot_pixels)
     if passes == 1:
         rgb = single_pass(mosaic, session, ratio, tile, overlap, progress)
     else:

@@ -10,7 +10,7 @@ import tifffile
 
 from seeisp.cli import main
 from seeisp.dng import write_dng
-from seeisp.enhance import denoise, enhance_file
+from seeisp.enhance import denoise, enhance_file, network_input
 from seeisp.ensemble import (
     IDENTITY,
     ORIENTATIONS,
@@ -243,3 +243,26 @@ def test_cli_refuses_other_pass_counts(tmp_path: Path, capsys):
     assert exit_info.value.code == 2
     assert "--passes: invalid choice: 3" in capsys.readouterr().err
     assert not (tmp_path / "dark.png").exists()
+
+
+class Recorder(ModelSession):
+    """A stand-in network that keeps what it was given and answers zeros."""
+
+    def __init__(self) -> None:
+        self.name, self.pad_multiple, self.width, self.seen = "recorder", 16, 16, []
+
+    def run_tiled(self, packed: np.ndarray, tile=None, overlap=None, progress=None) -> np.ndarray:
+        self.seen.append(packed.copy())
+        return np.zeros((3, 2 * packed.shape[1], 2 * packed.shape[2]), np.float32)
+
+
+@pytest.mark.parametrize("cfa", [CFA.RGGB, CFA.GBRG])
+def test_network_input_is_what_a_single_pass_feeds_the_network(cfa: CFA) -> None:
+    values = np.random.default_rng(1).normal(0.002, 0.001, (66, 98)).astype(np.float32)
+    values[20, 30] = 0.5  # a hot site, which both replace
+    raw = raw_image(values, cfa)
+    recorder = Recorder()
+    denoise(raw, recorder, 100)
+    (seen,) = recorder.seen
+    np.testing.assert_array_equal(seen, network_input(raw, 100))
+    assert seen.max() < 1  # the hot site is gone, so nothing was clipped at the top
