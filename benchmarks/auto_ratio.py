@@ -28,9 +28,9 @@ import numpy as np
 
 from seeisp.benchmark import CFA_PHASES, find_images
 from seeisp.noise import SensorProfile, normalise, resolve_profile, simulate_dark_raw
+from seeisp.pictures import load_srgb, to_unit
 from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio
 from seeisp.synthesis import mosaic, random_camera, unprocess
-from seeisp.training.data import load_srgb, to_unit
 
 from options import shot_options
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import bias_in_cell_order, find_images, simulated_pairs
+from seeisp.benchmark import find_images, simulated_pairs
 from seeisp.dark_frame import read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
@@ -26,6 +26,7 @@ from seeisp.ensemble import PASSES, ensemble_suffix
 from seeisp.metrics import psnr
 from seeisp.noise import resolve_profile, simulate_dark_raw
 from seeisp.session import ModelSession
+from seeisp.synthesis import bias_in_cell_order
 
 from options import shot_options
 

@@ -68,24 +68,15 @@ class Timing:
 
 def write_frame(folder: Path, height: int, width: int, seed: int = 0) -> Path:
     """The built-in scene as a dark raw (1/RATIO of the light, virtual-sensor noise) written as a DNG."""
-    from seeisp.dng import write_dng
-    from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
+    from seeisp.noise import VIRTUAL_SENSOR
     from seeisp.scene import draw_scene
-    from seeisp.synthesis import mosaic, random_camera, unprocess
+    from seeisp.synthesis import random_camera, unprocess, write_dark_shot
 
     rng = np.random.default_rng(seed)
     camera = random_camera(rng)
-    clean = mosaic(unprocess(draw_scene(height, width), camera), "RGGB")
+    clean = unprocess(draw_scene(height, width), camera)
     noise = VIRTUAL_SENSOR.sample(rng)
-    dark = simulate_dark_raw(clean, RATIO, noise, rng)
-    return write_dng(
-        folder / f"frame-{height}x{width}.dng",
-        dark,
-        black_level=noise.black,
-        white_level=noise.white,
-        xyz_to_camera=camera.xyz_to_camera,
-        as_shot_neutral=camera.as_shot_neutral,
-    )
+    return write_dark_shot(folder / f"frame-{height}x{width}.dng", clean, camera, RATIO, noise, rng)
 
 
 def packed_input(dng: Path) -> np.ndarray:
@@ -319,7 +310,7 @@ def variant_psnr(lite: Model, images: int, folder: Path) -> dict:
 
     kodak = SHARED / "data" / "clean" / "val" / "kodak24"
     if kodak.is_dir():
-        from seeisp.training.data import list_images
+        from seeisp.pictures import list_images
 
         paths = list_images([kodak])[:images]
         profile = resolve_profile("SonyA7S2", SHARED / "data" / "noise_profiles")

@@ -19,7 +19,6 @@ at the true ratio; the first model also runs with the estimated ("auto") ratio. 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 import time
@@ -35,12 +34,13 @@ from .enhance import enhance_file
 from .ensemble import ENSEMBLE_SUFFIX
 from .errors import SeeispError
 from .metrics import psnr, ssim
-from .noise import NoiseParams, SensorProfile, simulate_dark_raw
+from .noise import NoiseParams, SensorProfile
+from .pictures import list_images, load_srgb, to_unit
 from .ratio import estimate_ratio
 from .raw import read_raw
 from .render import render
 from .session import ModelSession
-from .synthesis import Camera, mosaic, random_camera, unprocess
+from .synthesis import Camera, mosaic, random_camera, shot_tags, unprocess, write_dark_shot
 
 NAIVE = "LibRaw, amplified"
 LIBRAW_NR = "LibRaw NR (FBDD + median)"
@@ -66,14 +66,6 @@ class Pair:
         self.clean.unlink(missing_ok=True)
 
 
-def bias_in_cell_order(noise: NoiseParams, cfa: str) -> NoiseParams:
-    """Move the per-channel black bias (R, G1, G2, B) to the 2x2 cells of ``cfa``."""
-    red, green1, green2, blue = noise.black_bias
-    by_channel = {"R": [red], "G": [green1, green2], "B": [blue]}
-    cells = tuple(by_channel[letter].pop(0) for letter in cfa)
-    return dataclasses.replace(noise, black_bias=cells)
-
-
 def make_pair(
     srgb: np.ndarray,
     ratio: float,
@@ -87,20 +79,10 @@ def make_pair(
     """A clean sRGB picture (H, W, 3) in [0, 1] -> dark and clean DNGs of it plus the two references."""
     h, w = srgb.shape[0] - srgb.shape[0] % 2, srgb.shape[1] - srgb.shape[1] % 2
     clean_rgb = unprocess(np.ascontiguousarray(srgb[:h, :w]), camera)
-    clean_mosaic = mosaic(clean_rgb, cfa)
-    noise = bias_in_cell_order(noise, cfa)
-    dark_dn = simulate_dark_raw(clean_mosaic, ratio, noise, rng)
-    clean_dn = np.round(clean_mosaic * np.float32(noise.white - noise.black) + noise.black).astype(np.uint16)
-    tags = dict(
-        cfa=cfa,
-        black_level=noise.black,
-        white_level=noise.white,
-        xyz_to_camera=camera.xyz_to_camera,
-        as_shot_neutral=camera.as_shot_neutral,
-    )
     folder = Path(folder)
-    dark = write_dng(folder / f"{name}-x{ratio:g}.dng", dark_dn, **tags)
-    clean = write_dng(folder / f"{name}-clean.dng", clean_dn, **tags)
+    dark = write_dark_shot(folder / f"{name}-x{ratio:g}.dng", clean_rgb, camera, ratio, noise, rng, cfa)
+    clean_dn = np.round(mosaic(clean_rgb, cfa) * np.float32(noise.white - noise.black) + noise.black)
+    clean = write_dng(folder / f"{name}-clean.dng", clean_dn.astype(np.uint16), **shot_tags(camera, noise, cfa))
     return Pair(
         dark=dark,
         clean=clean,
@@ -124,13 +106,11 @@ def score(image: np.ndarray, pair: Pair) -> dict[str, float]:
 
 
 def find_images(folder: str | os.PathLike[str], limit: int | None = None) -> list[Path]:
-    from .training.data import list_images  # torch-free
-
     if not Path(folder).is_dir():
         raise SeeispError(f"{folder}: no such folder of clean pictures")
     paths = list_images([folder])
     if not paths:
-        raise SeeispError(f"{folder}: no PNG, JPEG, TIFF or BMP pictures in it")
+        raise SeeispError(f"{folder}: no PNG, JPEG, TIFF, BMP or WebP pictures in it")
     return paths[:limit] if limit else paths
 
 
@@ -180,8 +160,6 @@ def simulated_pairs(
     its own seeded gain and noise, so any subset of ratios or pictures gives the same shots. The
     DNGs are written to ``folder``; ``Pair.remove`` deletes them.
     """
-    from .training.data import load_srgb, to_unit  # torch-free
-
     for i, path in enumerate(images):
         srgb = to_unit(load_srgb(Path(path)))
         camera = random_camera(np.random.default_rng([seed, i]))

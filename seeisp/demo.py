@@ -16,19 +16,18 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .baseline import libraw_render
-from .dng import write_dng
 from .enhance import enhance_file
 from .errors import InvalidRatioError, OutputError
 from .metrics import psnr
 from .models import default_model
-from .noise import VIRTUAL_SENSOR, simulate_dark_raw
+from .noise import VIRTUAL_SENSOR
 from .output import write_image
 from .ratio import parse_ratio
 from .raw import read_raw
 from .render import render
 from .scene import draw_scene
 from .session import ModelSession
-from .synthesis import mosaic, random_camera, unprocess
+from .synthesis import random_camera, unprocess, write_dark_shot
 
 DEMO_RAW_NAME = "seeisp-demo.dng"
 COMPARISON_NAME = "seeisp-demo-comparison.png"
@@ -71,17 +70,15 @@ def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO,
     camera = random_camera(rng)
     clean = unprocess(draw_scene(), camera)
     noise = VIRTUAL_SENSOR.sample(rng, k=DEMO_GAIN)
-    dark = simulate_dark_raw(mosaic(clean, "RGGB"), ratio, noise, rng)
     partial = path.with_name(f".{path.name}.part")  # moved into place whole, so no run leaves half a file
     try:
-        write_dng(
+        write_dark_shot(
             partial,
-            dark,
-            cfa="RGGB",
-            black_level=noise.black,
-            white_level=noise.white,
-            xyz_to_camera=camera.xyz_to_camera,
-            as_shot_neutral=camera.as_shot_neutral,
+            clean,
+            camera,
+            ratio,
+            noise,
+            rng,
             exposure_time=BRIGHT_EXPOSURE_S / ratio,
             iso=DEMO_ISO,
             make="seeisp",

@@ -7,10 +7,14 @@ which is exactly what the network must output.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .dng import write_dng
 from .noise import NoiseParams, simulate_dark_raw
 from .render import RGB_TO_XYZ, bt709_decode
 
@@ -101,6 +105,47 @@ def dark_raw_pair(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Clean camera RGB (H, W, 3) -> (uint16 dark RGGB raw in DN, the clean target)."""
     return simulate_dark_raw(mosaic_rggb(camera_rgb), ratio, noise, rng), camera_rgb
+
+
+def bias_in_cell_order(noise: NoiseParams, cfa: str) -> NoiseParams:
+    """Move the per-channel black bias (R, G1, G2, B) to the 2x2 cells of ``cfa``."""
+    red, green1, green2, blue = noise.black_bias
+    by_channel = {"R": [red], "G": [green1, green2], "B": [blue]}
+    cells = tuple(by_channel[letter].pop(0) for letter in cfa)
+    return dataclasses.replace(noise, black_bias=cells)
+
+
+def shot_tags(camera: Camera, noise: NoiseParams, cfa: str = "RGGB") -> dict[str, object]:
+    """What a simulated raw's DNG says of itself (``write_dng``'s arguments): its colour filter, black and
+    white levels, and the camera's colour matrix and as-shot white balance."""
+    return dict(
+        cfa=cfa,
+        black_level=noise.black,
+        white_level=noise.white,
+        xyz_to_camera=camera.xyz_to_camera,
+        as_shot_neutral=camera.as_shot_neutral,
+    )
+
+
+def write_dark_shot(
+    path: str | os.PathLike[str],
+    camera_rgb: np.ndarray,
+    camera: Camera,
+    ratio: float,
+    noise: NoiseParams,
+    rng: np.random.Generator,
+    cfa: str = "RGGB",
+    **tags: object,
+) -> Path:
+    """Simulate a shot of clean camera RGB (H, W, 3; even sizes) with ``ratio`` times too little light and the
+    sensor noise ``noise``, mosaicked in ``cfa``, and write it as a DNG that LibRaw reads like a camera's raw.
+
+    The benchmark's, the demo's and ``benchmarks/perf.py``'s dark raws are all made here. ``tags`` go on to
+    ``write_dng`` (exposure_time, iso, make, model).
+    """
+    noise = bias_in_cell_order(noise, cfa)
+    dark = simulate_dark_raw(mosaic(camera_rgb, cfa), ratio, noise, rng)
+    return write_dng(path, dark, **shot_tags(camera, noise, cfa), **tags)
 
 
 def sample_ratio(rng: np.random.Generator, low: float = 1.0, high: float = 300.0) -> float:

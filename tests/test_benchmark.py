@@ -13,7 +13,6 @@ import pytest
 from seeisp.benchmark import (
     LIBRAW_NR,
     NAIVE,
-    bias_in_cell_order,
     make_pair,
     run_benchmark,
     score,
@@ -26,7 +25,7 @@ from seeisp.metrics import psnr
 from seeisp.models import available_models
 from seeisp.noise import VIRTUAL_SENSOR, NoiseParams
 from seeisp.raw import CFA, read_raw
-from seeisp.synthesis import mosaic, random_camera, unprocess
+from seeisp.synthesis import bias_in_cell_order, mosaic, random_camera, unprocess
 
 
 def picture(seed: int, height: int = 96, width: int = 128) -> np.ndarray:
@@ -222,7 +221,7 @@ def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, ca
     ("extra", "message"),
     [
         (["--images", "MISSING"], "missing: no such folder of clean pictures"),
-        (["--images", "EMPTY"], "no PNG, JPEG, TIFF or BMP pictures"),
+        (["--images", "EMPTY"], "no PNG, JPEG, TIFF, BMP or WebP pictures"),
         (["--camera", "Leica"], "unknown camera 'Leica'"),
         (["--ratios", "0"], "ratio must be between 1 and 300"),
         (["--models", "nonexistent"], "unknown model 'nonexistent'"),

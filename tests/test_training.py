@@ -14,10 +14,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from seeisp.errors import SeeispError  # noqa: E402
+from seeisp.pictures import load_srgb  # noqa: E402
 from seeisp.session import ModelSession  # noqa: E402
 from seeisp.synthesis import random_camera  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
-from seeisp.training.data import SyntheticPairs, load_images, load_srgb  # noqa: E402
+from seeisp.training.data import SyntheticPairs, load_images  # noqa: E402
 from seeisp.training.extrapolate import extrapolate, weights_of  # noqa: E402
 from seeisp.training.extrapolate import main as extrapolate_main  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
@@ -459,8 +460,9 @@ def test_train_only_trains_the_named_block_and_freezes_the_rest(
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_decode_table_matches_decoding_each_pixel(dtype: type) -> None:
+    from seeisp.pictures import to_unit
     from seeisp.render import bt709_decode
-    from seeisp.training.data import decode_table, to_unit
+    from seeisp.training.data import decode_table
 
     codes = np.random.default_rng(0).integers(0, np.iinfo(dtype).max + 1, size=(64, 64, 3)).astype(dtype)
     np.testing.assert_array_equal(decode_table(np.dtype(dtype))[codes], bt709_decode(to_unit(codes)))

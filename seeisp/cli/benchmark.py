@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help=help_text,
         description=f"{help_text}. Each clean picture is turned into a simulated dark raw (DNG) at each ratio.",
     )
-    p.add_argument("--images", required=True, help="folder of clean pictures (PNG/JPEG/TIFF), e.g. kodak24")
+    p.add_argument("--images", required=True, help="folder of clean pictures (PNG, JPEG, TIFF, BMP, WebP), e.g. kodak")
     p.add_argument("--camera", default="SonyA7S2", help="noise profile name, or 'virtual' (default: SonyA7S2)")
     p.add_argument("--ratios", type=float, nargs="+", default=[100.0, 250.0, 300.0], help="amplification ratios")
     p.add_argument(

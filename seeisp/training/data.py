@@ -17,35 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 
 from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..pack import amplify, pack
+from ..pictures import list_images, load_srgb, to_unit
 from ..render import bt709_decode
 from ..synthesis import Camera, dark_raw_pair, linear_srgb_to_camera, mosaic_rggb, random_camera, sample_ratio
 from .patterns import draw_pattern
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-
-
-def list_images(folders: Sequence[str | Path]) -> list[Path]:
-    paths: list[Path] = []
-    for folder in folders:
-        paths += sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    return paths
-
-
-def load_srgb(path: Path) -> np.ndarray:
-    """An 8- or 16-bit picture as (H, W, 3) uint8/uint16 (greyscale repeated, alpha dropped)."""
-    image = iio.imread(path)
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    return image[..., :3]
-
-
-def to_unit(image: np.ndarray) -> np.ndarray:
-    return image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
 
 
 @functools.cache

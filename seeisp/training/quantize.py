@@ -30,7 +30,8 @@ from onnxruntime.quantization import (
 )
 
 from ..noise import SensorProfile
-from .data import SyntheticPairs, list_images, load_srgb
+from ..pictures import list_images, load_srgb
+from .data import SyntheticPairs
 
 PRECISIONS = ("fp32", "fp16", "int8")
 CALIBRATION_RATIO_RANGE = (1.0, 300.0)
@@ -219,7 +220,7 @@ def calibration_inputs(
 ) -> list[np.ndarray]:
     """``count`` simulated dark raws, packed and amplified, at ratios log-spaced over 1..300.
 
-    Pictures are uint8/uint16 sRGB (as ``seeisp.training.data.load_srgb`` gives them) of at least
+    Pictures are uint8/uint16 sRGB (as ``seeisp.pictures.load_srgb`` gives them) of at least
     ``patch`` pixels a side; noise comes from the calibrated ``profiles`` or the virtual sensor.
     """
     if count < 1:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import list_images, load_srgb
+from ..pictures import list_images, load_srgb
 
 JPEG_QUALITY = 97
 

@@ -27,10 +27,11 @@ from tqdm import tqdm
 from ..metrics import psnr
 from ..noise import VIRTUAL_SENSOR, SensorProfile, load_profiles, normalise, resolve_profile
 from ..pack import amplify, pack
+from ..pictures import to_unit
 from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
 from ..session import drop_context, mirror_context
 from ..synthesis import dark_raw_pair, random_camera, unprocess
-from .data import SyntheticPairs, load_images, to_unit
+from .data import SyntheticPairs, load_images
 from .device_noise import noisy_input, step_generator
 from .model import ResidualConv, SIDUNet, UNetConfig
 
