@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
-from .output import DNG_OUTPUT_SUFFIX, FORMATS, SUFFIXES, check_bits, format_of
+from .output import FORMATS, SUFFIXES, check_bits, format_of
+from .raw import is_raw_name
 
-# The raw formats LibRaw reads; folders and globs pick files by these suffixes, in any case.
-RAW_FORMATS = "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
-RAW_EXTENSIONS = frozenset(f".{name}" for name in RAW_FORMATS.split())
 DEFAULT_FORMAT = "png"
 
 
@@ -38,12 +36,6 @@ class Job:
     output: Path | None
     action: Action
     reason: str = ""  # one line naming the file, for SKIP and FAIL
-
-
-def is_raw_name(path: str | os.PathLike[str]) -> bool:
-    """Whether a file's name says raw: a raw suffix, and not a DNG that seeisp wrote (demosaicked, not a raw)."""
-    name = Path(path).name.lower()
-    return Path(name).suffix in RAW_EXTENSIONS and not name.endswith(DNG_OUTPUT_SUFFIX)
 
 
 def collect_inputs(specs: Sequence[str]) -> list[Path | Job]:

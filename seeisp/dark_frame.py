@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch import is_raw_name
 from .errors import DarkFrameError
-from .raw import CFA, RawImage, Shot, read_raw
+from .raw import CFA, RawImage, Shot, is_raw_name, read_raw
 
 TRIM = 0.005  # share of sites cut from each end before averaging: hot sites and the read noise's long tails
 MAX_LEVEL = 0.01  # of the white level: a dark frame whose black is off by more than this saw light

@@ -29,11 +29,10 @@ import numpy as np
 from .dng import LINEAR_RAW, ORIENTATION_OF_FLIP, linear_dng_tags, write_tiff, xyz_to_camera_for
 from .errors import OutputError
 from .metadata import TagValue, exif_bytes, exif_tags, icc_profile, tiff_tags
-from .raw import RawImage, Shot
+from .raw import DNG_OUTPUT_SUFFIX, RawImage, Shot
 
 Tags = dict[str, dict[int, TagValue]]
 
-DNG_OUTPUT_SUFFIX = "-seeisp.dng"  # how a DNG picture's name ends: "IMG_1.DNG" -> "IMG_1-seeisp.dng", not itself
 # suffix -> format name
 FORMATS: dict[str, str] = {
     ".png": "png",

@@ -89,8 +89,16 @@ class RawImage:
         return (w, h) if self.flip in (Flip.ROTATE_90_CCW, Flip.ROTATE_90_CW) else (h, w)
 
 
-# LibRaw colour indices in raw_pattern: 0 red, 1 green, 2 blue, 3 second green.
-_PATTERN_LETTERS = "RGBG"
+# The raw formats LibRaw reads; folders, globs and the web page pick files by these suffixes, in any case.
+RAW_FORMATS = "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
+RAW_EXTENSIONS = frozenset(f".{name}" for name in RAW_FORMATS.split())
+DNG_OUTPUT_SUFFIX = "-seeisp.dng"  # how seeisp names a linear DNG it writes: "IMG_1.DNG" -> "IMG_1-seeisp.dng"
+
+
+def is_raw_name(path: str | os.PathLike[str]) -> bool:
+    """Whether a file's name says raw: a raw suffix, and not a DNG that seeisp wrote (demosaicked, not a raw)."""
+    name = Path(path).name.lower()
+    return Path(name).suffix in RAW_EXTENSIONS and not name.endswith(DNG_OUTPUT_SUFFIX)
 
 
 def read_raw(path: str | os.PathLike[str]) -> RawImage:

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .baseline import libraw_render
-from .batch import RAW_EXTENSIONS, is_raw_name
 from .dark_frame import DarkFrame, read_dark_frame
 from .enhance import EnhanceResult, enhance_file
 from .ensemble import ENSEMBLE_SUFFIX
@@ -34,6 +33,7 @@ from .errors import InvalidRatioError, ModelError, RawReadError, SeeispError
 from .models import MODELS, available_models, model_path
 from .output import write_image
 from .ratio import MAX_RATIO, MIN_RATIO, parse_ratio
+from .raw import RAW_EXTENSIONS, is_raw_name
 from .session import ModelSession
 from .white_balance import WhiteBalance
 
