@@ -9,7 +9,7 @@ A raw's metadata gives the black level the camera was designed for. The sensor's
 fraction of a DN to a few DN per colour, differently at each ISO (what ELD calibrated as the
 ``color_bias`` of its noise profiles). Amplified 100-300 times, that offset becomes a few per cent of
 white, and no network can tell it from light: on the benchmark's SonyA7S2 shots the full model loses
-0.6-0.9 dB to it at ratios 100-300. A dark frame (same camera, same ISO, no light) holds only that
+0.4-0.8 dB to it at ratios 100-300. A dark frame (same camera, same ISO, no light) holds only that
 offset and the read noise, and averaging its hundreds of thousands of sites per colour measures the
 offset to about 0.1 DN (``benchmarks/dark_frame.py``).
 

@@ -169,8 +169,8 @@ def enhance_file(
     ``white_balance``: "camera" (as shot), "daylight" or "auto". ``hot_pixels=False`` keeps the sensor's
     hot sites (``seeisp.hot_pixels``), which are otherwise replaced before the network. ``dark_frame`` (a raw
     file shot with the lens capped at the same ISO, or a ``DarkFrame``) replaces the raw's black level with the
-    one it measures (``seeisp.dark_frame``): +0.3 to +1 dB at ratios 100-300 in the benchmark. A folder of
-    dark frames, or a list of ``DarkFrame``, gives the one at the picture's ISO (``dark_frame_for``).
+    one it measures (``seeisp.dark_frame``): +0.3 to +0.8 dB at ratios 100-300 in the benchmark (full model).
+    A folder of dark frames, or a list of ``DarkFrame``, gives the one at the picture's ISO (``dark_frame_for``).
     ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
     """
     from .models import default_model
