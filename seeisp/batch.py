@@ -85,7 +85,7 @@ def plan_jobs(
 
     ``output`` is None (write next to each input), a folder (a trailing slash, an existing
     folder, or any name when there are several inputs) or a file name (one input only).
-    ``fmt`` (png, tiff, jpeg) sets the suffix of outputs; an ``-o`` file's own suffix decides
+    ``fmt`` (png, tiff, jpeg, dng) sets the suffix of outputs; an ``-o`` file's own suffix decides
     otherwise. Raises ``OutputError`` for an ``-o``, format or bit depth that cannot work for the whole batch.
     """
     if fmt is not None and fmt not in SUFFIXES:

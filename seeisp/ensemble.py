@@ -2,9 +2,10 @@
 
 The self-ensemble averages the network's output over the 8 orientations of the dihedral group
 of the square (transpose x upside down x left-right), each turned back to the frame's own
-orientation: better quality for 8 times the work (measured with the full model on Kodak at
-ratios 100, 250 and 300: +0.52 dB PSNR at each). Fewer orientations give most of it
-(``orientation_set``): 2 passes (as is and turned 180 degrees) about 60 % of the gain, 4 passes 85 %.
+orientation: better quality for 8 times the work (the shipped full model on the Kodak benchmark at
+ratios 100-300: +0.41 dB with SonyA7S2 noise, +0.60 with NikonD850's; weights/MODEL_CARD.md). Fewer
+orientations give most of it (``orientation_set``): 2 passes (as is and turned 180 degrees) about 60 % of
+the gain, 4 passes 85 %.
 
 The network reads RGGB only, so each orientation must keep that phase exactly:
 
@@ -106,18 +107,14 @@ def passes_of(ensemble: bool | int) -> int:
 
 
 def orientation_set(passes: int, shape: tuple[int, int]) -> tuple[Orientation, ...]:
-    """The orientations of a ``passes``-pass ensemble that a frame of ``shape`` fits (never none)."""
+    """The orientations of a ``passes``-pass ensemble that a frame of ``shape`` fits: all of them, fewer when a
+    side is under ``MIN_FLIPPED_SIDE`` (never none)."""
     return tuple(o for o in _SETS[passes_of(passes)] if o.fits(shape))
 
 
 def ensemble_suffix(passes: int) -> str:
     """How a model run as a self-ensemble is named: "lite" + " x8"; "" for a single pass."""
     return f" x{passes}" if passes > 1 else ""
-
-
-def orientations_for(shape: tuple[int, int]) -> tuple[Orientation, ...]:
-    """The orientations a frame can take: all 8, fewer when a side is under ``MIN_FLIPPED_SIDE`` (never none)."""
-    return orientation_set(8, shape)
 
 
 ENSEMBLE_SUFFIX = ensemble_suffix(8)  # the full self-ensemble's: "lite x8"
@@ -162,7 +159,7 @@ def self_ensemble(
     h, w = mosaic.shape
     if h % 2 or w % 2:
         raise ValueError(f"the self-ensemble needs an even-sized RGGB mosaic, got {h} x {w}")
-    chosen = tuple(orientations_for((h, w)) if orientations is None else orientations)
+    chosen = tuple(orientation_set(8, (h, w)) if orientations is None else orientations)
     if not chosen or not all(o.fits((h, w)) for o in chosen):
         raise ValueError(f"a {h} x {w} mosaic is too small for the orientations asked for (a flipped side needs 4)")
     views = [o.forward(mosaic) for o in chosen]

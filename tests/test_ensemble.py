@@ -19,7 +19,6 @@ from seeisp.ensemble import (
     Orientation,
     coverage,
     orientation_set,
-    orientations_for,
     passes_of,
     self_ensemble,
     single_pass,
@@ -93,7 +92,7 @@ def test_weights_cover_every_pixel_eight_times_inside():
 
 @pytest.mark.parametrize(("shape", "count"), [((2, 2), 2), ((2, 10), 4), ((10, 2), 4), ((4, 4), 8), ((4, 6), 8)])
 def test_small_frames_take_only_the_orientations_they_fit(shape: tuple[int, int], count: int):
-    chosen = orientations_for(shape)
+    chosen = orientation_set(8, shape)
     assert len(chosen) == count and IDENTITY in chosen
     assert coverage(chosen, shape).min() >= 1
     assert all(min(o.forward(np.zeros(shape)).shape) >= 2 for o in chosen)
@@ -108,7 +107,7 @@ def test_with_an_equivariant_network_the_ensemble_is_the_single_pass(cfa: CFA, s
     network.calls.clear()
     averaged = denoise(raw, network, 1.0, ensemble=True)
     assert averaged.shape == single.shape == (*shape, 3)
-    assert len(network.calls) == len(orientations_for((shape[0] // 2 * 2, shape[1] // 2 * 2)))
+    assert len(network.calls) == len(orientation_set(8, (shape[0] // 2 * 2, shape[1] // 2 * 2)))
     np.testing.assert_allclose(averaged, single, rtol=1e-6, atol=1e-7)
 
 

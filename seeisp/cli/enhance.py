@@ -56,7 +56,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="output format (default: png, or the suffix of -o FILE); dng: the denoised camera RGB as a 16-bit "
         "linear DNG (IMG.ARW -> IMG-seeisp.dng) that a raw editor develops, white balance still free",
     )
-    p.add_argument("--bits", type=int, choices=(8, 16), help="bits per channel (default: 8, 16 for tiff)")
+    p.add_argument(
+        "--bits", type=int, choices=(8, 16), help="bits per channel (default: 8, 16 for tiff; dng 16 only, jpeg 8 only)"
+    )
     p.add_argument(
         "--compress",
         action="store_true",
@@ -148,7 +150,7 @@ def _enhance_one(
     assert job.output is not None  # planned jobs to enhance always have one
     started = time.perf_counter()
     try:
-        with _tile_progress(disable=args.quiet, name=job.source.name) as on_tile:
+        with _TileProgress(disable=args.quiet, name=job.source.name) as on_tile:
             result = enhance_file(
                 job.source,
                 ratio,
@@ -180,7 +182,7 @@ def _progress(disable: bool = False, **kwargs):
     return tqdm(file=sys.stderr, dynamic_ncols=True, disable=True if disable else None, **kwargs)
 
 
-class _tile_progress:
+class _TileProgress:
     """A context giving a ``progress(done, total)`` callback that shows a tile bar only for tiled frames."""
 
     def __init__(self, disable: bool, name: str):
