@@ -111,21 +111,6 @@ def write_dng(
     return Path(path)
 
 
-def write_linear_dng(
-    path: str | os.PathLike[str],
-    rgb: np.ndarray,
-    white_level: int = 65535,
-    *,
-    xyz_to_camera: np.ndarray | None = None,
-    as_shot_neutral: Sequence[float] = (1.0, 1.0, 1.0),
-    orientation: int = 1,
-) -> Path:
-    """A demosaicked ("linear") DNG: three samples per pixel, no CFA pattern (``linear_dng_tags``)."""
-    tags = linear_dng_tags(white_level, xyz_to_camera, as_shot_neutral, orientation)
-    write_tiff(path, np.ascontiguousarray(rgb, dtype=np.uint16), LINEAR_RAW, tags)
-    return Path(path)
-
-
 def linear_dng_tags(
     white_level: int = 65535,
     xyz_to_camera: np.ndarray | None = None,
@@ -160,22 +145,6 @@ def xyz_to_camera_for(camera_to_srgb: np.ndarray) -> np.ndarray:
     a camera -> sRGB matrix keeps white white (rows sum to 1), so M = inverse(camera_to_srgb) @ XYZ_to_sRGB.
     """
     return np.linalg.inv(np.asarray(camera_to_srgb, np.float64)) @ np.linalg.inv(RGB_TO_XYZ)
-
-
-def write_monochrome_dng(path: str | os.PathLike[str], image: np.ndarray, white_level: int = 65535) -> Path:
-    """A monochrome DNG: one sample per pixel, no colour filter array."""
-    image = np.ascontiguousarray(image, dtype=np.uint16)
-    tags = [
-        (50706, "B", 4, (1, 4, 0, 0), True),
-        (50708, "s", 0, "seeisp Mono", True),
-        (50717, "I", 1, white_level, True),
-    ]
-    # tifffile refuses LinearRaw with one sample, which is what DNG uses for monochrome: write it as
-    # BlackIsZero, then patch the PhotometricInterpretation tag in place.
-    write_tiff(path, image, photometric=1, extratags=tags)
-    with tifffile.TiffFile(path, mode="r+b") as tif:
-        tif.pages.first.tags["PhotometricInterpretation"].overwrite(LINEAR_RAW)
-    return Path(path)
 
 
 def write_tiff(

@@ -8,9 +8,32 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 
-from seeisp.dng import write_dng
+from seeisp.dng import LINEAR_RAW, linear_dng_tags, write_dng, write_tiff
 from seeisp.synthesis import Camera, mosaic
+
+
+def write_linear_dng(path: Path, rgb: np.ndarray, white_level: int = 65535) -> Path:
+    """A demosaicked ("linear") DNG: three samples per pixel, no CFA pattern, which seeisp refuses."""
+    write_tiff(path, np.ascontiguousarray(rgb, dtype=np.uint16), LINEAR_RAW, linear_dng_tags(white_level))
+    return path
+
+
+def write_monochrome_dng(path: Path, image: np.ndarray, white_level: int = 65535) -> Path:
+    """A monochrome DNG: one sample per pixel, no colour filter array, which seeisp refuses."""
+    tags = [
+        (50706, "B", 4, (1, 4, 0, 0), True),
+        (50708, "s", 0, "seeisp Mono", True),
+        (50717, "I", 1, white_level, True),
+    ]
+    # tifffile refuses LinearRaw with one sample, which is what DNG uses for monochrome: write it as
+    # BlackIsZero, then patch the PhotometricInterpretation tag in place.
+    write_tiff(path, np.ascontiguousarray(image, dtype=np.uint16), photometric=1, extratags=tags)
+    with tifffile.TiffFile(path, mode="r+b") as tif:
+        tif.pages.first.tags["PhotometricInterpretation"].overwrite(LINEAR_RAW)
+    return path
+
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NIKON_CROP = SHARED / "data" / "raw" / "nikon_d750_crop"

@@ -15,7 +15,9 @@ import pytest
 import tifffile
 
 from seeisp.cli import main
-from seeisp.dng import write_dng, write_linear_dng, write_monochrome_dng
+from seeisp.dng import write_dng
+
+from conftest import write_linear_dng, write_monochrome_dng
 
 XTRANS = "GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG"  # Fujifilm's 6x6 colour filter
 

@@ -17,7 +17,6 @@ from gradio_client.utils import is_valid_file
 from PIL import Image
 
 from seeisp.cli import build_parser
-from seeisp.dng import write_linear_dng
 from seeisp.errors import InvalidRatioError, ModelError, RawReadError, SeeispError
 from seeisp.models import available_models
 from seeisp.web import (
@@ -33,7 +32,7 @@ from seeisp.web import (
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
-from conftest import write_biased_dng, write_cast_dng, write_dark_dng
+from conftest import write_biased_dng, write_cast_dng, write_dark_dng, write_linear_dng
 
 
 @pytest.fixture
