@@ -1,14 +1,16 @@
 """seeisp: low-light raw to clean sRGB with a U-Net ("Learning to See in the Dark"), on ONNX Runtime.
 
-Data flow: ``read_raw`` (minus a ``DarkFrame``'s black level, if given) -> ``remove_hot_pixels``
--> ``pack``/``amplify`` -> ``ModelSession`` -> ``render`` -> ``write_image``; ``enhance_file`` does it all.
+Data flow: ``read_raw`` (minus a ``DarkFrame``'s black level, if given) -> ``network_input`` (hot pixels
+replaced, packed, amplified) -> ``ModelSession`` -> white balance (``WhiteBalance``) -> ``render`` ->
+``write_image``; ``enhance_file`` does it all and ``EnhanceResult.save`` writes the file.
 Nothing here imports torch.
 """
 
 from .dark_frame import DarkFrame, dark_frame_for, read_dark_frame, read_dark_frames
-from .enhance import EnhanceResult, enhance_file, enhance_raw
+from .enhance import EnhanceResult, enhance_file, enhance_raw, network_input
 from .errors import (
     DarkFrameError,
+    InvalidOptionError,
     InvalidRatioError,
     ModelError,
     OutputError,
@@ -17,6 +19,7 @@ from .errors import (
     UnsupportedSensorError,
 )
 from .hot_pixels import remove_hot_pixels
+from .output import write_image
 from .ratio import estimate_ratio, parse_ratio
 from .raw import CFA, Flip, RawImage, Shot, read_raw
 from .render import render
@@ -31,6 +34,7 @@ __all__ = [
     "DarkFrameError",
     "EnhanceResult",
     "Flip",
+    "InvalidOptionError",
     "InvalidRatioError",
     "ModelError",
     "ModelSession",
@@ -45,10 +49,12 @@ __all__ = [
     "enhance_file",
     "enhance_raw",
     "estimate_ratio",
+    "network_input",
     "parse_ratio",
     "read_dark_frame",
     "read_dark_frames",
     "read_raw",
     "remove_hot_pixels",
     "render",
+    "write_image",
 ]
