@@ -306,6 +306,13 @@ def test_variants_stay_close_to_fp32(tiny_variants: dict[str, Path], precision: 
     assert float(np.abs(out - reference).mean()) / scale < bound / 4
 
 
+def test_export_cli_offers_exactly_the_precisions_export_makes() -> None:
+    from seeisp.cli.export import PRECISIONS as CLI_PRECISIONS  # spelled out there: the CLI runs without torch
+    from seeisp.training.quantize import PRECISIONS
+
+    assert CLI_PRECISIONS == PRECISIONS
+
+
 def test_export_cli_writes_every_variant(tiny_checkpoint: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "weights"
     assert main(["export", str(tiny_checkpoint), "-o", str(out), "--calibration-samples", "2"]) == 0
