@@ -71,6 +71,7 @@ class ModelSession:
             raise
         except Exception as exc:
             raise ModelError(f"{self.path}: not a loadable ONNX model ({exc})") from None
+        _check_signature(self.session, self.path)
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.name = self.metadata.get("seeisp.name", self.path.stem)
         self.pad_multiple = int(self.metadata.get("seeisp.pad_multiple", 16))
@@ -98,7 +99,15 @@ class ModelSession:
         """(4, h, w) -> (3, 2h, 2w). Mirrors ``CONTEXT_BORDER`` pixels around the input, pads it to the network's
         multiple by reflection, runs it and crops back."""
         x = mirror_context(packed, self.pad_multiple)
-        out = self.session.run(None, {self.input_name: x[None].astype(self.input_type)})[0][0]
+        try:
+            out = self.session.run(None, {self.input_name: x[None].astype(self.input_type)})[0][0]
+        except Exception as exc:  # onnxruntime's own errors: a graph that cannot take this input
+            raise ModelError(f"{self.path}: the network failed on a {x.shape[1]}x{x.shape[2]} input ({exc})") from None
+        if out.shape != (3, 2 * x.shape[1], 2 * x.shape[2]):
+            raise ModelError(
+                f"{self.path}: gave {_shape_text(out.shape)} for a {_shape_text(x.shape)} input, not "
+                f"{_shape_text((3, 2 * x.shape[1], 2 * x.shape[2]))}: not a seeisp network"
+            )
         return drop_context(out, packed.shape[-2:]).astype(np.float32, copy=False)
 
     def tile_count(self, h: int, w: int, tile: int | None = None, overlap: int | None = None) -> int:
@@ -219,3 +228,25 @@ def _input_range(metadata: dict[str, str]) -> tuple[float, float]:
     except ValueError:
         raise ModelError(f"seeisp.input_range {text!r} in the model's metadata is not 'low,high'") from None
     return low, high
+
+
+def _check_signature(session: ort.InferenceSession, path: Path) -> None:
+    """``ModelError`` unless the network takes packed raw (N, 4, h, w) and gives camera RGB (N, 3, H, W), as every
+    seeisp network does; caught at load, before any picture is read, instead of as a failure deep in inference."""
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+
+    def channels(shape: Sequence[int | str | None], count: int) -> bool:  # a named or unknown size fits any count
+        return len(shape) == 4 and (not isinstance(shape[1], int) or shape[1] == count)
+
+    if not (len(inputs) == 1 and channels(inputs[0].shape, 4) and outputs and channels(outputs[0].shape, 3)):
+        takes = ", ".join(_shape_text(i.shape) for i in inputs)
+        gives = ", ".join(_shape_text(o.shape) for o in outputs)
+        raise ModelError(
+            f"{path}: not a seeisp network: it takes {takes} and gives {gives}; a seeisp network takes packed raw "
+            "(N, 4, h, w) and gives camera RGB (N, 3, 2h, 2w)"
+        )
+
+
+def _shape_text(shape: Sequence[int | str | None]) -> str:
+    """(1, 4, 'height', 'width') as "(1, 4, height, width)"."""
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
