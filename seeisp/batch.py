@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import OutputError
 from .output import FORMATS, SUFFIXES, check_bits, format_of
-from .raw import is_raw_name
+from .raw import holds_camera_raw, is_raw_name, is_seeisp_dng
 
 DEFAULT_FORMAT = "png"
 
@@ -57,14 +57,14 @@ def collect_inputs(specs: Sequence[str]) -> list[Path | Job]:
     for spec in specs:
         path = Path(spec)
         if path.is_dir():
-            raws = sorted(p for p in path.iterdir() if p.is_file() and is_raw_name(p))
+            raws = sorted(p for p in path.iterdir() if p.is_file() and _is_raw_to_enhance(p))
             if not raws:
                 found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files in this folder"))
             for raw in raws:
                 add(raw)
         elif not path.exists() and _is_glob(spec):
             matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
-            raws = [m for m in matches if m.is_file() and is_raw_name(m)]
+            raws = [m for m in matches if m.is_file() and _is_raw_to_enhance(m)]
             if not raws:
                 found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files match"))
             for raw in raws:
@@ -72,6 +72,11 @@ def collect_inputs(specs: Sequence[str]) -> list[Path | Job]:
         else:
             add(path)  # a missing file is reported when planning
     return found
+
+
+def _is_raw_to_enhance(path: Path) -> bool:
+    """A file a folder or glob contributes: a raw by its name, and not a DNG picture seeisp wrote under another."""
+    return is_raw_name(path) and not (path.suffix.lower() == ".dng" and is_seeisp_dng(path))
 
 
 def plan_jobs(
@@ -120,10 +125,12 @@ def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[obj
     if key in inputs:
         return Job(source, None, Action.FAIL, f"{source}: output {target} is an input file; refusing to overwrite it")
     if key in claimed:
-        return Job(source, None, Action.FAIL, f"{source}: output {target} is already written from {claimed[key]}")
+        return Job(source, None, Action.FAIL, f"{source}: output {target} is {claimed[key]}'s output too; use -o")
     claimed[key] = source
     if target.is_dir():
         return Job(source, None, Action.FAIL, f"{source}: output {target} is a folder")
+    if holds_camera_raw(target):
+        return Job(source, None, Action.FAIL, f"{source}: output {target} is a camera raw; refusing to overwrite it")
     if target.exists() and not overwrite:
         return Job(source, target, Action.SKIP, f"{target} exists (use --overwrite to replace it)")
     return Job(source, target, Action.ENHANCE)

@@ -20,7 +20,6 @@ from .render import RGB_TO_XYZ
 _CFA_CODES = {"R": 0, "G": 1, "B": 2}
 _ORIENTATIONS = (1, 3, 6, 8)  # TIFF orientations LibRaw maps to flips 0, 3, 6, 5
 ORIENTATION_OF_FLIP = {0: 1, 3: 3, 6: 6, 5: 8}  # LibRaw's flip -> the TIFF orientation it reads as that flip
-LINEAR_RAW = 34892  # PhotometricInterpretation of a demosaicked DNG
 
 
 def _srational(values: Sequence[float], denominator: int = 10000) -> tuple[int, ...]:

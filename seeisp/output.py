@@ -26,10 +26,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .dng import LINEAR_RAW, ORIENTATION_OF_FLIP, linear_dng_tags, write_tiff, xyz_to_camera_for
+from .dng import ORIENTATION_OF_FLIP, linear_dng_tags, write_tiff, xyz_to_camera_for
 from .errors import OutputError
 from .metadata import TagValue, exif_bytes, exif_tags, icc_profile, tiff_tags
-from .raw import DNG_OUTPUT_SUFFIX, RawImage, Shot
+from .raw import DNG_OUTPUT_SUFFIX, LINEAR_RAW, RawImage, Shot, holds_camera_raw
 
 Tags = dict[str, dict[int, TagValue]]
 
@@ -167,6 +167,8 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
         raise OutputError(f"{path}: cannot write it, folder {folder} {problem}")
+    if holds_camera_raw(path):
+        raise OutputError(f"{path}: is a camera raw; seeisp never writes over one")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder, cannot write an image there")
 

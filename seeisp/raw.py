@@ -93,12 +93,47 @@ class RawImage:
 RAW_FORMATS = "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
 RAW_EXTENSIONS = frozenset(f".{name}" for name in RAW_FORMATS.split())
 DNG_OUTPUT_SUFFIX = "-seeisp.dng"  # how seeisp names a linear DNG it writes: "IMG_1.DNG" -> "IMG_1-seeisp.dng"
+LINEAR_RAW = 34892  # the PhotometricInterpretation of a demosaicked ("linear") DNG
 
 
 def is_raw_name(path: str | os.PathLike[str]) -> bool:
     """Whether a file's name says raw: a raw suffix, and not a DNG that seeisp wrote (demosaicked, not a raw)."""
     name = Path(path).name.lower()
     return Path(name).suffix in RAW_EXTENSIONS and not name.endswith(DNG_OUTPUT_SUFFIX)
+
+
+def is_seeisp_dng(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a linear (demosaicked) DNG that seeisp wrote (``--format dng``): a developed picture
+    whatever its name, never a raw to enhance."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            tags = tif.pages.first.tags
+            photometric, camera = tags.get(262), tags.get(50708)  # PhotometricInterpretation, UniqueCameraModel
+            return (
+                photometric is not None
+                and int(photometric.value) == LINEAR_RAW
+                and camera is not None
+                and str(camera.value).startswith("seeisp")
+            )
+    except Exception:  # not a TIFF-based file at all
+        return False
+
+
+def holds_camera_raw(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a file LibRaw opens as a camera's raw (of any sensor, damaged or not) that seeisp did
+    not develop: a file seeisp must never write over."""
+    path = Path(path)
+    if not path.is_file() or is_seeisp_dng(path):
+        return False
+    raw = rawpy.RawPy()
+    try:
+        with _libraw_messages_hidden(path):
+            raw.open_file(str(path))  # the header only: cheap
+        return True
+    except rawpy.LibRawError:
+        return False
+    finally:
+        raw.close()
 
 
 def read_raw(path: str | os.PathLike[str]) -> RawImage:

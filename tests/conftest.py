@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from seeisp.dng import LINEAR_RAW, linear_dng_tags, write_dng, write_tiff
+from seeisp.dng import linear_dng_tags, write_dng, write_tiff
+from seeisp.raw import LINEAR_RAW
 from seeisp.synthesis import Camera, mosaic
 
 

@@ -223,7 +223,7 @@ def test_two_inputs_with_the_same_name_do_not_overwrite_each_other(enhance: Enha
     first, second = write_dark_dng(tmp_path / "a" / "img.dng"), write_dark_dng(tmp_path / "b" / "img.dng", seed=1)
     code, stdout, err = enhance(first, second, "-o", tmp_path / "out")
     assert code != 0
-    assert "already written from" in err
+    assert "output too; use -o" in err
     assert stdout.strip().splitlines()[-1] == "1 written, 0 skipped, 1 failed"
 
 

@@ -83,3 +83,54 @@ def test_cli_format_dng_never_takes_a_dng_raws_name(
     capsys.readouterr()
     assert main(args) == 0
     assert capsys.readouterr().out == f"{raw}: skipped, {written} exists (use --overwrite to replace it)\n"
+
+
+def test_saving_over_the_raw_it_came_from_is_refused(tmp_path: Path, lite_session) -> None:
+    raw = write_dark_dng(tmp_path / "night.dng")
+    before = raw.read_bytes()
+    result = enhance_file(raw, 20, lite_session)
+    with pytest.raises(OutputError, match=r"night\.dng: is a camera raw; seeisp never writes over one"):
+        result.save(raw)
+    assert raw.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["night.dng"]  # no temporary file left either
+
+
+def test_cli_never_writes_a_dng_over_a_camera_raw_even_with_overwrite(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, other = write_dark_dng(tmp_path / "a.dng"), write_dark_dng(tmp_path / "other.dng", seed=1)
+    before = other.read_bytes()
+    args = ["enhance", str(source), "-o", str(other), "--overwrite", "--ratio", "20", "--model", str(model_file)]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"seeisp: error: {source}: output {other} is a camera raw; refusing to overwrite it"
+    assert other.read_bytes() == before
+
+
+def test_a_dng_picture_under_any_name_is_not_taken_for_a_raw(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    raw = write_dark_dng(shots / "a.dng")
+    common = ["--ratio", "20", "--model", str(model_file), "-q"]
+    assert main(["enhance", str(raw), "-o", str(shots / "b.dng"), *common]) == 0
+    # b.dng is a picture seeisp developed: the folder gives only the raw, and b.dng may be replaced
+    capsys.readouterr()
+    assert main(["enhance", str(shots), *common]) == 0
+    assert capsys.readouterr().out.startswith(f"{raw} -> {shots / 'a.png'}")
+    assert main(["enhance", str(raw), "-o", str(shots / "b.dng"), "--overwrite", *common]) == 0
+
+
+def test_which_files_hold_a_camera_raw(tmp_path: Path, lite_session) -> None:
+    from seeisp.demo import write_demo_raw
+    from seeisp.raw import holds_camera_raw, is_seeisp_dng
+
+    raw = write_dark_dng(tmp_path / "night.dng")
+    result = enhance_file(raw, 20, lite_session)
+    picture, developed = result.save(tmp_path / "night.png"), result.save(tmp_path / "night-seeisp.dng")
+    demo = write_demo_raw(tmp_path / "demo").raw_path  # a Bayer raw that seeisp wrote: a raw all the same
+    assert [holds_camera_raw(p) for p in (raw, demo, picture, developed, tmp_path / "none.dng", tmp_path)] == [
+        True, True, False, False, False, False,
+    ]  # fmt: skip
+    assert [is_seeisp_dng(p) for p in (raw, demo, developed)] == [False, False, True]
