@@ -244,3 +244,32 @@ def test_a_bad_file_does_not_stop_the_batch(capfd: pytest.CaptureFixture[str], t
     ]
     assert f"{good_a} -> " in out and f"{good_b} -> " in out
     assert out.strip().splitlines()[-1] == "2 written, 0 skipped, 2 failed"
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--threads", "99999"], "argument --threads: at most"),
+        (["--ensemble", "--passes", "2"], "argument --passes: not allowed with argument --ensemble"),
+        (["--dark", ""], "argument --dark: an empty path"),
+        (["--providers", ","], "argument --providers: no provider named"),
+    ],
+)
+def test_options_that_cannot_mean_anything_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], problem: str
+) -> None:
+    raw = write_good_dng(tmp_path / "dark.dng")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["enhance", str(raw), *args])
+    assert exit_info.value.code == 2
+    assert problem in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dark.dng"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import seeisp
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"seeisp {seeisp.__version__}\n"

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 
+from .. import __version__
 from ..errors import SeeispError
 
 # subcommand -> (module, one-line help)
@@ -24,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seeisp", description="Low-light raw to clean sRGB, on ONNX Runtime.")
+    parser.add_argument("--version", action="version", version=f"seeisp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():

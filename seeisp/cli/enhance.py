@@ -7,6 +7,7 @@ frames enhanced by ``seeisp.enhance`` and written by ``seeisp.output``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -65,8 +66,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="zlib-compress TIFF outputs: about 12%% smaller, seconds slower per frame (PNG, JPEG: always compressed)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
-    p.add_argument("--providers", metavar="LIST", help="ONNX Runtime providers in order, e.g. cuda,cpu")
-    p.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for inference")
+    p.add_argument(
+        "--providers", type=_provider_list, metavar="LIST", help="ONNX Runtime providers in order, e.g. cuda,cpu"
+    )
+    p.add_argument(
+        "--threads", type=_thread_count, metavar="N", help=f"CPU threads for inference (at most {_max_threads()})"
+    )
     p.add_argument(
         "--tile",
         type=_tile_size,
@@ -74,7 +79,8 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default: the model's, "
         f"{NARROW_MODEL_TILE} for width-{NARROW_MODEL_WIDTH} models such as lite, {WIDE_MODEL_TILE} for wider ones)",
     )
-    p.add_argument(
+    passes = p.add_mutually_exclusive_group()
+    passes.add_argument(
         "--ensemble",
         action="store_const",
         const=8,
@@ -83,7 +89,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="best quality: average the network over the 8 orientations of the mosaic "
         "(8 passes, about 8x slower, about +0.5 dB PSNR); the same as --passes 8",
     )
-    p.add_argument(
+    passes.add_argument(
         "--passes",
         type=int,
         choices=PASSES,
@@ -101,6 +107,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     )
     p.add_argument(
         "--dark",
+        type=_not_empty,
         metavar="FILE",
         help="a dark frame: a raw shot with the lens capped, same camera and ISO; the sensor's black level "
         "measured from it replaces the one in the raw's metadata (+0.3 to +0.8 dB at ratios 100-300 in the benchmark)."
@@ -113,7 +120,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 def run(args: argparse.Namespace) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
-    providers = [p.strip() for p in args.providers.split(",") if p.strip()] if args.providers else None
+    providers = args.providers
     darks = read_dark_frames(args.dark) if args.dark else []
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
 
@@ -218,6 +225,32 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _max_threads() -> int:
+    """The most inference threads worth asking for: four per CPU core this process may run on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 4 * cores
+
+
+def _thread_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > _max_threads():
+        raise argparse.ArgumentTypeError(f"at most {_max_threads()} (four per CPU core), got {value}")
+    return value
+
+
+def _provider_list(text: str) -> list[str]:
+    providers = [name.strip() for name in text.split(",") if name.strip()]
+    if not providers:
+        raise argparse.ArgumentTypeError(f"no provider named in {text!r} (e.g. cuda,cpu)")
+    return providers
+
+
+def _not_empty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return text
 
 
 def _tile_size(text: str) -> int:
