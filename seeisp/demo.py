@@ -98,14 +98,19 @@ def run_demo(
     model: str | os.PathLike[str] | ModelSession | None = None,
     ratio: float = DEFAULT_RATIO,
     ensemble: bool = False,
+    overwrite: bool = False,
 ) -> DemoReport:
     """Write the demo raw, enhance it, brighten it naively, and save the three side by side.
 
     ``ensemble``: enhance with the 8-orientation self-ensemble (``seeisp.ensemble``); the model is then
-    reported as "NAME x8".
+    reported as "NAME x8". The demo's two files in ``out_dir`` are replaced only with ``overwrite``
+    (``OutputError`` otherwise, before any work).
     """
     _check_ratio(ratio)
-    _check_folder(out_dir)  # cheap checks first: no model loading for a mistyped option
+    folder = _check_folder(out_dir)  # cheap checks first: no model loading for a mistyped option
+    taken = [folder / name for name in (DEMO_RAW_NAME, COMPARISON_NAME) if (folder / name).exists()]
+    if taken and not overwrite:
+        raise OutputError(f"{taken[0]} exists (use --overwrite to replace the demo's files)")
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     demo = write_demo_raw(out_dir, ratio)
     result = enhance_file(demo.raw_path, ratio=demo.ratio, model=session, ensemble=ensemble)

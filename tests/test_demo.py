@@ -157,6 +157,15 @@ def test_cli_prints_the_psnr_table_and_writes_the_comparison(tmp_path: Path, cap
     assert iio.imread(out / COMPARISON_NAME).shape[0] == 768
     assert (out / DEMO_RAW_NAME).is_file()
 
+    # Run again: the files of the first run stay unless --overwrite
+    before = {name: (out / name).read_bytes() for name in (DEMO_RAW_NAME, COMPARISON_NAME)}
+    assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "50"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"seeisp: error: {out / DEMO_RAW_NAME} exists (use --overwrite to replace the demo's files)"
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "50", "--overwrite"]) == 0
+    assert (out / DEMO_RAW_NAME).read_bytes() != before[DEMO_RAW_NAME]
+
 
 @pytest.mark.parametrize("ratio", ["0", "1000", "nan"])
 def test_cli_rejects_a_bad_ratio_before_writing_anything(

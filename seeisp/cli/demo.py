@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         default=DEFAULT_RATIO,
         help="how many times too little light the simulated shot gets, 1 to 300 (default: %(default)g)",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace the demo's files from an earlier run")
     p.add_argument(
         "--ensemble",
         action="store_true",
@@ -33,7 +34,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    report = run_demo(args.out_dir, model=args.model, ratio=args.ratio, ensemble=args.ensemble)
+    report = run_demo(
+        args.out_dir, model=args.model, ratio=args.ratio, ensemble=args.ensemble, overwrite=args.overwrite
+    )
     print(f"dark raw (1/{report.ratio:g} of the light): {report.raw_path}")
     print(f"naive | seeisp | clean reference:  {report.comparison_path}")
     print()
