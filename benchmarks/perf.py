@@ -98,6 +98,7 @@ def pad_to(packed: np.ndarray, multiple: int) -> np.ndarray:
 def build_models(folder: Path, names: list[str], calibration_samples: int) -> list[Model]:
     import torch
 
+    from seeisp.training.config import TrainConfig
     from seeisp.training.export import export_onnx
     from seeisp.training.model import SIDUNet
     from seeisp.training.quantize import (
@@ -108,7 +109,6 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
         convert_fp16,
         quantize_int8,
     )
-    from seeisp.training.train import TrainConfig
 
     train = SHARED / "data" / "clean" / "train"
     pictures = calibration_pictures([train], calibration_samples, CALIBRATION_PATCH) if train.is_dir() else []

@@ -18,12 +18,13 @@ from seeisp.pictures import load_srgb  # noqa: E402
 from seeisp.session import ModelSession  # noqa: E402
 from seeisp.synthesis import random_camera  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
+from seeisp.training.config import LOSS_NAMES, TrainConfig  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images  # noqa: E402
 from seeisp.training.extrapolate import extrapolate, weights_of  # noqa: E402
 from seeisp.training.extrapolate import main as extrapolate_main  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
 from seeisp.training.sid import CACHE_VERSION  # noqa: E402
-from seeisp.training.train import LOSSES, TrainConfig, render_loss, rendered, tone_l1, train  # noqa: E402
+from seeisp.training.train import LOSSES, render_loss, rendered, tone_l1, train  # noqa: E402
 
 
 def smooth_picture(rng: np.random.Generator, size: int = 64) -> np.ndarray:
@@ -137,6 +138,7 @@ def test_render_loss_is_zero_only_for_the_target_and_sees_colour(squared: bool) 
 def test_every_loss_trains_and_unknown_losses_are_refused(
     picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
 ) -> None:
+    assert sorted(LOSSES) == sorted(LOSS_NAMES)  # the config offers exactly the losses the loop has
     for name in LOSSES:
         train(tiny_config(picture_dirs, tmp_path / name, loss=name, steps=2, val_every=2, checkpoint_every=2))
         assert (tmp_path / name / "run" / "last.pt").exists()
@@ -662,3 +664,158 @@ def test_an_unknown_validation_sensor_is_a_one_line_error(
     err = capsys.readouterr().err.strip().splitlines()
     assert "unknown camera 'Nope'" in err[-1] and "Traceback" not in "\n".join(err)
     assert not (tmp_path / "x.pt").exists()
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    """The CLI's error: one line on stderr, after 'seeisp: error:', with no traceback; returns that line."""
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seeisp: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture
+def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Makes reaching the training loop a test failure: a bad setting must be refused before any data is loaded."""
+
+    def refuse(config: TrainConfig) -> Path:
+        raise AssertionError(f"the training loop started with {config}")
+
+    monkeypatch.setattr(train_module, "train", refuse)
+
+
+def test_a_bare_value_for_a_list_field_is_a_one_element_list(tmp_path: Path) -> None:
+    folder = tmp_path / "my pictures"
+    config = TrainConfig.load(None, [f"train_dirs={folder}", "val_cameras=SonyA7S2", "val_ratios=100", "train_only="])
+    assert config.train_dirs == [str(folder)]  # not one entry per character, "/" among them
+    assert config.val_cameras == ["SonyA7S2"] and config.val_ratios == [100.0] and config.train_only == []
+    toml = tmp_path / "one.toml"
+    toml.write_text('train_dirs = "data/train"\n')
+    assert TrainConfig.load(str(toml), []).train_dirs == ["data/train"]
+    # Text fields take what was typed, even where it reads as a number.
+    assert TrainConfig.load(None, ["name=2024", "out_dir=runs/x"]).name == "2024"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("steps=abc", "steps: expected an integer, not 'abc'"),
+        ("steps=1.5", "steps: expected an integer, not 1.5"),
+        ("batch_size=true", "batch_size: expected an integer, not True"),
+        ("lr=fast", "lr: expected a number, not 'fast'"),
+        ("lr=nan", "lr: expected a number, not nan"),
+        ("amp=1", "amp: expected true or false, not 1"),
+        ('val_ratios=[100, "x"]', "val_ratios: expected a list of numbers (or a single one), not [100, 'x']"),
+        ("val_ratios=[1, 2", "val_ratios: '[1, 2' is not a TOML list"),
+        ("train_only=[1]", "train_only: expected a list of strings (or a single one), not [1]"),
+        ("loss=[1]", "loss: expected a string, not [1]"),
+        ("steps", "'steps' is not KEY=VALUE"),
+    ],
+)
+def test_cli_refuses_a_value_of_the_wrong_type_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_training: None, override: str, message: str
+) -> None:
+    from seeisp.cli import main
+
+    assert main(["train", override, f"out_dir={tmp_path / 'run'}"]) == 2
+    assert message in one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("steps=0", "steps must be >= 1, not 0"),
+        ("batch_size=0", "batch_size must be >= 1, not 0"),
+        ("patch=0", "patch must be a positive even number"),
+        ("patch=257", "patch must be a positive even number"),
+        ("val_crop=-2", "val_crop must be a positive even number"),
+        ("lr=0", "lr must be > 0"),
+        ("lr=-1e-4", "lr must be > 0"),
+        ("min_lr=-1e-6", "min_lr must be >= 0"),
+        ("virtual_share=-0.1", "virtual_share must be in [0, 1]"),
+        ("pattern_share=1.5", "pattern_share must be in [0, 1]"),
+        ("sid_share=2", "sid_share must be in [0, 1]"),
+        ("val_every=0", "val_every must be >= 1"),
+        ("checkpoint_every=0", "checkpoint_every must be >= 1"),
+        ("val_images=-1", "val_images must be >= 0"),
+        ("val_ratios=[100, 0]", "val_ratios must all be > 0, not 0.0"),
+        ("width=0", "width must be >= 1"),
+        ("seed=-1", "seed must be >= 0"),
+        ("workers=-1", "workers must be >= 0"),
+        ("max_minutes=-5", "max_minutes must be >= 0"),
+    ],
+)
+def test_cli_refuses_impossible_numbers_before_loading_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_training: None, override: str, message: str
+) -> None:
+    from seeisp.cli import main
+
+    assert main(["train", override, f"out_dir={tmp_path / 'run'}"]) == 2
+    assert message in one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_config_file_mistakes_name_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_training: None
+) -> None:
+    from seeisp.cli import main
+
+    missing = tmp_path / "missing.toml"
+    assert main(["train", "--config", str(missing)]) == 2
+    assert one_line_error(capsys) == f"seeisp: error: {missing}: no such config file"
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("steps 5\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    line = one_line_error(capsys)
+    assert line.startswith(f"seeisp: error: {bad}: not valid TOML (") and "line 1" in line
+
+    assert main(["train", "--config", str(tmp_path)]) == 2
+    assert one_line_error(capsys).startswith(f"seeisp: error: {tmp_path}: cannot read the config file")
+
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("steps = 5\nstepz = 6\n")
+    assert main(["train", "--config", str(unknown)]) == 2
+    assert one_line_error(capsys).startswith(f"seeisp: error: {unknown}: unknown config key 'stepz'")
+    assert main(["train", "stepz=6"]) == 2
+    assert one_line_error(capsys).startswith("seeisp: error: unknown config key 'stepz'")
+
+    typed = tmp_path / "typed.toml"
+    typed.write_text('steps = "many"\n')
+    assert main(["train", "--config", str(typed)]) == 2
+    assert one_line_error(capsys) == "seeisp: error: steps: expected an integer, not 'many'"
+
+
+def test_cli_without_training_pictures_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seeisp.cli import main
+
+    small, absent = tmp_path / "small", tmp_path / "absent"
+    small.mkdir()
+    iio.imwrite(small / "16px.png", smooth_picture(np.random.default_rng(0), size=16))  # smaller than a patch
+    argv = ["train", f'train_dirs=["{small}", "{absent}"]', "width=4", "patch=32", f"profiles_dir={absent}"]
+    assert main([*argv, f"out_dir={tmp_path / 'run'}"]) == 2
+    expected = f"train_dirs: no training pictures of at least 32 px in {small}, {absent} (no such folder)"
+    assert one_line_error(capsys) == f"seeisp: error: {expected}"
+
+
+def test_cli_names_no_best_checkpoint_that_was_not_written(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], one_thread: None
+) -> None:
+    """With nothing to validate on, no score ever beats the last: the CLI must not name a best.pt it never wrote."""
+    from seeisp.cli import main
+
+    train_dir, _ = picture_dirs
+    no_val = tmp_path / "no-val"
+    no_val.mkdir()
+    run = tmp_path / "run"
+    settings = ["width=4", "steps=1", "batch_size=1", "patch=32", "val_every=1", "checkpoint_every=1", "threads=1"]
+    argv = ["train", f"train_dirs={train_dir}", f"val_dir={no_val}", f"profiles_dir={tmp_path / 'none'}", *settings]
+    assert main([*argv, f"out_dir={run}"]) == 2
+    captured = capsys.readouterr()
+    assert "best checkpoint:" not in captured.out
+    lines = captured.err.strip().splitlines()
+    assert lines[-1].startswith("seeisp: error: no best checkpoint was written") and str(run / "last.pt") in lines[-1]
+    assert "Traceback" not in captured.err
+    assert (run / "last.pt").is_file() and not (run / "best.pt").exists()

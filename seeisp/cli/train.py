@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -15,9 +16,10 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import SeeispError
-    from ..training.train import TrainConfig, train
+    from ..training.config import TrainConfig
+    from ..training.train import train
 
-    try:
+    try:  # every setting is checked here, before any picture is read or any file written
         config = TrainConfig.load(args.config, args.overrides)
     except (ValueError, OSError) as exc:
         raise SeeispError(str(exc)) from None
@@ -29,5 +31,12 @@ def run(args: argparse.Namespace) -> int:
         best = train(config)
     except ValueError as exc:  # unusable weights or data, found once training starts
         raise SeeispError(str(exc)) from None
+    if int(os.environ.get("RANK", "0")):  # under torchrun only rank 0 validates, saves and reports
+        return 0
+    if not best.is_file():  # validation never scored (no pictures of at least val_crop px in val_dir, or NaN)
+        raise SeeispError(
+            f"no best checkpoint was written: validation gave no score (pictures of at least {config.val_crop} px "
+            f"in val_dir {config.val_dir}?); the last checkpoint is {best.with_name('last.pt')}"
+        )
     print(f"best checkpoint: {best}")
     return 0

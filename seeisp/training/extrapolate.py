@@ -27,9 +27,10 @@ from pathlib import Path
 import torch
 
 from ..errors import SeeispError
+from .config import TrainConfig
 from .export import checkpoint_config
 from .model import SIDUNet, UNetConfig
-from .train import TrainConfig, load_weights, validate, validation_set
+from .train import load_weights, validate, validation_set
 
 
 def extrapolate(anchor: Mapping[str, torch.Tensor], final: Mapping[str, torch.Tensor], alpha: float) -> dict:
@@ -125,16 +126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if Path(args.out).exists():
         parser.error(f"{args.out} exists; refusing to overwrite it")
-    validation = dataclasses.replace(
-        defaults,
-        val_dir=args.val_dir,
-        val_images=args.val_images,
-        val_crop=args.val_crop,
-        val_ratios=args.val_ratios,
-        val_cameras=args.val_cameras,
-        profiles_dir=args.profiles_dir,
-    )
     try:
+        validation = dataclasses.replace(  # TrainConfig checks every value
+            defaults,
+            val_dir=args.val_dir,
+            val_images=args.val_images,
+            val_crop=args.val_crop,
+            val_ratios=args.val_ratios,
+            val_cameras=args.val_cameras,
+            profiles_dir=args.profiles_dir,
+        )
         run(args.anchor, args.final, args.alphas, args.out, validation)
     except (OSError, ValueError, SeeispError) as exc:
         parser.error(str(exc))

@@ -14,8 +14,6 @@ import dataclasses
 import math
 import os
 import time
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,104 +29,10 @@ from ..pictures import to_unit
 from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
 from ..session import drop_context, mirror_context
 from ..synthesis import dark_raw_pair, random_camera, unprocess
+from .config import TrainConfig
 from .data import SyntheticPairs, load_images
 from .device_noise import noisy_input, step_generator
 from .model import ResidualConv, SIDUNet, UNetConfig
-
-
-@dataclass
-class TrainConfig:
-    name: str = "lite"
-    width: int = 16
-    extra_convs: int = 0  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
-    # Train only the parameters under these names (e.g. ["head"], or the blocks a network was grown by); [] = all.
-    train_only: list[str] = field(default_factory=list)
-    train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
-    val_dir: str = "../shared/data/clean/val/kodak24"
-    profiles_dir: str = "../shared/data/noise_profiles"
-    out_dir: str = "runs/lite"
-    steps: int = 20000
-    batch_size: int = 4
-    patch: int = 256
-    lr: float = 2e-4
-    min_lr: float = 1e-5
-    virtual_share: float = 0.3
-    pattern_share: float = 0.0  # share of procedural pictures (bars, text, dead leaves) among the photographs
-    val_every: int = 500
-    val_images: int = 8
-    val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
-    val_crop: int = 512
-    val_cameras: list[str] = field(default_factory=lambda: ["SonyA7S2"])  # noise profiles of the validation crops
-    checkpoint_every: int = 250
-    seed: int = 0
-    threads: int = 0  # torch CPU threads; 0 = torch's default
-    workers: int = 0  # processes making training batches; 0 = make them in the training loop
-    amp: bool = True  # bfloat16 autocast for the network on a GPU (ignored on the CPU)
-    max_minutes: float = 0.0  # stop with a checkpoint after this much wall time; 0 = no limit
-    init_from: str = ""  # start from these weights: a checkpoint (.pt) or an fp32 model (.onnx); not when resuming
-    onnx_out: str = ""  # where the best model is exported, e.g. weights/seeisp-lite.onnx
-    sid_root: str = ""  # SID dataset root (holding Sony/short, Sony/long): mix in real pairs; "" = synthetic only
-    sid_list: str = "../shared/data/sid_lists/Sony_train_list.txt"
-    sid_share: float = 0.5  # share of training samples drawn from the SID pairs when sid_root is set
-    sid_cache: str = ""  # folder for decoded SID frames (.npy); "" = decode every time
-    noise_on_device: bool = False  # workers make clean crops; the noise is drawn on the training device (torch)
-    loss: str = "tone_l1"  # one of LOSSES
-    ema: float = 0.0  # decay of an exponential moving average of the weights, validated and exported; 0 = off
-    teacher: str = ""  # distil: also learn the outputs of this trained model (.pt or fp32 .onnx); "" = off
-    teacher_width: int = 32  # the teacher's width (32 = full)
-    teacher_weight: float = 1.0  # weight of the loss against the teacher's output, beside the loss against the target
-    loss_border: int = 0  # output pixels at each edge of a crop left out of the loss: context only, as at inference
-    context_border: int = 0  # packed pixels mirrored around every training crop, as inference does (CONTEXT_BORDER)
-
-    def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
-        if not 0.0 <= self.ema < 1.0:
-            raise ValueError(f"ema must be in [0, 1) (a decay such as 0.999; 0 = off), not {self.ema}")
-        if self.teacher_weight < 0:
-            raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
-        if not 0 <= 2 * self.loss_border < self.patch:
-            raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
-        if self.extra_convs < 0:
-            raise ValueError(f"extra_convs must be >= 0, not {self.extra_convs}")
-        multiple = self.model_config.pad_multiple
-        if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % multiple:
-            raise ValueError(
-                f"context_border must be >= 0 and bring the {self.patch // 2}-pixel packed crop to a multiple of "
-                f"{multiple}, not {self.context_border}"
-            )
-        if self.noise_on_device and self.sid_root:
-            raise ValueError(
-                "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
-            )
-
-    @property
-    def model_config(self) -> UNetConfig:
-        return UNetConfig(width=self.width, extra_convs=self.extra_convs)
-
-    @classmethod
-    def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
-        values: dict = {}
-        if path:
-            values.update(tomllib.loads(Path(path).read_text()))
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        for item in overrides:
-            key, _, raw = item.partition("=")
-            if key not in fields:
-                raise ValueError(f"unknown config key {key!r}; known: {', '.join(fields)}")
-            values[key] = _parse_value(raw)
-        unknown = set(values) - set(fields)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
-        return cls(**values)
-
-
-def _parse_value(raw: str) -> object:
-    """A TOML value (number, bool, list, quoted string) or, failing that, the bare string."""
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -445,7 +349,8 @@ def train(config: TrainConfig) -> Path:
     profiles = list(load_profiles(config.profiles_dir).values()) if Path(config.profiles_dir).is_dir() else []
     images = load_images(config.train_dirs, config.patch)
     if not images:
-        raise SystemExit(f"no training pictures of at least {config.patch} px in {config.train_dirs}")
+        where = ", ".join(d if Path(d).is_dir() else f"{d} (no such folder)" for d in config.train_dirs)
+        raise ValueError(f"train_dirs: no training pictures of at least {config.patch} px in {where or '[]'}")
     pairs = SyntheticPairs(
         images, profiles, patch=config.patch, virtual_share=config.virtual_share, pattern_share=config.pattern_share
     )
