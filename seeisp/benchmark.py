@@ -34,7 +34,7 @@ from .enhance import enhance_file
 from .ensemble import ENSEMBLE_SUFFIX
 from .errors import SeeispError
 from .metrics import psnr, ssim
-from .noise import NoiseParams, SensorProfile
+from .noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile
 from .pictures import list_images, load_srgb, to_unit
 from .ratio import estimate_ratio
 from .raw import read_raw
@@ -46,6 +46,9 @@ NAIVE = "LibRaw, amplified"
 LIBRAW_NR = "LibRaw NR (FBDD + median)"
 CFA_PHASES = ("RGGB", "GRBG", "GBRG", "BGGR")
 AUTO_RATIO_TOLERANCE = 2.0  # the estimate counts as right within this factor of the true ratio
+MIN_SIDE = 22  # px: LibRaw refuses raws narrower or lower than 22 px (pictures are cropped to even sizes)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages) holding the seeisp package
+PROFILES = Path("..", "shared", "data", "noise_profiles")  # the ELD noise profiles, beside the checkout
 
 CaseProgress = Callable[[int, int], None]  # (cases done, cases in all)
 
@@ -114,6 +117,40 @@ def find_images(folder: str | os.PathLike[str], limit: int | None = None) -> lis
     return paths[:limit] if limit else paths
 
 
+def check_images(images: Sequence[str | os.PathLike[str]]) -> None:
+    """Read every picture once and check its size, so that a bad one stops the benchmark before any work.
+
+    Raises ``PictureReadError`` (unreadable) or ``SeeispError`` (smaller than ``MIN_SIDE``), naming the picture.
+    """
+    for path in images:
+        _check_size(Path(path), load_srgb(Path(path)).shape)
+
+
+def _check_size(path: Path, shape: tuple[int, ...]) -> None:
+    if min(shape[:2]) < MIN_SIDE:
+        raise SeeispError(
+            f"{path}: picture is {shape[1]}x{shape[0]} px; the benchmark needs at least {MIN_SIDE} px on each side"
+        )
+
+
+def profile_dirs() -> list[Path]:
+    """Where the noise profiles are looked for without ``--profiles``: beside the checkout, then the current folder."""
+    dirs = [PROJECT_ROOT.parent / "shared" / "data" / "noise_profiles", PROFILES]
+    return [d for i, d in enumerate(dirs) if d.resolve() not in [e.resolve() for e in dirs[:i]]]
+
+
+def default_profiles_dir(camera: str) -> Path:
+    """The first folder of ``profile_dirs`` that exists; a ``SeeispError`` naming them all when none does."""
+    dirs = profile_dirs()
+    found = next((d for d in dirs if d.is_dir()), None)
+    if found is None and camera != VIRTUAL_SENSOR.name:
+        raise SeeispError(
+            f"no folder of noise profiles for camera {camera!r} (tried {' and '.join(map(str, dirs))}); "
+            f"give one with --profiles DIR, or use --camera {VIRTUAL_SENSOR.name}"
+        )
+    return found or dirs[0]
+
+
 def _timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
     image = fn()
@@ -158,10 +195,14 @@ def simulated_pairs(
 
     Each picture gets a seeded random camera and the next of the four CFA phases; each (picture, ratio)
     its own seeded gain and noise, so any subset of ratios or pictures gives the same shots. The
-    DNGs are written to ``folder``; ``Pair.remove`` deletes them.
+    DNGs are written to ``folder``; ``Pair.remove`` deletes them. A picture that cannot be read or is
+    smaller than ``MIN_SIDE`` raises ``PictureReadError`` or ``SeeispError`` naming it (``check_images``
+    finds them all before any work).
     """
     for i, path in enumerate(images):
-        srgb = to_unit(load_srgb(Path(path)))
+        image = load_srgb(Path(path))
+        _check_size(Path(path), image.shape)
+        srgb = to_unit(image)
         camera = random_camera(np.random.default_rng([seed, i]))
         cfa = CFA_PHASES[i % len(CFA_PHASES)]
         for ratio in ratios:

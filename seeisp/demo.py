@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .baseline import libraw_render
 from .enhance import enhance_file
-from .errors import InvalidRatioError, OutputError
+from .errors import OutputError
 from .metrics import psnr
 from .models import default_model
 from .noise import VIRTUAL_SENSOR
@@ -158,10 +158,7 @@ def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) ->
 
 def _check_ratio(ratio: float) -> float:
     """The demo's ratio: a number (``parse_ratio``), since the demo makes its own exposure."""
-    value = parse_ratio(ratio)
-    if value is None:
-        raise InvalidRatioError("the demo's ratio must be a number, not 'auto'")
-    return value
+    return parse_ratio(ratio, allow_auto=False)  # type: ignore[return-value]
 
 
 def _check_folder(folder: str | os.PathLike[str]) -> Path:

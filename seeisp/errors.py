@@ -33,3 +33,7 @@ class ModelError(SeeispError):
 
 class DarkFrameError(SeeispError):
     """A dark frame saw light, or does not fit the picture (another colour filter, camera or ISO)."""
+
+
+class PictureReadError(SeeispError):
+    """A clean picture (training or benchmark) is missing or cannot be read."""

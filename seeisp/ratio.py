@@ -23,18 +23,21 @@ BLOCK = 16  # pixels: a block mean averages 256 raw pixels, so noise barely move
 CAP_PERCENTILE, CAP_FACTOR = 75.0, 3.0  # light sources must cover under a quarter of the frame
 
 
-def parse_ratio(value: str | float | None) -> float | None:
+def parse_ratio(value: str | float | None, allow_auto: bool = True) -> float | None:
     """'auto' or None -> None (estimate it); otherwise a number from ``MIN_RATIO`` to ``MAX_RATIO``, the range
-    the models were trained on. Every way in (CLI, web page, demo, benchmark, ``enhance_raw``) checks it here."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+    the models were trained on. Every way in (CLI, web page, demo, benchmark, ``enhance_raw``) checks it here;
+    where nothing can be estimated (the demo, the benchmark), ``allow_auto=False`` refuses 'auto' too."""
+    auto = value is None or (isinstance(value, str) and value.strip().lower() == "auto")
+    if auto and allow_auto:
         return None
     try:
-        ratio = float(value)
+        ratio = float("nan") if auto else float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         ratio = float("nan")
     if not MIN_RATIO <= ratio <= MAX_RATIO:  # also rejects NaN
+        alternative = " or 'auto'" if allow_auto else ""
         raise InvalidRatioError(
-            f"ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g} (the models' range) or 'auto', got {value!r}"
+            f"ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g} (the models' range){alternative}, got {value!r}"
         )
     return ratio
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -236,3 +237,188 @@ def test_cli_errors_are_one_line(pictures: Path, tmp_path: Path, capsys, extra: 
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("seeisp: error: ") and message in err and "\n" not in err
+
+
+# --- bad input: one line naming the user's file, before any work --------------------------------------------
+
+
+def fake_profile(folder: Path, name: str) -> None:
+    """An ELD calibration file (the fields ``SensorProfile.from_json`` reads), close to the virtual camera."""
+    folder.mkdir(parents=True)
+    scale = {"slope": 0.5, "bias": 0.6, "sigma": 0.0}
+    profile = {"G_scale": scale, "g_scale": scale, "R_scale": {**scale, "bias": -0.6}}
+    (folder / f"{name}.json").write_text(json.dumps({"Kmin": 0.1, "Kmax": 6.0, "G_shape": [0.0], "Profile-1": profile}))
+
+
+@pytest.fixture
+def work(monkeypatch) -> list:
+    """Records every simulated pair the benchmark makes: empty when a run stopped before any work."""
+    import seeisp.benchmark
+
+    made: list = []
+    real = seeisp.benchmark.make_pair
+
+    def spy(*args, **kwargs):
+        made.append(kwargs.get("name"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(seeisp.benchmark, "make_pair", spy)
+    return made
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("seeisp: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err.strip()
+
+
+def bench(images: Path, *extra: str) -> list[str]:
+    return ["benchmark", "--images", str(images), "--camera", "virtual", "--ratios", "100", "--models", *extra]
+
+
+@pytest.mark.parametrize("content", [b"junk\n", b"", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
+def test_load_srgb_names_a_file_it_cannot_read(tmp_path: Path, content: bytes) -> None:
+    from seeisp.errors import PictureReadError
+    from seeisp.pictures import load_srgb
+
+    (tmp_path / "a.png").write_bytes(content)
+    for path in (tmp_path / "a.png", tmp_path / "missing.png", tmp_path):
+        with pytest.raises(PictureReadError, match=r"^\S+: ") as caught:
+            load_srgb(path)
+        assert str(caught.value).startswith(f"{path}: ") and "\n" not in str(caught.value)
+
+
+def test_load_srgb_makes_every_picture_three_channels_or_says_why(tmp_path: Path) -> None:
+    from seeisp.errors import PictureReadError
+    from seeisp.pictures import load_srgb
+
+    grey_alpha = np.dstack([np.arange(20 * 30, dtype=np.uint8).reshape(20, 30), np.full((20, 30), 255, np.uint8)])
+    iio.imwrite(tmp_path / "la.png", grey_alpha)
+    image = load_srgb(tmp_path / "la.png")
+    assert image.shape == (20, 30, 3) and (image == grey_alpha[..., :1]).all()
+    iio.imwrite(tmp_path / "float.tif", np.zeros((20, 30, 3), np.float32))
+    with pytest.raises(PictureReadError, match="float32 samples; only 8- and 16-bit"):
+        load_srgb(tmp_path / "float.tif")
+    iio.imwrite(tmp_path / "pages.tif", np.zeros((2, 20, 30, 3), np.uint8))
+    with pytest.raises(PictureReadError, match="not a single picture"):
+        load_srgb(tmp_path / "pages.tif")
+
+
+def test_list_images_skips_folders_named_like_pictures(tmp_path: Path) -> None:
+    from seeisp.pictures import list_images
+
+    (tmp_path / "album.png").mkdir()
+    iio.imwrite(tmp_path / "album.png" / "a.png", picture(0))
+    assert list_images([tmp_path]) == [tmp_path / "album.png" / "a.png"]
+
+
+def test_cli_unreadable_picture_is_one_line_before_any_work(pictures: Path, tmp_path: Path, capsys, work) -> None:
+    (pictures / "pic9.png").write_text("junk\n")  # sorted last: found by the check up front, not halfway through
+    out = tmp_path / "scores.json"
+    assert main([*bench(pictures), "--json", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert f"{pictures / 'pic9.png'}: not a picture that can be read" in err
+    assert work == [] and not out.exists()
+
+
+@pytest.mark.parametrize(("height", "width"), [(8, 8), (21, 64), (64, 21)])
+def test_cli_too_small_picture_names_it_and_the_minimum(
+    pictures: Path, tmp_path: Path, capsys, work, height: int, width: int
+) -> None:
+    iio.imwrite(pictures / "pic9.png", np.full((height, width, 3), 128, np.uint8))
+    out = tmp_path / "scores.json"
+    assert main([*bench(pictures), "--json", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert f"{pictures / 'pic9.png'}: picture is {width}x{height} px" in err and "at least 22 px" in err
+    assert "seeisp-bench-" not in err and work == [] and not out.exists()
+
+
+def test_the_smallest_picture_runs_end_to_end(tmp_path: Path) -> None:
+    from seeisp.benchmark import MIN_SIDE
+
+    iio.imwrite(tmp_path / "tiny.png", picture(0, 24, 24)[:MIN_SIDE, : MIN_SIDE + 1])  # odd width: cropped to 22
+    results = run_benchmark([tmp_path / "tiny.png"], VIRTUAL_SENSOR, [100.0])
+    assert np.isfinite(results["cases"][0]["methods"][NAIVE]["psnr"])
+
+
+def unwritable_folder(tmp_path: Path, kind: str) -> Path:
+    if kind == "read-only":
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o555)
+        try:
+            (folder / "probe").touch()
+        except PermissionError:
+            return folder
+        pytest.skip("this user (root) writes into read-only folders")
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("no /sys")
+    return Path("/sys")  # not writable even by root
+
+
+@pytest.mark.parametrize("kind", ["read-only", "sysfs"])
+def test_cli_unwritable_json_fails_before_any_work(pictures: Path, tmp_path: Path, capsys, work, kind: str) -> None:
+    out = unwritable_folder(tmp_path, kind) / "scores.json"
+    assert main([*bench(pictures), "--json", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert f"{out}: cannot write in folder {out.parent}" in err
+    assert work == []
+
+
+def test_cli_json_never_replaces_a_picture(pictures: Path, capsys, work) -> None:
+    target = pictures / "pic0.png"
+    before = target.read_bytes()
+    assert main([*bench(pictures), "--json", str(target), "--force"]) == 2
+    assert f"{target}: is one of the pictures" in one_line_error(capsys)
+    assert target.read_bytes() == before and work == []
+
+
+def test_cli_json_leaves_a_file_beside_it_alone(pictures: Path) -> None:
+    out = pictures.parent / "scores.json"
+    mine = pictures.parent / "scores.json.tmp"  # a user's file that happens to have the scratch file's name
+    mine.write_text("mine")
+    assert main([*bench(pictures), "--limit", "1", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["images"] == 1
+    assert mine.read_text() == "mine"
+    assert sorted(p.name for p in pictures.parent.iterdir()) == ["clean", "scores.json", "scores.json.tmp"]
+
+
+def test_cli_default_profiles_are_found_beside_the_checkout(
+    pictures: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import seeisp.benchmark
+
+    monkeypatch.setattr(seeisp.benchmark, "PROJECT_ROOT", tmp_path / "checkout" / "seeisp")
+    fake_profile(tmp_path / "checkout" / "shared" / "data" / "noise_profiles", "FakeCam")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # ../shared from here does not exist
+    argv = ["benchmark", "--images", str(pictures), "--camera", "FakeCam", "--ratios", "100", "--limit", "1"]
+    assert main([*argv, "--models"]) == 0
+    assert "### FakeCam noise, 1 pictures" in capsys.readouterr().out
+
+
+def test_cli_missing_profiles_say_where_they_were_looked_for(
+    pictures: Path, tmp_path: Path, capsys, monkeypatch, work
+) -> None:
+    import seeisp.benchmark
+
+    monkeypatch.setattr(seeisp.benchmark, "PROJECT_ROOT", tmp_path / "checkout" / "seeisp")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["benchmark", "--images", str(pictures), "--camera", "SonyA7S2", "--models"]) == 2
+    err = one_line_error(capsys)
+    assert str(tmp_path / "checkout" / "shared" / "data" / "noise_profiles") in err
+    assert "../shared/data/noise_profiles" in err
+    assert "--profiles DIR" in err and "--camera virtual" in err and work == []
+
+
+def test_cli_missing_scikit_image_is_one_line_before_any_work(
+    pictures: Path, tmp_path: Path, capsys, monkeypatch, work
+) -> None:
+    monkeypatch.setitem(sys.modules, "skimage", None)  # as if scikit-image were not installed
+    monkeypatch.setitem(sys.modules, "skimage.metrics", None)
+    out = tmp_path / "scores.json"
+    assert main([*bench(pictures), "--json", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert "needs scikit-image" in err and "pip install 'seeisp[bench]'" in err
+    assert work == [] and not out.exists()

@@ -21,7 +21,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument(
         "--models", nargs="*", help="models to score (default: every model in weights/; none given: LibRaw only)"
     )
-    p.add_argument("--profiles", default="../shared/data/noise_profiles", help="folder of ELD noise profiles")
+    p.add_argument(
+        "--profiles",
+        type=Path,
+        help="folder of ELD noise profiles (default: shared/data/noise_profiles beside the seeisp checkout, "
+        "else ../shared/data/noise_profiles from the current folder)",
+    )
     p.add_argument("--limit", type=int, help="use only the first N pictures")
     p.add_argument("--json", type=Path, help="also write every score to this JSON file")
     p.add_argument("--force", action="store_true", help="replace the --json file if it exists")
@@ -35,27 +40,38 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from ..benchmark import find_images, run_benchmark, to_markdown
-    from ..errors import OutputError, SeeispError
-    from ..models import available_models
-    from ..noise import resolve_profile
+    from ..errors import SeeispError
     from ..ratio import parse_ratio
-    from ..session import ModelSession
 
     for ratio in args.ratios:
-        parse_ratio(ratio)
+        parse_ratio(ratio, allow_auto=False)
     if args.limit is not None and args.limit < 1:
         raise SeeispError("--limit must be at least 1")
-    if args.json and args.json.is_dir():
-        raise OutputError(f"{args.json}: is a folder; give a file name for --json")
-    if args.json and args.json.exists() and not args.force:
-        raise OutputError(f"{args.json}: already exists; use --force to replace it")
-    if args.json and not args.json.parent.is_dir():
-        raise OutputError(f"{args.json}: folder {args.json.parent} does not exist")
-    profile = resolve_profile(args.camera, args.profiles)
+    _check_skimage()
+    if args.json:
+        _check_json(args.json, args.force)
+
+    from tqdm import tqdm
+
+    from ..benchmark import check_images, default_profiles_dir, find_images, run_benchmark, to_markdown
+    from ..errors import OutputError
+    from ..models import available_models
+    from ..noise import VIRTUAL_SENSOR, resolve_profile
+    from ..session import ModelSession
+
+    profiles = args.profiles
+    if profiles is None:
+        profiles = default_profiles_dir(args.camera)
+    elif args.camera != VIRTUAL_SENSOR.name and not profiles.is_dir():
+        raise SeeispError(
+            f"{profiles}: no such folder of noise profiles; give another with --profiles DIR, "
+            f"or use --camera {VIRTUAL_SENSOR.name}"
+        )
+    profile = resolve_profile(args.camera, profiles)
     images = find_images(args.images, args.limit)
+    if args.json and args.json.exists() and any(args.json.samefile(image) for image in images):
+        raise OutputError(f"{args.json}: is one of the pictures; give another file for --json")
+    check_images(images)
     names = args.models if args.models is not None else available_models()
     sessions = [ModelSession.from_name(name) for name in names]
     if not sessions:
@@ -74,12 +90,53 @@ def run(args: argparse.Namespace) -> int:
     results["images_dir"] = str(args.images)
     print(to_markdown(results))
     if args.json:
-        tmp = args.json.with_name(args.json.name + ".tmp")
+        tmp = _scratch_name(args.json)
         try:
-            tmp.write_text(json.dumps(results, indent=1))
+            with open(tmp, "x") as stream:  # "x": never overwrite a file that happens to have this name
+                stream.write(json.dumps(results, indent=1))
             os.replace(tmp, args.json)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            if not isinstance(exc, FileExistsError):
+                tmp.unlink(missing_ok=True)
             raise OutputError(f"{args.json}: cannot write ({exc.strerror})") from None
         print(f"scores written to {args.json}", file=sys.stderr)
     return 0
+
+
+def _check_skimage() -> None:
+    """SSIM needs scikit-image: say how to get it before any work, not after the first picture."""
+    from ..errors import SeeispError
+
+    try:
+        import skimage.metrics  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "skimage":
+            raise
+        raise SeeispError("'benchmark' needs scikit-image (for SSIM): pip install 'seeisp[bench]'") from None
+
+
+def _scratch_name(path: Path) -> Path:
+    """The temporary file beside ``path`` that the scores are written to before it replaces ``path``."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _check_json(path: Path, force: bool) -> None:
+    """Fail now, not after the whole run, when the --json file cannot be written."""
+    from ..errors import OutputError
+
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name for --json")
+    if path.exists() and not force:
+        raise OutputError(f"{path}: already exists; use --force to replace it")
+    folder = path.parent
+    if not folder.exists():
+        raise OutputError(f"{path}: folder {folder} does not exist")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is not a folder")
+    probe = _scratch_name(path)
+    try:
+        with open(probe, "x"):  # os.access says yes to root even where writing fails (read-only mounts, /sys)
+            pass
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write in folder {folder} ({exc.strerror})") from None
+    probe.unlink()
