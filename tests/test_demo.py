@@ -175,6 +175,7 @@ def test_cli_rejects_a_bad_ratio_before_writing_anything(
     assert main(["demo", "-o", str(out), "--ratio", ratio]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("seeisp: error: ratio must be between 1 and 300") and "\n" not in err
+    assert "auto" not in err  # the demo makes its own exposure: there is nothing to estimate
     assert not out.exists()
 
 
