@@ -11,6 +11,7 @@ in one temporary folder per app, which is deleted when the app closes.
 from __future__ import annotations
 
 import atexit
+import errno
 import html
 import itertools
 import logging
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -383,6 +385,7 @@ class WebApp:
     def launch(self, prevent_thread_lock: bool = True) -> str:
         """Start serving; returns the local URL. Raises ``SeeispError`` when the port cannot be opened."""
         s = self.settings
+        _check_address(s.host, s.port)
         try:
             self.blocks.queue(default_concurrency_limit=s.concurrency, max_size=QUEUE_SIZE).launch(
                 server_name=s.host,
@@ -417,6 +420,26 @@ class WebApp:
     def close(self) -> None:
         self.blocks.close()
         self.workspace.close()
+
+
+def _check_address(host: str, port: int) -> None:
+    """One line saying why the page cannot listen on ``host:port``, before gradio's server starts (whose own log
+    lines would come first, and whose error does not tell a busy port from an address this machine lacks)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise SeeispError(f"cannot listen on {host}:{port}: no such address ({reason}); try --host 127.0.0.1") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closing port is free
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SeeispError(f"cannot listen on {host}:{port}: the port is in use; try another --port") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise SeeispError(f"cannot listen on {host}:{port}: this machine has no such address") from None
+            raise SeeispError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
 def _theme() -> gr.themes.Base:

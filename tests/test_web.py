@@ -24,6 +24,7 @@ from seeisp.web import (
     Enhancer,
     UISettings,
     Workspace,
+    _check_address,
     choose_ratio,
     parse_size,
     run_files,
@@ -340,3 +341,19 @@ def test_details_table_has_every_results_columns():
         "| a.dng | 1.00 | - |",
         "| b.dng | - | cap.dng |",
     ]
+
+
+def test_an_address_the_page_cannot_listen_on_is_one_line_saying_why() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SeeispError, match=rf"^cannot listen on 127\.0\.0\.1:{port}: the port is in use"):
+            _check_address("127.0.0.1", port)
+    _check_address("127.0.0.1", port)  # free again
+    with pytest.raises(SeeispError, match=r"^cannot listen on 999\.1\.1\.1:7860: no such address"):
+        _check_address("999.1.1.1", 7860)
+    with pytest.raises(SeeispError, match=r"^cannot listen on 192\.0\.2\.1:7860: this machine has no such address$"):
+        _check_address("192.0.2.1", 7860)  # a documentation address: no machine has it
