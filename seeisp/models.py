@@ -69,7 +69,10 @@ def model_path(name: str | os.PathLike[str]) -> Path:
         path = folder / MODELS[name].filename
         if path.is_file():
             return path
-    raise ModelError(f"model {name!r} is not installed ({MODELS[name].filename} not found in weights/)")
+    installed = ", ".join(available_models()) or "none"
+    raise ModelError(
+        f"model {name!r} is not installed ({MODELS[name].filename} not found in weights/); installed: {installed}"
+    )
 
 
 def available_models() -> list[str]:

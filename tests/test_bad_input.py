@@ -157,6 +157,18 @@ def test_unwritable_output_next_to_the_input(capfd: pytest.CaptureFixture[str], 
     ("model", "problem"),
     [("huge", "unknown model 'huge'"), ("nowhere/model.onnx", "no such model file"), ("broken", "not a loadable")],
 )
+def test_a_registered_model_that_is_not_installed_names_those_that_are(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from seeisp.models import available_models
+
+    installed = available_models()
+    if "full-fp16" in installed:
+        pytest.skip("full-fp16 is installed here")
+    line = run_failing(capfd, tmp_path, write_good_dng(tmp_path / "dark.dng"), "--model", "full-fp16")
+    assert line.endswith(f"(seeisp-full-fp16.onnx not found in weights/); installed: {', '.join(installed) or 'none'}")
+
+
 def test_bad_model(capfd: pytest.CaptureFixture[str], tmp_path: Path, model: str, problem: str) -> None:
     raw = write_good_dng(tmp_path / "dark.dng")
     if model == "broken":
