@@ -153,10 +153,6 @@ def test_unwritable_output_next_to_the_input(capfd: pytest.CaptureFixture[str], 
     assert "dark.png" in line and "is a folder" in line
 
 
-@pytest.mark.parametrize(
-    ("model", "problem"),
-    [("huge", "unknown model 'huge'"), ("nowhere/model.onnx", "no such model file"), ("broken", "not a loadable")],
-)
 def test_a_registered_model_that_is_not_installed_names_those_that_are(
     capfd: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -169,6 +165,10 @@ def test_a_registered_model_that_is_not_installed_names_those_that_are(
     assert line.endswith(f"(seeisp-full-fp16.onnx not found in weights/); installed: {', '.join(installed) or 'none'}")
 
 
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [("huge", "unknown model 'huge'"), ("nowhere/model.onnx", "no such model file"), ("broken", "not a loadable")],
+)
 def test_bad_model(capfd: pytest.CaptureFixture[str], tmp_path: Path, model: str, problem: str) -> None:
     raw = write_good_dng(tmp_path / "dark.dng")
     if model == "broken":
