@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DarkFrameError
+from .errors import DarkFrameError, InvalidOptionError
 from .raw import CFA, RawImage, Shot, is_raw_name, read_raw
 
 TRIM = 0.005  # share of sites cut from each end before averaging: hot sites and the read noise's long tails
@@ -116,6 +116,31 @@ def dark_frame_files(path: str | os.PathLike[str]) -> list[Path]:
 def read_dark_frames(path: str | os.PathLike[str]) -> list[DarkFrame]:
     """Read and measure the dark frame ``path``, or every raw in the folder ``path`` (``dark_frame_files``)."""
     return [read_dark_frame(file) for file in dark_frame_files(path)]
+
+
+DarkFrames = str | os.PathLike[str] | DarkFrame | Sequence[str | os.PathLike[str] | DarkFrame]
+
+
+def as_dark_frames(given: DarkFrames | None) -> list[DarkFrame]:
+    """The dark frames an ``enhance_file(dark_frame=...)`` argument names: a raw file or a folder of them (read
+    and measured), a ``DarkFrame``, or a list of any of these; [] for None. ``InvalidOptionError`` for anything
+    else, an empty path included (it would name the current folder)."""
+    if given is None:
+        return []
+    items = [given] if isinstance(given, str | os.PathLike | DarkFrame) else given
+    if not isinstance(items, Sequence):
+        items = [items]
+    frames: list[DarkFrame] = []
+    for item in items:
+        if isinstance(item, DarkFrame):
+            frames.append(item)
+        elif isinstance(item, str | os.PathLike) and os.fspath(item).strip():
+            frames += read_dark_frames(item)
+        else:
+            raise InvalidOptionError(
+                f"dark_frame must be a raw file, a folder of them, a DarkFrame or a list of these, not {item!r}"
+            )
+    return frames
 
 
 def dark_frame_for(frames: Sequence[DarkFrame], raw: RawImage) -> DarkFrame:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .dark_frame import DarkFrame, dark_frame_for, read_dark_frames
+from .dark_frame import DarkFrame, DarkFrames, as_dark_frames, dark_frame_for
 from .ensemble import ensemble_suffix, orientation_set, passes_of, self_ensemble, single_pass
 from .errors import DarkFrameError
 from .hot_pixels import remove_hot_pixels
@@ -79,8 +78,8 @@ def network_input(
     raw: RawImage, ratio: float, input_range: tuple[float, float] = INPUT_RANGE, hot_pixels: bool = True
 ) -> np.ndarray:
     """The (4, h, w) packed and amplified input of a single pass over the whole frame: what ``denoise`` gives
-    a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile)."""
-    return amplify(pack(rggb_mosaic(raw, hot_pixels)), ratio, input_range)
+    a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
+    return amplify(pack(rggb_mosaic(raw, hot_pixels)), parse_ratio(ratio, allow_auto=False), input_range)
 
 
 def denoise(
@@ -113,7 +112,7 @@ def denoise(
 def enhance_raw(
     raw: RawImage,
     session: ModelSession,
-    ratio: float | None = None,
+    ratio: float | str | None = None,
     tile: int | None = None,
     overlap: int | None = None,
     progress: ProgressFn | None = None,
@@ -130,7 +129,8 @@ def enhance_raw(
     started = time.perf_counter()
     if dark_frame is not None:
         raw = dark_frame.subtract(raw)
-    used = estimate_ratio(raw.mosaic) if ratio is None else parse_ratio(ratio)
+    asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
+    used = estimate_ratio(raw.mosaic) if asked is None else asked
     balance = WhiteBalance.parse(white_balance)
     passes = passes_of(ensemble)
     camera_rgb = denoise(raw, session, used, tile, overlap, progress, passes, hot_pixels)
@@ -140,7 +140,7 @@ def enhance_raw(
         camera_rgb=camera_rgb,
         raw=raw,
         ratio=used,
-        ratio_is_auto=ratio is None,
+        ratio_is_auto=asked is None,
         model=session.name,
         seconds=time.perf_counter() - started,
         passes=passes,
@@ -152,13 +152,13 @@ def enhance_raw(
 
 def enhance_file(
     path: str | os.PathLike[str],
-    ratio: float | None = None,
+    ratio: float | str | None = None,
     model: str | os.PathLike[str] | ModelSession | None = None,
     progress: ProgressFn | None = None,
     ensemble: bool | int = False,
     white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
     hot_pixels: bool = True,
-    dark_frame: str | os.PathLike[str] | DarkFrame | Sequence[DarkFrame] | None = None,
+    dark_frame: DarkFrames | None = None,
     tile: int | None = None,
     overlap: int | None = None,
 ) -> EnhanceResult:
@@ -170,16 +170,15 @@ def enhance_file(
     hot sites (``seeisp.hot_pixels``), which are otherwise replaced before the network. ``dark_frame`` (a raw
     file shot with the lens capped at the same ISO, or a ``DarkFrame``) replaces the raw's black level with the
     one it measures (``seeisp.dark_frame``): +0.3 to +0.8 dB at ratios 100-300 in the benchmark (full model).
-    A folder of dark frames, or a list of ``DarkFrame``, gives the one at the picture's ISO (``dark_frame_for``).
+    A folder of dark frames, or a list of files or ``DarkFrame``, gives the one at the picture's ISO
+    (``dark_frame_for``).
     ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
     """
     from .models import default_model
 
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     started = time.perf_counter()
-    if isinstance(dark_frame, str | os.PathLike):
-        dark_frame = read_dark_frames(dark_frame)
-    darks = [dark_frame] if isinstance(dark_frame, DarkFrame) else list(dark_frame or [])
+    darks = as_dark_frames(dark_frame)
     raw = read_raw(path)
     try:
         result = enhance_raw(

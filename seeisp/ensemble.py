@@ -19,6 +19,7 @@ The network reads RGGB only, so each orientation must keep that phase exactly:
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,11 +100,12 @@ _SETS: dict[int, tuple[Orientation, ...]] = {
 
 
 def passes_of(ensemble: bool | int) -> int:
-    """How many passes an ``ensemble`` argument asks for: True is all 8, False one; a number is itself."""
-    passes = 8 if ensemble is True else 1 if ensemble is False else int(ensemble)
-    if passes not in PASSES:
+    """How many passes an ``ensemble`` argument asks for: True is all 8, False one; a whole number is itself."""
+    if isinstance(ensemble, bool | np.bool_):
+        return 8 if ensemble else 1
+    if not isinstance(ensemble, numbers.Integral) or ensemble not in PASSES:
         raise InvalidOptionError(f"a self-ensemble has {', '.join(map(str, PASSES))} passes, not {ensemble!r}")
-    return passes
+    return int(ensemble)
 
 
 def orientation_set(passes: int, shape: tuple[int, int]) -> tuple[Orientation, ...]:

@@ -64,7 +64,7 @@ def check_bits(fmt: str, bits: int | None) -> int:
         return BITS[fmt][0]
     if bits not in BITS[fmt]:
         allowed = " or ".join(str(b) for b in sorted(BITS[fmt]))
-        raise OutputError(f"{fmt.upper()} is written with {allowed} bits per channel, not {bits}")
+        raise OutputError(f"{fmt.upper()} is written with {allowed} bits per channel, not {bits!r}")
     return bits
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ ProgressFn = Callable[[int, int], None]  # (tiles done, tiles in all)
 # The trained networks read about this far: with 96, tiled and whole-frame outputs differ by at most 1.5e-4
 # (full) and 1.2e-3 (lite, whose extra convs read further), against 3e-3 to 6e-3 with 64.
 DEFAULT_OVERLAP = 96
+MIN_TILE = 64  # packed pixels: smaller tiles would be mostly overlap
 # Packed pixels of the input mirrored around it before every network call. The networks' convolutions pad
 # with zeros, which leaves a frame's outermost pixels worse than the rest (about 1 dB in its outer 32 pixels);
 # mirrored context gives them what they lack. Chosen on training pictures (0, 8, 16, 24, 32, 48 tried).
@@ -119,9 +121,15 @@ class ModelSession:
         return len(rows) * len(cols)
 
     def _tiling(self, tile: int | None, overlap: int | None) -> tuple[int, int]:
-        """(tile, overlap) with the defaults filled in; ``InvalidOptionError`` when the tile cannot hold the overlap."""
+        """(tile, overlap) with the defaults filled in; ``InvalidOptionError`` for a tile under ``MIN_TILE``, a
+        negative overlap, or a tile that cannot hold the overlap."""
         tile = self.default_tile if tile is None else tile
+        if not _whole(tile) or tile < MIN_TILE:
+            raise InvalidOptionError(f"tile must be a whole number of at least {MIN_TILE} packed pixels, not {tile!r}")
         overlap = tile_overlap(tile) if overlap is None else overlap
+        if not _whole(overlap) or overlap < 0:
+            raise InvalidOptionError(f"overlap must be a whole number of packed pixels, 0 or more, not {overlap!r}")
+        tile, overlap = int(tile), int(overlap)
         if tile <= 2 * overlap:
             raise InvalidOptionError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
         return tile, overlap
@@ -216,6 +224,10 @@ def _tile_weights(spans: list[tuple[int, int]], ramp: int) -> list[np.ndarray]:
             weight = np.minimum(weight, np.clip((centre - pos) / ramp + 0.5, 0, 1))
         weights.append(weight)
     return weights
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _input_range(metadata: dict[str, str]) -> tuple[float, float]:

@@ -285,3 +285,35 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out == f"seeisp {seeisp.__version__}\n"
+
+
+def test_the_library_takes_auto_for_the_ratio(tmp_path: Path, model_file: Path) -> None:
+    from seeisp.enhance import enhance_file
+
+    result = enhance_file(write_good_dng(tmp_path / "dark.dng"), "auto", model_file)
+    assert result.ratio_is_auto and 1 <= result.ratio <= 300
+    assert np.isfinite(result.image).all()
+    assert "(auto)" in result.description
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"ensemble": "yes"}, "a self-ensemble has 1, 2, 4, 8 passes, not 'yes'"),
+        ({"ensemble": 2.5}, "a self-ensemble has 1, 2, 4, 8 passes, not 2.5"),
+        ({"tile": 10}, "tile must be a whole number of at least 64 packed pixels, not 10"),
+        ({"tile": "64"}, "tile must be a whole number of at least 64 packed pixels, not '64'"),
+        ({"tile": 256, "overlap": -1}, "overlap must be a whole number of packed pixels, 0 or more, not -1"),
+        ({"white_balance": "x"}, "white balance must be one of camera, daylight, auto, got 'x'"),
+        ({"ratio": 0}, "ratio must be between 1 and 300"),
+    ],
+)
+def test_the_library_refuses_options_that_mean_nothing_in_one_line(
+    tmp_path: Path, model_file: Path, options: dict, problem: str
+) -> None:
+    from seeisp.enhance import enhance_file
+    from seeisp.errors import InvalidOptionError
+
+    with pytest.raises(InvalidOptionError) as raised:
+        enhance_file(write_good_dng(tmp_path / "dark.dng"), **{"ratio": 100, "model": model_file, **options})
+    assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)

@@ -13,7 +13,7 @@ from seeisp.cli import main
 from seeisp.dark_frame import MAX_LEVEL, DarkFrame, dark_frame_for, read_dark_frame, read_dark_frames
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file, enhance_raw
-from seeisp.errors import DarkFrameError
+from seeisp.errors import DarkFrameError, InvalidOptionError
 from seeisp.metrics import psnr
 from seeisp.noise import tukey_lambda
 from seeisp.raw import CFA, RawImage, Shot, read_raw
@@ -140,6 +140,19 @@ def test_enhance_file_names_the_picture_a_dark_frame_does_not_fit(tmp_path: Path
     dark = write_dark_frame(tmp_path / "cap.dng", cfa="GRBG")
     with pytest.raises(DarkFrameError, match=r"night\.dng: colour filter RGGB, but GRBG in the dark frame cap\.dng"):
         enhance_file(picture, 100, lite_session, dark_frame=dark)
+
+
+def test_enhance_file_takes_dark_frames_as_files_frames_or_a_list_of_either(tmp_path: Path, lite_session) -> None:
+    picture = write_picture(tmp_path / "night.dng", bias=BIAS)
+    path = write_dark_frame(tmp_path / "cap.dng")
+    expected = enhance_file(picture, 100, lite_session, dark_frame=read_dark_frame(path)).image
+    for given in (path, str(path), [path], [str(path)], [read_dark_frame(path)]):
+        result = enhance_file(picture, 100, lite_session, dark_frame=given)
+        assert result.dark_frame == "cap.dng"
+        np.testing.assert_array_equal(result.image, expected)
+    for wrong in (123, [""], "", [path, 7]):
+        with pytest.raises(InvalidOptionError, match=r"^dark_frame must be a raw file, a folder of them"):
+            enhance_file(picture, 100, lite_session, dark_frame=wrong)
 
 
 def test_cli_dark_writes_the_corrected_picture_and_says_so_in_its_exif(

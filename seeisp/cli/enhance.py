@@ -20,10 +20,8 @@ from ..errors import SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..ratio import parse_ratio
-from ..session import ModelSession
+from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
-
-MIN_TILE = 64
 
 EPILOG = """\
 INPUT may be raw files, folders (their raw files) or globs such as 'shots/*.ARW'.
