@@ -144,6 +144,11 @@ class Enhancer:
         self.max_file_bytes = max_file_bytes
         self._sessions: dict[tuple[str, int], ModelSession] = {}
         self._lock = threading.Lock()
+        self._own_files: set[tuple[str, int]] = set()  # (name, size) of files the page made: no upload limit
+
+    def allow(self, path: Path) -> None:
+        """Take ``path``, a file the page made itself (the demo raw), whatever the upload limit."""
+        self._own_files.add((path.name, path.stat().st_size))
 
     def session(self, model: str | None) -> ModelSession:
         """The session of a registered model name. Reloaded when its file is replaced (training writes it)."""
@@ -161,7 +166,7 @@ class Enhancer:
         if not is_raw_name(path):
             raise RawReadError(f"{path.name}: not a raw file name (expected one of {', '.join(FILE_TYPES)})")
         size = path.stat().st_size
-        if size > self.max_file_bytes:
+        if size > self.max_file_bytes and (path.name, size) not in self._own_files:
             raise RawReadError(
                 f"{path.name}: {size / 1e6:.0f} MB is over the {self.max_file_bytes / 1e6:g} MB upload limit"
             )
@@ -287,7 +292,7 @@ def read_dark_upload(
     try:
         return enhancer.read_dark_frame(path)
     except SeeispError as exc:
-        raise gr.Error(f"Dark frame {_user_message(exc, path)}", print_exception=False) from None
+        raise gr.Error(f"Dark frame {_user_message(exc, path)}", duration=None, print_exception=False) from None
 
 
 def run_files(
@@ -312,15 +317,15 @@ def run_files(
     """
     paths = [Path(f) for f in ([files] if isinstance(files, str) else files or [])]
     if not paths:
-        raise gr.Error("Choose one or more raw files first.", print_exception=False)
+        raise gr.Error("Choose one or more raw files first.", duration=None, print_exception=False)
     if len(paths) > max_files:
-        raise gr.Error(f"At most {max_files} files per run, got {len(paths)}.", print_exception=False)
+        raise gr.Error(f"At most {max_files} files per run, got {len(paths)}.", duration=None, print_exception=False)
     try:
         wanted = choose_ratio(auto_ratio, ratio)
         session = enhancer.session(model)
         balance = WhiteBalance.parse(white_balance)
     except SeeispError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise gr.Error(str(exc), duration=None, print_exception=False) from None
     dark = read_dark_upload(enhancer, dark_frame, progress)
 
     folder = enhancer.workspace.new_run()
@@ -345,8 +350,9 @@ def run_files(
             if len(paths) > 1:
                 gr.Warning(problems[-1])
     if not results:
-        more = f" (and {len(problems) - 1} more files failed)" if len(problems) > 1 else ""
-        raise gr.Error(problems[0] + more, print_exception=False)
+        others = len(problems) - 1
+        more = f" (and {others} more file{'s' if others > 1 else ''} failed)" if others else ""
+        raise gr.Error(problems[0] + more, duration=None, print_exception=False)
 
     first = results[0]
     return (
@@ -483,13 +489,22 @@ def build_app(settings: UISettings | None = None) -> WebApp:
     def select(results: list[PageResult], evt: gr.SelectData):
         return show_selected(results, evt.index)
 
-    def load_demo():
+    def load_demo(auto_ratio: bool, ratio: float):
+        """The demo raw, at the ratio it was darkened by; the user's own ratio settings are kept aside and
+        put back once it is enhanced (``restore``)."""
         nonlocal demo_raw
         if demo_raw is None or not demo_raw.path.is_file():  # Gradio's cache cleaner may have removed it
             demo_raw = _write_demo(workspace.root / "demo")
         if demo_raw is None:
-            raise gr.Error("The demo raw could not be generated.", print_exception=False)
-        return [str(demo_raw.path)], False, demo_raw.ratio
+            raise gr.Error("The demo raw could not be generated.", duration=None, print_exception=False)
+        enhancer.allow(demo_raw.path)
+        return [str(demo_raw.path)], False, demo_raw.ratio, (auto_ratio, ratio)
+
+    def restore(saved: tuple[bool, float] | None):
+        if not saved:
+            return gr.Checkbox(), gr.Slider()  # unchanged
+        auto_ratio, ratio = saved
+        return auto_ratio, gr.Slider(value=ratio, interactive=not auto_ratio)
 
     with gr.Blocks(title="seeisp", analytics_enabled=False, delete_cache=(900, 3600)) as blocks:
         gr.Markdown(INTRO)
@@ -498,7 +513,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                 files = gr.File(
                     label="Dark raw files", file_count="multiple", file_types=FILE_TYPES, elem_id="raw-files"
                 )
-                auto = gr.Checkbox(value=True, label="Estimate the amplification ratio (auto)")
+                auto = gr.Checkbox(value=True, label="Estimate the amplification ratio (auto)", elem_id="auto")
                 ratio = gr.Slider(
                     MIN_RATIO, MAX_RATIO, value=100, step=1, label="Amplification ratio", interactive=False
                 )
@@ -556,14 +571,15 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                 scale=2,
             )
         results = gr.State([])
+        before_demo = gr.State(None)  # the user's (auto, ratio) while the demo raw runs
 
         outputs = [slider, details, downloads, gallery, results]
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
         inputs = [files, auto, ratio, model, ensemble, white_balance, dark_frame]
         run.click(enhance, inputs, outputs, api_name="enhance")
-        demo_button.click(load_demo, None, [files, auto, ratio], api_name="demo").then(
+        demo_button.click(load_demo, [auto, ratio], [files, auto, ratio, before_demo], api_name="demo").then(
             enhance, inputs, outputs, api_visibility="private"
-        )
+        ).then(restore, before_demo, [auto, ratio], api_visibility="private")
         gallery.select(select, results, slider, api_visibility="private")
 
     return WebApp(blocks, workspace, settings, demo_raw.path if demo_raw else None)

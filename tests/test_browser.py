@@ -142,8 +142,11 @@ def test_a_file_that_is_not_a_raw_shows_its_error_in_the_page(page, tmp_path):
     fake.write_text("just text, renamed\n" * 100)
     upload(page, fake)
     page.click("#enhance")
-    page.get_by_text("holiday.dng: not a raw image LibRaw can read").first.wait_for()
+    message = page.get_by_text("holiday.dng: not a raw image LibRaw can read").first
+    message.wait_for()
     assert page.locator("#comparison img").count() == 0
+    page.wait_for_timeout(12_000)  # longer than a toast's default 10 s: the reason must stay until closed
+    assert message.is_visible()
 
 
 def test_demo_button_runs_the_built_in_dark_raw(page, tmp_path):
@@ -152,6 +155,8 @@ def test_demo_button_runs_the_built_in_dark_raw(page, tmp_path):
     page.locator("#details").get_by_text("seeisp Demo").wait_for()
     assert "100.0 (set)" in page.locator("#details").inner_text()
     page.locator("#gallery img").first.wait_for()
+    # The demo raw ran at its own ratio; the user's auto ratio is back for the next upload
+    page.wait_for_function("() => document.querySelector('#auto input[type=checkbox]').checked")
 
     shot = tmp_path / "demo.png"
     page.screenshot(path=shot, full_page=True)

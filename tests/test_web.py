@@ -181,6 +181,22 @@ def test_uploads_over_the_size_limit_are_refused(tmp_path, workspace, model):
         run_files(small_limit, [str(dng)], True, 100, model)
 
 
+def test_the_pages_own_demo_raw_is_not_held_to_the_upload_limit(tmp_path, workspace):
+    from seeisp.demo import write_demo_raw
+
+    small_limit = Enhancer(workspace, max_file_bytes=parse_size("100KB"))
+    demo = write_demo_raw(tmp_path / "demo").raw_path
+    with pytest.raises(RawReadError, match="upload limit"):
+        small_limit.check_upload(demo)
+    small_limit.allow(demo)
+    small_limit.check_upload(demo)
+    other = tmp_path / "other" / demo.name  # the same name, other bytes: an upload like any other
+    other.parent.mkdir()
+    other.write_bytes(demo.read_bytes() + b"more")
+    with pytest.raises(RawReadError, match="upload limit"):
+        small_limit.check_upload(other)
+
+
 def test_bad_requests_are_refused_before_any_work(tmp_path, enhancer, model):
     dng = str(write_dark_dng(tmp_path / "x.dng"))
     with pytest.raises(gr.Error, match="Choose one or more"):
