@@ -131,29 +131,64 @@ def write_png(path: Path, rgb8: np.ndarray) -> None:
 
 
 def read_inputs(args: argparse.Namespace) -> tuple[np.ndarray, dict, float | None]:
-    """The mosaic, the frame's calibration and the ratio, checked; ValueError/OSError name the problem."""
-    mosaic = np.load(args.mosaic)
-    if mosaic.ndim != 2 or mosaic.dtype.kind not in "ui" or min(mosaic.shape) < 2:
-        raise ValueError(f"{args.mosaic}: expected a 2-D integer Bayer mosaic, got {mosaic.dtype} {mosaic.shape}")
+    """The mosaic, the frame's calibration and the ratio, checked, and the output paths checked writable, all
+    before the network runs; ValueError/OSError name the problem."""
+    try:
+        mosaic = np.load(args.mosaic, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{args.mosaic}: not a .npy array ({exc})") from None
+    if not isinstance(mosaic, np.ndarray) or mosaic.ndim != 2 or mosaic.dtype.kind not in "ui" or min(mosaic.shape) < 2:
+        shape = f"{mosaic.dtype} {mosaic.shape}" if isinstance(mosaic, np.ndarray) else "an archive of several arrays"
+        raise ValueError(f"{args.mosaic}: expected a 2-D integer Bayer mosaic, got {shape}")
     try:
         frame = json.loads(args.frame.read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{args.frame}: not valid JSON ({exc})") from None
+    if not isinstance(frame, dict):
+        raise ValueError(f"{args.frame}: expected a JSON object with cfa, black_level and white_level")
     if str(frame.get("cfa", "RGGB")).upper() not in MIRROR_AXES:
         raise ValueError(f"{args.frame}: cfa must be one of {', '.join(MIRROR_AXES)}, got {frame['cfa']!r}")
-    if np.size(frame.get("black_level", 0)) not in (1, 4):
-        raise ValueError(f"{args.frame}: black_level must be one value or four (one per 2x2 cell)")
-    if args.png and not {"white_balance", "camera_to_srgb"} <= frame.keys():
-        raise ValueError(f"{args.frame}: --png needs white_balance and camera_to_srgb")
+    black, white = _numbers(frame.get("black_level", 0)), _numbers(frame.get("white_level", 65535))
+    if black is None or black.size not in (1, 4):
+        raise ValueError(f"{args.frame}: black_level must be one number or four (one per 2x2 cell)")
+    if white is None or white.size != 1 or not white.item() > black.max():
+        raise ValueError(f"{args.frame}: white_level must be one number above the black level")
+    if args.png:
+        gains, matrix = _numbers(frame.get("white_balance")), _numbers(frame.get("camera_to_srgb"))
+        if gains is None or gains.shape != (3,) or not (gains > 0).all():
+            raise ValueError(f"{args.frame}: --png needs white_balance, three positive R, G, B gains")
+        if matrix is None or matrix.shape != (3, 3):
+            raise ValueError(f"{args.frame}: --png needs camera_to_srgb, a 3x3 matrix")
+    for path, suffix in ((args.output, ".npy"), (args.png, ".png")):
+        if path is not None:
+            _check_writable(path, suffix)
     if args.ratio == "auto":
         return mosaic, frame, None
     try:
         ratio = float(args.ratio)
     except ValueError:
         ratio = float("nan")
-    if not ratio > 0 or not np.isfinite(ratio):
-        raise ValueError(f"--ratio must be a positive number or 'auto', got {args.ratio!r}")
+    if not MIN_RATIO <= ratio <= MAX_RATIO:  # also refuses NaN
+        raise ValueError(f"--ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g} or 'auto', got {args.ratio!r}")
     return mosaic, frame, ratio
+
+
+def _numbers(value: object) -> np.ndarray | None:
+    """``value`` as a float array, or None when it is not numbers."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array if array.size and np.isfinite(array).all() else None
+
+
+def _check_writable(path: Path, suffix: str) -> None:
+    if path.suffix.lower() != suffix:
+        raise ValueError(f"{path}: the file name must end in {suffix}")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: folder {path.parent} does not exist")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,10 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # onnxruntime's load errors share no base class but Exception
         print(f"edge_infer: error: {args.model}: not a loadable ONNX model ({exc})", file=sys.stderr)
         return 2
+    inputs = [(i.name, i.shape) for i in session.get_inputs()]
+    if [name for name, _ in inputs] != ["raw"] or [o.name for o in session.get_outputs()][:1] != ["rgb"]:
+        print(f"edge_infer: error: {args.model}: not a seeisp network (its inputs are {inputs})", file=sys.stderr)
+        return 2
     camera_rgb = infer(session, mosaic, frame, ratio)
-    np.save(args.output, camera_rgb)
-    if args.png:
-        write_png(args.png, render_srgb(camera_rgb, frame["white_balance"], frame["camera_to_srgb"]))
+    try:
+        np.save(args.output, camera_rgb)
+        if args.png:
+            write_png(args.png, render_srgb(camera_rgb, frame["white_balance"], frame["camera_to_srgb"]))
+    except OSError as exc:
+        print(f"edge_infer: error: cannot write the output ({exc})", file=sys.stderr)
+        return 2
     print(f"{args.output}: {camera_rgb.shape[1]}x{camera_rgb.shape[0]} linear camera RGB")
     return 0
 

@@ -36,6 +36,37 @@ def write_monochrome_dng(path: Path, image: np.ndarray, white_level: int = 65535
     return path
 
 
+def write_onnx(path: Path, kind: str) -> Path:
+    """A valid ONNX graph that is not a seeisp network: a flat identity, a 4-channel identity (raw in, raw out),
+    or the first three channels of the packed raw (camera RGB's channels, but at half its size)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    packed = ["batch", 4, "height", "width"]
+    if kind == "flat":
+        x, y, node = [1, 3], [1, 3], helper.make_node("Identity", ["x"], ["y"])
+        inits = []
+    elif kind == "raw out":
+        x, y, node = packed, packed, helper.make_node("Identity", ["x"], ["y"])
+        inits = []
+    else:
+        x, y = packed, ["batch", 3, "height", "width"]
+        node = helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["y"])
+        inits = [
+            helper.make_tensor(name, TensorProto.INT64, [1], [v])
+            for name, v in (("starts", 0), ("ends", 3), ("axes", 1))
+        ]
+    graph = helper.make_graph(
+        [node],
+        kind,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, x)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y)],
+        initializer=inits,
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NIKON_CROP = SHARED / "data" / "raw" / "nikon_d750_crop"
 

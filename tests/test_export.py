@@ -21,6 +21,8 @@ from seeisp.raw import read_raw
 from seeisp.render import render
 from seeisp.session import CONTEXT_BORDER, ModelSession
 
+from conftest import write_onnx
+
 REPO = Path(__file__).resolve().parents[1]
 EDGE_INFER = REPO / "examples" / "edge_infer.py"
 
@@ -442,19 +444,40 @@ def test_edge_infer_auto_ratio_matches_seeisp(edge_model: Path, tmp_path: Path) 
 
 def test_edge_infer_bad_input_is_one_line(edge_model: Path, tmp_path: Path) -> None:
     _, mosaic, frame = write_frame(tmp_path, "RGGB", 32, 32)
-    bad_frame = tmp_path / "bad.json"
-    bad_frame.write_text(json.dumps({"cfa": "RGBW"}))
+    good = json.loads(frame.read_text())
+
+    def frame_file(name: str, content: object) -> str:
+        (tmp_path / name).write_text(json.dumps(content))
+        return str(tmp_path / name)
+
+    archive = tmp_path / "two.npz"
+    np.savez(archive, a=np.load(mosaic), b=np.load(mosaic))
+    (tmp_path / "folder.npy").mkdir()
+    model, npy, json_ = str(edge_model), str(mosaic), str(frame)
+    out = str(tmp_path / "out.npy")
     cases = [
-        ((str(edge_model), str(mosaic), str(bad_frame)), "cfa must be one of"),
-        ((str(edge_model), str(mosaic), str(frame), "--ratio", "-3"), "--ratio must be a positive number"),
-        ((str(frame), str(mosaic), str(frame)), "not a loadable ONNX model"),
-    ]
+        ((model, npy, frame_file("bad.json", {"cfa": "RGBW"})), "cfa must be one of"),
+        ((model, npy, json_, "--ratio", "-3"), "--ratio must be between 1 and 300 or 'auto'"),
+        ((model, npy, json_, "--ratio", "1e6"), "--ratio must be between 1 and 300 or 'auto'"),
+        ((json_, npy, json_), "not a loadable ONNX model"),
+        ((str(write_onnx(tmp_path / "other.onnx", "raw out")), npy, json_), "not a seeisp network"),
+        ((model, str(archive), json_), "expected a 2-D integer Bayer mosaic, got an archive"),
+        ((model, npy, frame_file("list.json", [1, 2])), "expected a JSON object"),
+        ((model, npy, frame_file("abc.json", {**good, "black_level": "abc"})), "black_level must be one number"),
+        ((model, npy, frame_file("flat.json", {**good, "white_level": 512})), "white_level must be one number above"),
+        ((model, npy, frame_file("wb.json", {**good, "white_balance": [1, 2]}), "--png", str(tmp_path / "x.png")),
+         "--png needs white_balance, three positive"),
+        ((model, npy, json_, "-o", str(tmp_path / "nodir" / "o.npy")), "does not exist"),
+        ((model, npy, json_, "-o", str(tmp_path / "outnoext")), "must end in .npy"),
+        ((model, npy, json_, "-o", str(tmp_path / "folder.npy")), "is a folder"),
+    ]  # fmt: skip
     for args, message in cases:
-        result = run_edge_infer(*args, "-o", str(tmp_path / "out.npy"))
-        assert result.returncode == 2
-        assert message in result.stderr and "Traceback" not in result.stderr
+        result = run_edge_infer(*args, *([] if "-o" in args else ["-o", out]))
+        assert result.returncode == 2, args
+        assert message in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out.npy").exists()
+    assert not (tmp_path / "out.npy").exists() and not (tmp_path / "outnoext.npy").exists()
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_fp16_storage_halves_the_file_and_keeps_fp32_arithmetic(tiny_checkpoint: Path, tmp_path: Path) -> None:
