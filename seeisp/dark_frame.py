@@ -79,7 +79,7 @@ class DarkFrame:
             return f"colour filter {raw.cfa.value}, but {self.cfa.value} in the dark frame {self.name}"
         camera, dark_camera = raw.shot.camera, self.shot.camera
         if camera and dark_camera and camera != dark_camera:
-            return f"shot with a {camera}, but the dark frame {self.name} with a {dark_camera}"
+            return f"shot with the {camera}, but the dark frame {self.name} with the {dark_camera}"
         iso, dark_iso = raw.shot.iso, self.shot.iso
         if iso and dark_iso and round(iso) != round(dark_iso):
             return (

@@ -65,6 +65,8 @@ class ModelSession:
 
     def __init__(self, path: str | Path, providers: Sequence[str] | None = None, threads: int | None = None):
         self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"{self.path}: no such model file")
         try:
             self.session = ort.InferenceSession(
                 str(self.path), sess_options=session_options(threads), providers=choose_providers(providers)

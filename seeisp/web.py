@@ -91,8 +91,10 @@ class UISettings:
             raise SeeispError(f"--max-file-size: {exc}") from None
         if not 0 < self.port < 65536:
             raise SeeispError(f"--port must be between 1 and 65535, got {self.port}")
-        if self.concurrency < 1 or self.max_files < 1 or self.keep_runs < 1:
-            raise SeeispError("--concurrency, the files per run and the runs kept must be at least 1")
+        if self.concurrency < 1:
+            raise SeeispError(f"--concurrency must be at least 1, got {self.concurrency}")
+        if self.max_files < 1 or self.keep_runs < 1:
+            raise SeeispError("the files per run and the runs kept must be at least 1")
 
     @property
     def max_file_bytes(self) -> int:

@@ -286,3 +286,11 @@ def test_the_library_refuses_options_that_mean_nothing_in_one_line(
     with pytest.raises(InvalidOptionError) as raised:
         enhance_file(write_good_dng(tmp_path / "dark.dng"), **{"ratio": 100, "model": model_file, **options})
     assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
+
+
+def test_a_session_of_a_missing_file_says_so(tmp_path: Path) -> None:
+    from seeisp.errors import ModelError
+    from seeisp.session import ModelSession
+
+    with pytest.raises(ModelError, match=r"nope\.onnx: no such model file$"):
+        ModelSession(tmp_path / "nope.onnx")

@@ -98,7 +98,7 @@ def test_subtract_takes_each_sites_offset_off() -> None:
             Shot(make="Sony", model="ILCE-7SM2"),
             Shot(make="Nikon", model="D850"),
             CFA.RGGB,
-            "shot with a Sony ILCE-7SM2",
+            "shot with the Sony ILCE-7SM2",
         ),
         (Shot(iso=6400), Shot(iso=3200), CFA.RGGB, "shot at ISO 6400, but the dark frame cap.ARW at ISO 3200"),
     ],

@@ -254,7 +254,7 @@ def test_settings_are_validated():
         UISettings(max_file_size="huge")
     with pytest.raises(SeeispError, match="port"):
         UISettings(port=0)
-    with pytest.raises(SeeispError, match="concurrency"):
+    with pytest.raises(SeeispError, match=r"^--concurrency must be at least 1, got 0$"):
         UISettings(concurrency=0)
 
 
