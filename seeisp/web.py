@@ -405,6 +405,7 @@ class WebApp:
                 ssr_mode=False,
                 quiet=True,
                 theme=_theme(),
+                css=CSS,
             )
         except OSError:
             raise SeeispError(
@@ -448,6 +449,10 @@ def _check_address(host: str, port: int) -> None:
             if exc.errno == errno.EADDRNOTAVAIL:
                 raise SeeispError(f"cannot listen on {host}:{port}: this machine has no such address") from None
             raise SeeispError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
+# The details table scrolls sideways on a narrow screen instead of wrapping its cells a letter per line.
+CSS = "#details table { display: block; overflow-x: auto; } #details th, #details td { white-space: nowrap; }"
 
 
 def _theme() -> gr.themes.Base:
@@ -561,6 +566,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                 interactive=False,
                 elem_id="downloads",
                 scale=1,
+                min_width=320,  # on a phone the two go one above the other, file names whole
             )
             gallery = gr.Gallery(
                 label="Results (click one to compare it)",
@@ -571,6 +577,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
                 object_fit="contain",
                 elem_id="gallery",
                 scale=2,
+                min_width=320,
             )
         results = gr.State([])
         before_demo = gr.State(None)  # the user's (auto, ratio) while the demo raw runs

@@ -157,6 +157,12 @@ def test_demo_button_runs_the_built_in_dark_raw(page, tmp_path):
     page.locator("#gallery img").first.wait_for()
     # The demo raw ran at its own ratio; the user's auto ratio is back for the next upload
     page.wait_for_function("() => document.querySelector('#auto input[type=checkbox]').checked")
+    # On a phone-sized screen the details table scrolls sideways: its cells stay one line high
+    page.set_viewport_size({"width": 420, "height": 900})
+    heights = page.locator("#details td").evaluate_all("cells => cells.map(c => c.getBoundingClientRect().height)")
+    row = page.locator("#details td").first.evaluate("c => parseFloat(getComputedStyle(c).lineHeight)")
+    assert max(heights) < 2.5 * row, (heights, row)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     shot = tmp_path / "demo.png"
     page.screenshot(path=shot, full_page=True)
