@@ -129,10 +129,10 @@ def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[obj
     claimed[key] = source
     if target.is_dir():
         return Job(source, None, Action.FAIL, f"{source}: output {target} is a folder")
-    if holds_camera_raw(target):
-        return Job(source, None, Action.FAIL, f"{source}: output {target} is a camera raw; refusing to overwrite it")
     if target.exists() and not overwrite:
         return Job(source, target, Action.SKIP, f"{target} exists (use --overwrite to replace it)")
+    if holds_camera_raw(target):
+        return Job(source, None, Action.FAIL, f"{source}: output {target} is a camera raw; refusing to overwrite it")
     return Job(source, target, Action.ENHANCE)
 
 

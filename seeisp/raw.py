@@ -123,7 +123,8 @@ def holds_camera_raw(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a file LibRaw opens as a camera's raw (of any sensor, damaged or not) that seeisp did
     not develop: a file seeisp must never write over."""
     path = Path(path)
-    if not path.is_file() or is_seeisp_dng(path):
+    # LibRaw also opens some JPEGs (those a Nikon or Panasonic EXIF names): ask it only about raw-like files.
+    if not path.is_file() or not _has_raw_header(path) or is_seeisp_dng(path):
         return False
     raw = rawpy.RawPy()
     try:

@@ -134,3 +134,17 @@ def test_which_files_hold_a_camera_raw(tmp_path: Path, lite_session) -> None:
         True, True, False, False, False, False,
     ]  # fmt: skip
     assert [is_seeisp_dng(p) for p in (raw, demo, developed)] == [False, False, True]
+
+
+def test_seeisps_own_pictures_of_any_camera_are_replaced_with_overwrite_and_skipped_without(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # LibRaw opens a JPEG whose EXIF names a Nikon as if it were a raw: such a picture is still seeisp's own
+    raw = write_dark_dng(tmp_path / "night.dng", make="NIKON CORPORATION", model="NIKON D750")
+    common = ["enhance", str(raw), "--ratio", "20", "--model", str(model_file), "-q"]
+    for name in ("night.jpg", "night.png", "night.tif", "night-seeisp.dng"):
+        out = tmp_path / name
+        assert main([*common, "-o", str(out)]) == 0
+        assert main([*common, "-o", str(out)]) == 0  # again: skipped, as existing
+        assert f"skipped, {out} exists" in capsys.readouterr().out
+        assert main([*common, "-o", str(out), "--overwrite"]) == 0, capsys.readouterr().err
