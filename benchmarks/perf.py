@@ -607,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_cli_and_report_peak(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 MP, lite model only, one repeat, two pictures")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads (default: all)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    parser.add_argument("--threads", type=int, default=cores, help="CPU threads (default: all this process may use)")
     parser.add_argument("--repeats", type=int, help="model-only repeats, the best kept (default: 2, quick: 1)")
     parser.add_argument("--psnr-images", type=int, help="Kodak pictures for the PSNR check (default: 8, quick: 2)")
     parser.add_argument("--calibration-samples", type=int, default=32, help="int8 calibration samples (lite)")

@@ -159,9 +159,9 @@ def read_inputs(args: argparse.Namespace) -> tuple[np.ndarray, dict, float | Non
             raise ValueError(f"{args.frame}: --png needs white_balance, three positive R, G, B gains")
         if matrix is None or matrix.shape != (3, 3):
             raise ValueError(f"{args.frame}: --png needs camera_to_srgb, a 3x3 matrix")
-    for path, suffix in ((args.output, ".npy"), (args.png, ".png")):
+    for path in (args.output, args.png):
         if path is not None:
-            _check_writable(path, suffix)
+            _check_writable(path)
     if args.ratio == "auto":
         return mosaic, frame, None
     try:
@@ -182,9 +182,7 @@ def _numbers(value: object) -> np.ndarray | None:
     return array if array.size and np.isfinite(array).all() else None
 
 
-def _check_writable(path: Path, suffix: str) -> None:
-    if path.suffix.lower() != suffix:
-        raise ValueError(f"{path}: the file name must end in {suffix}")
+def _check_writable(path: Path) -> None:
     if path.is_dir():
         raise ValueError(f"{path}: is a folder")
     if not path.parent.is_dir():
@@ -203,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--png", type=Path, help="also write a quick sRGB PNG (needs white_balance, camera_to_srgb)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
     args = parser.parse_args(argv)
+    if args.output.suffix.lower() != ".npy":  # np.save adds it: check and report the file it writes
+        args.output = args.output.with_name(args.output.name + ".npy")
 
     try:
         mosaic, frame, ratio = read_inputs(args)

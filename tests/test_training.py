@@ -785,7 +785,7 @@ def test_cli_config_file_mistakes_name_the_file(
     typed = tmp_path / "typed.toml"
     typed.write_text('steps = "many"\n')
     assert main(["train", "--config", str(typed)]) == 2
-    assert one_line_error(capsys) == "seeisp: error: steps: expected an integer, not 'many'"
+    assert one_line_error(capsys) == f"seeisp: error: {typed}: steps: expected an integer, not 'many'"
 
 
 def test_cli_without_training_pictures_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -818,4 +818,22 @@ def test_cli_names_no_best_checkpoint_that_was_not_written(
     lines = captured.err.strip().splitlines()
     assert lines[-1].startswith("seeisp: error: no best checkpoint was written") and str(run / "last.pt") in lines[-1]
     assert "Traceback" not in captured.err
+    assert (run / "last.pt").is_file() and not (run / "best.pt").exists()
+
+
+def test_cli_a_run_stopped_by_its_time_limit_before_validating_says_how_to_go_on(
+    picture_dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], one_thread: None
+) -> None:
+    from seeisp.cli import main
+
+    train_dir, val_dir = picture_dirs
+    run = tmp_path / "run"
+    settings = ["width=4", "steps=50", "batch_size=1", "patch=32", "val_every=40", "checkpoint_every=1", "threads=1"]
+    argv = ["train", f"train_dirs={train_dir}", f"val_dir={val_dir}", f"profiles_dir={tmp_path / 'none'}", *settings]
+    assert main([*argv, f"out_dir={run}", "max_minutes=1e-9"]) == 0  # out of time at the first step
+    captured = capsys.readouterr()
+    assert f"stopped before the first validation; run the same command again to resume from {run / 'last.pt'}" in (
+        captured.out
+    )
+    assert "error" not in captured.err
     assert (run / "last.pt").is_file() and not (run / "best.pt").exists()

@@ -33,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
         raise SeeispError(str(exc)) from None
     if int(os.environ.get("RANK", "0")):  # under torchrun only rank 0 validates, saves and reports
         return 0
+    last = best.with_name("last.pt")
+    if not best.is_file() and _stopped_early(last, config.steps):  # max_minutes came before the first validation
+        print(f"stopped before the first validation; run the same command again to resume from {last}")
+        return 0
     if not best.is_file():  # validation never scored (no pictures of at least val_crop px in val_dir, or NaN)
         raise SeeispError(
             f"no best checkpoint was written: validation gave no score (pictures of at least {config.val_crop} px "
@@ -40,3 +44,12 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"best checkpoint: {best}")
     return 0
+
+
+def _stopped_early(last: Path, steps: int) -> bool:
+    """Whether the run's last checkpoint is short of its ``steps`` (stopped by ``max_minutes``)."""
+    import torch
+
+    if not last.is_file():
+        return False
+    return int(torch.load(last, map_location="cpu", weights_only=False)["step"]) < steps

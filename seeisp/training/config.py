@@ -140,6 +140,11 @@ class TrainConfig:
             unknown = sorted(set(values) - set(fields))
             if unknown:
                 raise ValueError(f"{path}: unknown config key {unknown[0]!r}; known: {', '.join(fields)}")
+            for key, value in values.items():  # a value of the wrong type is the file's mistake: name the file
+                try:
+                    _coerce(key, value, fields[key])
+                except ValueError as exc:
+                    raise ValueError(f"{path}: {exc}") from None
         for item in overrides:
             key, equals, raw = item.partition("=")
             key = key.strip()
