@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,9 +127,10 @@ def as_dark_frames(given: DarkFrames | None) -> list[DarkFrame]:
     else, an empty path included (it would name the current folder)."""
     if given is None:
         return []
-    items = [given] if isinstance(given, str | os.PathLike | DarkFrame) else given
-    if not isinstance(items, Sequence):
-        items = [items]
+    if isinstance(given, str | os.PathLike | DarkFrame) or not isinstance(given, Iterable):
+        items = [given]
+    else:
+        items = list(given)  # a list, a tuple, a set, a generator
     frames: list[DarkFrame] = []
     for item in items:
         if isinstance(item, DarkFrame):

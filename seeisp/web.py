@@ -435,20 +435,25 @@ def _check_address(host: str, port: int) -> None:
     """One line saying why the page cannot listen on ``host:port``, before gradio's server starts (whose own log
     lines would come first, and whose error does not tell a busy port from an address this machine lacks)."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise SeeispError(f"cannot listen on {host}:{port}: no such address ({reason}); try --host 127.0.0.1") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closing port is free
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise SeeispError(f"cannot listen on {host}:{port}: the port is in use; try another --port") from None
-            if exc.errno == errno.EADDRNOTAVAIL:
-                raise SeeispError(f"cannot listen on {host}:{port}: this machine has no such address") from None
-            raise SeeispError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    failure: OSError | None = None
+    for family, kind, proto, _, address in addresses:  # "localhost" may give ::1 first, where IPv6 is off
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closing port is free
+            try:
+                probe.bind(address)
+                return
+            except OSError as exc:
+                failure = exc
+    assert failure is not None  # getaddrinfo gives at least one address or raises
+    if failure.errno == errno.EADDRINUSE:
+        raise SeeispError(f"cannot listen on {host}:{port}: the port is in use; try another --port")
+    if failure.errno == errno.EADDRNOTAVAIL:
+        raise SeeispError(f"cannot listen on {host}:{port}: this machine has no such address")
+    raise SeeispError(f"cannot listen on {host}:{port} ({failure.strerror or failure})")
 
 
 # The details table scrolls sideways on a narrow screen instead of wrapping its cells a letter per line.

@@ -146,7 +146,7 @@ def test_enhance_file_takes_dark_frames_as_files_frames_or_a_list_of_either(tmp_
     picture = write_picture(tmp_path / "night.dng", bias=BIAS)
     path = write_dark_frame(tmp_path / "cap.dng")
     expected = enhance_file(picture, 100, lite_session, dark_frame=read_dark_frame(path)).image
-    for given in (path, str(path), [path], [str(path)], [read_dark_frame(path)]):
+    for given in (path, str(path), [path], [str(path)], [read_dark_frame(path)], {str(path)}, (p for p in [path])):
         result = enhance_file(picture, 100, lite_session, dark_frame=given)
         assert result.dark_frame == "cap.dng"
         np.testing.assert_array_equal(result.image, expected)
