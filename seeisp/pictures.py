@@ -47,6 +47,21 @@ def _reader_messages_hidden() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _png_bit_depth(path: Path) -> int | None:
+    """The bit depth in a PNG's header; None for any other file."""
+    with open(path, "rb") as stream:
+        head = stream.read(25)
+    return head[24] if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" else None
+
+
+def _read_png16(path: Path) -> np.ndarray:
+    """A 16-bit PNG as (H, W, planes) uint16: Pillow, imageio's reader, turns 16-bit colour into 8 bits."""
+    import png  # pypng
+
+    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+    return np.vstack([np.asarray(row, np.uint16) for row in rows]).reshape(height, width, info["planes"])
+
+
 def load_srgb(path: Path) -> np.ndarray:
     """An 8- or 16-bit picture as (H, W, 3) uint8/uint16 (greyscale repeated, alpha dropped, 1-bit made 8-bit).
 
@@ -62,7 +77,7 @@ def load_srgb(path: Path) -> np.ndarray:
         raise PictureReadError(f"{path}: not a picture that can be read (file is empty)")
     try:
         with _reader_messages_hidden():
-            image = iio.imread(path)
+            image = _read_png16(path) if _png_bit_depth(path) == 16 else iio.imread(path)
     except MemoryError:
         raise
     except Exception as exc:  # Pillow and tifffile fail on damaged files in many ways (OSError, SyntaxError, ...)

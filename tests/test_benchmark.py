@@ -422,3 +422,18 @@ def test_cli_missing_scikit_image_is_one_line_before_any_work(
     err = one_line_error(capsys)
     assert "needs scikit-image" in err and "pip install 'seeisp[bench]'" in err
     assert work == [] and not out.exists()
+
+
+@pytest.mark.parametrize("mode", ["RGB;16", "L;16", "RGBA;16"])
+def test_load_srgb_keeps_all_16_bits_of_a_png(tmp_path: Path, mode: str) -> None:
+    import png  # pypng
+
+    from seeisp.pictures import load_srgb
+
+    planes = {"RGB;16": 3, "L;16": 1, "RGBA;16": 4}[mode]
+    values = np.random.default_rng(0).integers(0, 65536, (6, 7, planes), dtype=np.uint16)
+    path = tmp_path / "deep.png"
+    png.from_array(values.reshape(6, -1), mode).save(str(path))
+    loaded = load_srgb(path)
+    assert loaded.dtype == np.uint16 and loaded.shape == (6, 7, 3)
+    np.testing.assert_array_equal(loaded, np.repeat(values, 3, axis=2) if planes == 1 else values[..., :3])
