@@ -1,6 +1,8 @@
-"""Start the seeisp web page: ``python app.py`` (same as ``seeisp ui`` with its defaults)."""
+"""Start the seeisp web page: ``python app.py [--host H] [--port P] ...``, the same as ``seeisp ui`` (same options)."""
 
-from seeisp.web import build_app
+import sys
+
+from seeisp.cli import main
 
 if __name__ == "__main__":
-    build_app().serve()
+    sys.exit(main(["ui", *sys.argv[1:]]))

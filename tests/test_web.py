@@ -373,3 +373,23 @@ def test_an_address_the_page_cannot_listen_on_is_one_line_saying_why() -> None:
         _check_address("999.1.1.1", 7860)
     with pytest.raises(SeeispError, match=r"^cannot listen on 192\.0\.2\.1:7860: this machine has no such address$"):
         _check_address("192.0.2.1", 7860)  # a documentation address: no machine has it
+
+
+def test_app_py_takes_the_options_of_seeisp_ui() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "app.py", "--port", str(port)], cwd=repo, capture_output=True, text=True, timeout=300
+        )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"seeisp: error: cannot listen on 127.0.0.1:{port}: the port is in use; try another --port"
+    )
