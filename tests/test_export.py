@@ -341,6 +341,24 @@ def test_export_cli_refuses_to_replace_models(tiny_checkpoint: Path, tmp_path: P
     assert ModelSession(existing).name == "tiny"
 
 
+@pytest.mark.parametrize("problem", ["a junk picture", "only small pictures"])
+def test_export_cli_checks_calibration_pictures_before_writing_any_file(
+    tiny_checkpoint: Path, tmp_path: Path, capsys, problem: str
+) -> None:
+    pictures, out = tmp_path / "pictures", tmp_path / "out"
+    pictures.mkdir()
+    iio.imwrite(pictures / "small.png", np.zeros((64, 64, 3), np.uint8))  # under the 512 px calibration patch
+    if problem == "a junk picture":
+        iio.imwrite(pictures / "big.png", np.zeros((600, 600, 3), np.uint8))
+        (pictures / "zz-junk.png").write_text("not a picture")
+    argv = ["export", str(tiny_checkpoint), "-o", str(out), "--calibration-images", str(pictures)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    expected = "zz-junk.png: not a picture" if problem == "a junk picture" else "no calibration picture of at least"
+    assert err.startswith("seeisp: error: ") and expected in err and "\n" not in err
+    assert not out.exists() or not any(out.iterdir())  # no model file, no temporary folder
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -8,9 +8,11 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
 
+from ..errors import SeeispError
 from ..pack import INPUT_RANGE
 from .model import SIDUNet, UNetConfig
 
@@ -124,22 +126,35 @@ def export_variants(
     config = state.get("config", {})
     name = name or config.get("name") or Path(checkpoint).stem
     paths = variant_paths(out_dir, name, precisions)
-    with tempfile.TemporaryDirectory(prefix="seeisp-export-") as tmp:
-        fp32 = paths.get("fp32", Path(tmp) / "fp32.onnx")
+    inputs: list[np.ndarray] = []
+    if "int8" in paths:  # the calibration pictures first: a bad one must stop the export before any file is written
+        folders = calibration_dirs if calibration_dirs is not None else config.get("train_dirs", [])
+        folders = [f for f in folders if Path(f).is_dir()]
+        found = calibration_pictures(folders, calibration_samples, CALIBRATION_PATCH)
+        if calibration_dirs is not None and not found:
+            named = ", ".join(map(str, calibration_dirs))
+            raise SeeispError(f"no calibration picture of at least {CALIBRATION_PATCH} px in {named}")
+        profiles_dir = config.get("profiles_dir")
+        profiles = load_profiles(profiles_dir) if profiles_dir and Path(profiles_dir).is_dir() else {}
+        inputs = calibration_inputs(calibration_samples, found or builtin_pictures(), list(profiles.values()))
+        source = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
+        log(f"int8: calibrating on {len(inputs)} simulated dark raws from {source}, ratios 1-300")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    # Every file is made beside its destination and moved into place at the end: a failed export leaves none.
+    with tempfile.TemporaryDirectory(prefix=".seeisp-export-", dir=out_dir) as tmp:
+        staged = {precision: Path(tmp) / path.name for precision, path in paths.items()}
+        fp32 = staged.get("fp32", Path(tmp) / "fp32.onnx")
         export_onnx(checkpoint, fp32, name)
-        log(f"fp32: {fp32}" if "fp32" in paths else "fp32: exported to a temporary file")
-        if "fp16" in paths:
-            log(f"fp16: {convert_fp16(fp32, paths['fp16'])}")
-        if "int8" in paths:
-            folders = calibration_dirs if calibration_dirs is not None else config.get("train_dirs", [])
-            folders = [f for f in folders if Path(f).is_dir()]
-            found = calibration_pictures(folders, calibration_samples, CALIBRATION_PATCH)
-            profiles_dir = config.get("profiles_dir")
-            profiles = load_profiles(profiles_dir) if profiles_dir and Path(profiles_dir).is_dir() else {}
-            inputs = calibration_inputs(calibration_samples, found or builtin_pictures(), list(profiles.values()))
-            source = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
-            log(f"int8: calibrating on {len(inputs)} simulated dark raws from {source}, ratios 1-300")
-            log(f"int8: {quantize_int8(fp32, paths['int8'], inputs)}")
-        if fp16_storage and "fp32" in paths:
-            log(f"fp32: weights stored in fp16 in {store_weights_fp16(fp32, fp32)}")
+        log("fp32: exported")
+        if "fp16" in staged:
+            convert_fp16(fp32, staged["fp16"])
+            log("fp16: converted")
+        if "int8" in staged:
+            quantize_int8(fp32, staged["int8"], inputs)
+            log("int8: quantised")
+        if fp16_storage and "fp32" in staged:
+            store_weights_fp16(fp32, fp32)
+            log("fp32: weights stored in fp16")
+        for precision, path in paths.items():
+            os.replace(staged[precision], path)
     return paths
