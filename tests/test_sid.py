@@ -16,6 +16,7 @@ from seeisp.raw import CFA, read_raw
 from seeisp.synthesis import mosaic_rggb
 from seeisp.training.sid import (
     MixedPairs,
+    SIDPair,
     SIDPairs,
     exposure_from_name,
     long_target,
@@ -103,6 +104,34 @@ def test_read_list_errors_name_the_problem(sid_root: Path, tmp_path: Path) -> No
         read_list(tmp_path / "missing.txt", sid_root)
     with pytest.raises(SeeispError, match=r"none of its 4 pairs is under"):
         read_list(sid_root / "Sony_train_list.txt", tmp_path / "elsewhere")
+
+
+def test_read_list_refuses_swapped_empty_and_binary_lists(sid_root: Path, tmp_path: Path) -> None:
+    swapped = tmp_path / "swapped.txt"
+    swapped.write_text("./Sony/long/00001_00_10s.ARW ./Sony/short/00001_00_0.1s.ARW ISO200 F8\n")
+    with pytest.raises(SeeispError, match=r"swapped\.txt:1: the long exposure \(0\.1 s\) is not longer"):
+        read_list(swapped, sid_root)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(SeeispError, match=r"empty\.txt: no pairs in it"):
+        read_list(empty, sid_root)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00junk")
+    with pytest.raises(SeeispError, match=r"binary\.txt: not a text file of SID pairs"):
+        read_list(binary, sid_root)
+
+
+def test_a_cache_that_is_a_file_is_refused_and_a_failed_decode_leaves_nothing(sid_root: Path, tmp_path: Path) -> None:
+    pairs = read_list(sid_root / "Sony_train_list.txt", sid_root)
+    blocker = tmp_path / "cachefile"
+    blocker.write_text("not a folder")
+    with pytest.raises(SeeispError, match=r"sid_cache: .*cachefile is not a folder"):
+        SIDPairs(pairs, patch=64, cache_dir=blocker)
+    cache = tmp_path / "cache"
+    broken = SIDPairs([SIDPair(blocker, pairs[0].long, 100.0)], patch=64, cache_dir=cache)  # the short is no raw
+    with pytest.raises(SeeispError):
+        broken.frames(broken.pairs[0])
+    assert not [p for p in cache.rglob("*") if p.is_file()]
 
 
 def test_ratio_falls_back_to_the_raws_exposure_time(tmp_path: Path) -> None:

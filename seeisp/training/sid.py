@@ -89,8 +89,12 @@ def read_list(list_file: str | os.PathLike[str], root: str | os.PathLike[str]) -
     list_file, root = Path(list_file), Path(root)
     if not list_file.is_file():
         raise SeeispError(f"{list_file}: no such SID list file")
+    try:
+        text = list_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SeeispError(f"{list_file}: not a text file of SID pairs") from None
     pairs, listed = [], 0
-    for number, line in enumerate(list_file.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         fields = line.split()
         if not fields:
             continue
@@ -101,7 +105,15 @@ def read_list(list_file: str | os.PathLike[str], root: str | os.PathLike[str]) -
         if not (short.is_file() and long.is_file()):
             continue
         iso = next((int(f[3:]) for f in fields[2:] if f.startswith("ISO") and f[3:].isdigit()), None)
-        pairs.append(SIDPair(short, long, pair_ratio(exposure_time(short), exposure_time(long)), iso))
+        short_seconds, long_seconds = exposure_time(short), exposure_time(long)
+        if long_seconds <= short_seconds:
+            raise SeeispError(
+                f"{list_file}:{number}: the long exposure ({long_seconds:g} s) is not longer than the short one "
+                f"({short_seconds:g} s): 'short_file long_file' swapped?"
+            )
+        pairs.append(SIDPair(short, long, pair_ratio(short_seconds, long_seconds), iso))
+    if not listed:
+        raise SeeispError(f"{list_file}: no pairs in it (lines of 'short_file long_file [ISO] [F]')")
     if not pairs:
         raise SeeispError(f"{list_file}: none of its {listed} pairs is under {root} (expected {root}/Sony/short, ...)")
     return pairs
@@ -166,6 +178,8 @@ class SIDPairs:
     def __post_init__(self) -> None:
         if self.patch % 2:
             raise ValueError("patch must be even (whole 2x2 Bayer cells)")
+        if self.cache_dir is not None and Path(self.cache_dir).exists() and not Path(self.cache_dir).is_dir():
+            raise SeeispError(f"sid_cache: {self.cache_dir} is not a folder")
         self._colour: dict[Path, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -199,9 +213,12 @@ class SIDPairs:
         if not file.exists():
             folder.mkdir(parents=True, exist_ok=True)
             tmp = file.with_name(file.name + f".{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                np.save(f, compute())
-            os.replace(tmp, file)
+            try:
+                with tmp.open("wb") as f:
+                    np.save(f, compute())
+                os.replace(tmp, file)
+            finally:
+                tmp.unlink(missing_ok=True)  # a decode that failed leaves no empty file behind
         return np.load(file, mmap_mode="r")
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
