@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -68,6 +70,31 @@ def weights_of(path: str | os.PathLike[str], config: UNetConfig) -> dict[str, to
     return model.state_dict()
 
 
+def check_output(out: str | os.PathLike[str]) -> None:
+    """Refuse, before any scoring, an output that exists or whose folder cannot be made or written."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        raise ValueError(f"{out} exists; refusing to overwrite it")
+    folder = out.parent
+    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"{out}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{out}: cannot write in {folder} (permission denied)")
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a float that is neither infinite nor NaN."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
 def run(
     anchor: str | os.PathLike[str],
     final: str | os.PathLike[str],
@@ -77,6 +104,9 @@ def run(
     log: Callable[[str], None] = print,
 ) -> tuple[float, float]:
     """Score FINAL and each extrapolation on the validation crops, save the best as a checkpoint; (alpha, PSNR)."""
+    if not all(math.isfinite(alpha) for alpha in alphas):
+        raise ValueError(f"alphas must be finite numbers, not {', '.join(map(str, alphas))}")
+    check_output(out)
     config, training = describe(final)
     describe(anchor)  # a one-line error for a file that is not ours, before any weights are read
     start, end = weights_of(anchor, config), weights_of(final, config)
@@ -115,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m seeisp.training.extrapolate", description=__doc__.split("\n")[0])
     parser.add_argument("anchor", help="where the fine-tune started: a checkpoint or an exported fp32 .onnx")
     parser.add_argument("final", help="where it ended: a checkpoint or an exported fp32 .onnx")
-    parser.add_argument("--alphas", type=float, nargs="+", default=[1.25, 1.5, 1.75, 2.0], help="1 = final itself")
+    parser.add_argument(
+        "--alphas", type=finite_float, nargs="+", default=[1.25, 1.5, 1.75, 2.0], help="1 = final itself"
+    )
     parser.add_argument("-o", "--out", required=True, help="checkpoint to write (for 'seeisp export')")
     parser.add_argument("--val-dir", default=defaults.val_dir)
     parser.add_argument("--val-images", type=int, default=defaults.val_images)
@@ -124,8 +156,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-cameras", nargs="+", default=defaults.val_cameras, help="noise profiles to score on")
     parser.add_argument("--profiles-dir", default=defaults.profiles_dir)
     args = parser.parse_args(argv)
-    if Path(args.out).exists():
-        parser.error(f"{args.out} exists; refusing to overwrite it")
     try:
         validation = dataclasses.replace(  # TrainConfig checks every value
             defaults,
@@ -137,8 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             profiles_dir=args.profiles_dir,
         )
         run(args.anchor, args.final, args.alphas, args.out, validation)
-    except (OSError, ValueError, SeeispError) as exc:
-        parser.error(str(exc))
+    except (OSError, ValueError, SeeispError) as exc:  # a file or data error: one line, not the usage block
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2) from None
     return 0
 
 
