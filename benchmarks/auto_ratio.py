@@ -22,17 +22,15 @@ estimate is brighter than the published picture).
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
-from seeisp.benchmark import CFA_PHASES, find_images
+from seeisp.benchmark import CFA_PHASES
 from seeisp.noise import SensorProfile, normalise, resolve_profile, simulate_dark_raw
 from seeisp.pictures import load_srgb, to_unit
 from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio
 from seeisp.synthesis import mosaic, random_camera, unprocess
 
-from options import shot_options
+from options import run, shot_images, shot_options
 
 SCENES = ("plain", "lights", "dark sky", "both")
 
@@ -98,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    images = find_images(args.images, args.limit)
+    profiles = [resolve_profile(camera, args.profiles) for camera in args.camera]
+    images = shot_images(args.images, args.limit)
     ratios = ", ".join(f"{r:g}" for r in args.ratios)
     print(f"### Auto ratio: {len(images)} pictures of {args.images}, ratios {ratios}\n")
     print("| camera | scene | estimator | within x2 | median factor off | worst factor off |")
     print("|---|---|---|---:|---:|---:|")
-    for camera in args.camera:
-        table = factors_off(resolve_profile(camera, args.profiles), images, args.ratios)
+    for camera, profile in zip(args.camera, profiles, strict=True):
+        table = factors_off(profile, images, args.ratios)
         for (scene, name), factors in table.items():
             logs = np.log2(factors)
             worst = float(2.0 ** logs[np.argmax(np.abs(logs))])
@@ -116,4 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

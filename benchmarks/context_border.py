@@ -11,31 +11,32 @@ and over its outer 32 pixels. Choose the border on training pictures, not on the
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from seeisp import session as session_module
-from seeisp.benchmark import find_images, simulated_pairs
+from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_file
 from seeisp.metrics import psnr
 from seeisp.noise import resolve_profile
 from seeisp.session import ModelSession
 
-from options import shot_options
+from options import at_least_zero, run, shot_images, shot_options
 
 BAND = 32  # output pixels: the frame's outer band
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[100, 250, 300], limit=None)
-    parser.add_argument("--borders", type=int, nargs="+", default=[0, 8, 16, 24, 32, 48], help="(default: %(default)s)")
+    parser.add_argument(
+        "--borders", type=at_least_zero, nargs="+", default=[0, 8, 16, 24, 32, 48], help="(default: %(default)s)"
+    )
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
-    images = find_images(args.images, args.limit)
+    images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
     scores: dict[int, dict[str, list[float]]] = {border: {} for border in args.borders}
     with tempfile.TemporaryDirectory(prefix="seeisp-border-") as folder:
@@ -64,4 +65,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

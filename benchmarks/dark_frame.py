@@ -12,13 +12,12 @@ frame, and how far the measured black level is from the bias the simulation adde
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import find_images, simulated_pairs
+from seeisp.benchmark import simulated_pairs
 from seeisp.dark_frame import read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
@@ -28,7 +27,7 @@ from seeisp.noise import resolve_profile, simulate_dark_raw
 from seeisp.session import ModelSession
 from seeisp.synthesis import bias_in_cell_order
 
-from options import shot_options
+from options import run, shot_images, shot_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
-    images = find_images(args.images, args.limit)
+    images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
     rows: dict[float, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="seeisp-dark-") as folder:
@@ -75,4 +74,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

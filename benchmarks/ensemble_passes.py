@@ -10,12 +10,11 @@ PSNR per number of passes.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 
 import numpy as np
 
-from seeisp.benchmark import find_images, simulated_pairs
+from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_raw
 from seeisp.ensemble import PASSES
 from seeisp.metrics import psnr
@@ -23,7 +22,7 @@ from seeisp.noise import resolve_profile
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
 
-from options import shot_options
+from options import run, shot_images, shot_options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
-    images = find_images(args.images, args.limit)
+    images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
     scores: dict[int, list[float]] = {passes: [] for passes in PASSES}
     with tempfile.TemporaryDirectory(prefix="seeisp-passes-") as folder:
@@ -52,4 +51,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

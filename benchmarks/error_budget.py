@@ -17,7 +17,6 @@ Per ratio it prints:
 from __future__ import annotations
 
 import dataclasses
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,13 +24,13 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from seeisp.baseline import libraw_render
-from seeisp.benchmark import find_images, simulated_pairs
+from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_file
 from seeisp.metrics import psnr
 from seeisp.noise import SensorProfile, resolve_profile
 from seeisp.session import ModelSession
 
-from options import shot_options
+from options import run, shot_images, shot_options
 
 BLUR_SIGMA = 3.0  # pixels: "coarse" is what survives this blur
 
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
-    images = find_images(args.images, args.limit)
+    images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
     with_bias = scores(profile, images, args.ratios, session, args.ensemble)
     unbiased = dataclasses.replace(profile, color_bias=((0.0, 0.0, 0.0, 0.0),))
@@ -88,4 +87,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -12,13 +12,12 @@ for hot in the raw without any (per megapixel), and the seconds the search takes
 from __future__ import annotations
 
 import dataclasses
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-from seeisp.benchmark import find_images, simulated_pairs
+from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_raw
 from seeisp.hot_pixels import find_hot_pixels
 from seeisp.metrics import psnr
@@ -26,7 +25,7 @@ from seeisp.noise import resolve_profile
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
 
-from options import shot_options
+from options import run, share, shot_images, shot_options
 
 COLUMNS = ("as is", "as is, removed", "hot", "hot, removed")
 
@@ -45,11 +44,11 @@ def plant_hot_pixels(mosaic: np.ndarray, share: float, span: float, seed: int) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[1, 100, 300], limit=8)
-    parser.add_argument("--share", type=float, default=5e-4, help="share of the sites made hot")
+    parser.add_argument("--share", type=share, default=5e-4, help="share of the sites made hot")
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
-    images = find_images(args.images, args.limit)
+    images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
     table: dict[float, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="seeisp-hot-") as folder:
@@ -87,4 +86,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -1,4 +1,5 @@
-"""What the quality scripts of benchmarks/ share: the options that choose the benchmark's shots.
+"""What the scripts of benchmarks/ share: the options that choose the benchmark's shots, their checks, and
+``run``, which turns a bad option or picture into one line on stderr instead of a traceback.
 
 Each script runs on its own (``python benchmarks/NAME.py``), so this module is imported from the
 script's folder.
@@ -7,9 +8,65 @@ script's folder.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 KODAK = "../shared/data/clean/val/kodak24"
 PROFILES = "../shared/data/noise_profiles"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, but a bad option is one line on stderr (``NAME.py: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def at_least_one(value: str) -> int:
+    """An argparse type: a whole number of 1 or more (a count of pictures, threads, repeats)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value!r}")
+    return number
+
+
+def at_least_zero(value: str) -> int:
+    """An argparse type: a whole number of 0 or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value!r}")
+    return number
+
+
+def share(value: str) -> float:
+    """An argparse type: a share from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= number <= 1:  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value!r}")
+    return number
+
+
+def ratio(value: str) -> float:
+    """An argparse type: an amplification ratio in the models' range (``seeisp.ratio.parse_ratio``, no 'auto')."""
+    from seeisp.errors import InvalidRatioError
+    from seeisp.ratio import parse_ratio
+
+    try:
+        return float(parse_ratio(value, allow_auto=False))  # type: ignore[arg-type]
+    except InvalidRatioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def shot_options(
@@ -22,7 +79,7 @@ def shot_options(
 ) -> argparse.ArgumentParser:
     """A parser with --images, --camera (one, or several when ``cameras`` gives the default ones), --profiles,
     --model (when ``model``), --ratios and --limit; the script adds its own options to it."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = ArgumentParser(description=description)
     parser.add_argument("--images", default=KODAK, help="folder of clean pictures (default: %(default)s)")
     if cameras:
         parser.add_argument("--camera", nargs="+", default=cameras, help="calibrated sensors (default: %(default)s)")
@@ -31,6 +88,38 @@ def shot_options(
     parser.add_argument("--profiles", default=PROFILES, help="folder of noise profiles (default: %(default)s)")
     if model:
         parser.add_argument("--model", default="full", help="registered name or .onnx file (default: %(default)s)")
-    parser.add_argument("--ratios", type=float, nargs="+", default=ratios, help="(default: %(default)s)")
-    parser.add_argument("--limit", type=int, default=limit, help="only the first N pictures (default: %(default)s)")
+    parser.add_argument("--ratios", type=ratio, nargs="+", default=ratios, help="from 1 to 300 (default: %(default)s)")
+    parser.add_argument(
+        "--limit", type=at_least_one, default=limit, help="only the first N pictures (default: %(default)s)"
+    )
     return parser
+
+
+def shot_images(folder: str | os.PathLike[str], limit: int | None) -> list[Path]:
+    """The pictures the shots are simulated from, each read once and checked up front like ``seeisp benchmark``
+    does, so that a bad or too small one stops the script before any work."""
+    from seeisp.benchmark import check_images, find_images
+
+    if limit is not None and limit < 1:  # find_images would take 0 as "all" and -1 as "all but one"
+        raise ValueError(f"--limit must be at least 1, got {limit}")
+    images = find_images(folder, limit)
+    check_images(images)
+    return images
+
+
+def run(main: Callable[[], int | None]) -> NoReturn:
+    """``sys.exit(main())``, but a bad option, file or picture (``SeeispError``, ``ValueError``, ``OSError``) is one
+    line on stderr, ``NAME.py: error: ...``, and exit status 2 rather than a traceback."""
+    from seeisp.errors import SeeispError
+
+    prog = Path(sys.argv[0]).name
+    try:
+        status = main()
+    except (SeeispError, ValueError, OSError) as exc:
+        message = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(status or 0)

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from options import ArgumentParser, at_least_one, run
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FRAMES = {"12 MP": (2848, 4256), "24 MP": (4024, 6048)}  # raw (height, width)
@@ -605,13 +607,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--cli"]:  # the child process of one end-to-end case
         return run_cli_and_report_peak(argv[1:])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 MP, lite model only, one repeat, two pictures")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    parser.add_argument("--threads", type=int, default=cores, help="CPU threads (default: all this process may use)")
-    parser.add_argument("--repeats", type=int, help="model-only repeats, the best kept (default: 2, quick: 1)")
-    parser.add_argument("--psnr-images", type=int, help="Kodak pictures for the PSNR check (default: 8, quick: 2)")
-    parser.add_argument("--calibration-samples", type=int, default=32, help="int8 calibration samples (lite)")
+    parser.add_argument(
+        "--threads", type=at_least_one, default=cores, help="CPU threads (default: all this process may use)"
+    )
+    parser.add_argument("--repeats", type=at_least_one, help="model-only repeats, the best kept (default: 2, quick: 1)")
+    parser.add_argument(
+        "--psnr-images", type=at_least_one, help="Kodak pictures for the PSNR check (default: 8, quick: 2)"
+    )
+    parser.add_argument("--calibration-samples", type=at_least_one, default=32, help="int8 calibration samples (lite)")
     parser.add_argument(
         "--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run (default: all)"
     )
@@ -657,4 +663,4 @@ def emit(lines: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

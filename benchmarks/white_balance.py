@@ -13,20 +13,19 @@ estimated and the true colour of the light in camera RGB; 1-3 degrees is hard to
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import find_images, simulated_pairs
+from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_raw, network_input
 from seeisp.noise import resolve_profile
 from seeisp.raw import RawImage, read_raw
 from seeisp.session import ModelSession
 from seeisp.white_balance import CLIPPED, grey_edge
 
-from options import shot_options
+from options import run, shot_images, shot_options
 
 NO_GAINS = np.ones(3, np.float32)
 
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
-    images = find_images(args.images, args.limit)
+    images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
     errors: dict[tuple[float, str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="seeisp-wb-") as folder:
@@ -86,4 +85,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)
