@@ -110,14 +110,13 @@ def shot_images(folder: str | os.PathLike[str], limit: int | None) -> list[Path]
 def run(main: Callable[[], int | None]) -> NoReturn:
     """``sys.exit(main())``, but a bad option, file or picture (``SeeispError``, ``ValueError``, ``OSError``) is one
     line on stderr, ``NAME.py: error: ...``, and exit status 2 rather than a traceback."""
-    from seeisp.errors import SeeispError
+    from seeisp.errors import SeeispError, one_line
 
     prog = Path(sys.argv[0]).name
     try:
         status = main()
     except (SeeispError, ValueError, OSError) as exc:
-        message = str(exc).strip().replace("\n", " ") or type(exc).__name__
-        print(f"{prog}: error: {message}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

@@ -3,6 +3,22 @@
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line, as every tool prints it after "NAME: error: ".
+
+    An error raised in one of torch's DataLoader workers comes back as "Caught X in DataLoader worker process 0."
+    plus the worker's traceback: its own message is then the traceback's last line, after "module.X: ".
+    """
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    lines = text.splitlines()
+    if "Original Traceback" in text:
+        kind, _, message = lines[-1].partition(": ")
+        return message if message and " " not in kind else lines[-1]
+    return lines[0]
+
+
 class SeeispError(Exception):
     """Base class: anything the user can fix (bad file, bad option)."""
 

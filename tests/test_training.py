@@ -842,8 +842,7 @@ def test_cli_a_run_stopped_by_its_time_limit_before_validating_says_how_to_go_on
 def test_an_error_in_a_batch_worker_is_reported_as_its_own_one_line() -> None:
     from torch._utils import ExceptionWrapper  # how DataLoader workers hand their exceptions back
 
-    from seeisp.cli.train import _own_message
-    from seeisp.errors import RawReadError
+    from seeisp.errors import RawReadError, one_line
 
     try:
         raise RawReadError("SID/Sony/short/00001_00_0.1s.ARW: not a raw image LibRaw can read")
@@ -852,5 +851,5 @@ def test_an_error_in_a_batch_worker_is_reported_as_its_own_one_line() -> None:
     with pytest.raises(RawReadError) as raised:
         wrapped.reraise()
     assert "Original Traceback" in str(raised.value)
-    assert _own_message(raised.value) == "SID/Sony/short/00001_00_0.1s.ARW: not a raw image LibRaw can read"
-    assert _own_message(ValueError("steps: expected an integer, not 'x'")) == "steps: expected an integer, not 'x'"
+    assert one_line(raised.value) == "SID/Sony/short/00001_00_0.1s.ARW: not a raw image LibRaw can read"
+    assert one_line(ValueError("steps: expected an integer, not 'x'")) == "steps: expected an integer, not 'x'"

@@ -10,7 +10,7 @@ import importlib
 import sys
 
 from .. import __version__
-from ..errors import SeeispError
+from ..errors import SeeispError, one_line
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SeeispError as exc:
-        print(f"seeisp: error: {exc}", file=sys.stderr)
+        print(f"seeisp: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         extra = {"torch": "train", "gradio": "ui", "onnx": "train", "skimage": "bench"}.get(str(exc.name).split(".")[0])

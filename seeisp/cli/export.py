@@ -6,7 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
-from ..errors import SeeispError
+from ..errors import SeeispError, one_line
 
 # The same as seeisp.training.quantize.PRECISIONS, which is not imported here: it needs the train extra.
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _, state = load_checkpoint(checkpoint)
     except Exception as exc:  # torch.load and load_state_dict raise many unrelated types
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SeeispError(f"{checkpoint}: not a seeisp training checkpoint ({first_line})") from None
+        raise SeeispError(f"{checkpoint}: not a seeisp training checkpoint ({one_line(exc)})") from None
     name = args.name or state.get("config", {}).get("name") or checkpoint.stem
     variants = list(dict.fromkeys(args.variants))
     existing = [str(path) for path in variant_paths(out_dir, name, variants).values() if path.exists()]

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import SeeispError
+    from ..errors import SeeispError, one_line
     from ..training.config import TrainConfig
     from ..training.train import train
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         best = train(config)
     except (ValueError, SeeispError) as exc:  # unusable weights or data, found once training starts
-        raise SeeispError(_own_message(exc)) from None
+        raise SeeispError(one_line(exc)) from None
     if int(os.environ.get("RANK", "0")):  # under torchrun only rank 0 validates, saves and reports
         return 0
     last = best.with_name("last.pt")
@@ -44,17 +44,6 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"best checkpoint: {best}")
     return 0
-
-
-def _own_message(exc: Exception) -> str:
-    """An error's own one line, also when a batch-making worker raised it: torch's DataLoader then re-raises it
-    as "Caught RawReadError in DataLoader worker process 0." plus the worker's whole traceback."""
-    text = str(exc).strip()
-    if "Original Traceback" not in text:
-        return text
-    last = text.splitlines()[-1]  # "seeisp.errors.RawReadError: SID/Sony/short/x.ARW: not a raw image ..."
-    kind, _, message = last.partition(": ")
-    return message if message and " " not in kind else last
 
 
 def _stopped_early(last: Path, steps: int) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import SeeispError
+from ..errors import SeeispError, one_line
 from .config import TrainConfig
 from .export import checkpoint_config
 from .model import SIDUNet, UNetConfig
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         run(args.anchor, args.final, args.alphas, args.out, validation)
     except (OSError, ValueError, SeeispError) as exc:  # a file or data error: one line, not the usage block
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = one_line(exc)
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(2) from None
     return 0

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..errors import SeeispError
+from ..errors import SeeispError, one_line
 from ..pictures import list_images, load_srgb
 
 JPEG_QUALITY = 97
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         written = repack(args.src, args.dst, args.halve, args.jpeg, args.quality, args.force)
     except (OSError, ValueError, SeeispError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = one_line(exc)
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(2) from None
     size = sum(p.stat().st_size for p in written)
