@@ -100,8 +100,6 @@ def shot_images(folder: str | os.PathLike[str], limit: int | None) -> list[Path]
     does, so that a bad or too small one stops the script before any work."""
     from seeisp.benchmark import check_images, find_images
 
-    if limit is not None and limit < 1:  # find_images would take 0 as "all" and -1 as "all but one"
-        raise ValueError(f"--limit must be at least 1, got {limit}")
     images = find_images(folder, limit)
     check_images(images)
     return images

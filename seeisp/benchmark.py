@@ -109,12 +109,15 @@ def score(image: np.ndarray, pair: Pair) -> dict[str, float]:
 
 
 def find_images(folder: str | os.PathLike[str], limit: int | None = None) -> list[Path]:
+    """The pictures of ``folder``, sorted; only the first ``limit`` (at least 1) when given."""
+    if limit is not None and limit < 1:
+        raise SeeispError(f"--limit must be at least 1, got {limit}")
     if not Path(folder).is_dir():
         raise SeeispError(f"{folder}: no such folder of clean pictures")
     paths = list_images([folder])
     if not paths:
         raise SeeispError(f"{folder}: no PNG, JPEG, TIFF, BMP or WebP pictures in it")
-    return paths[:limit] if limit else paths
+    return paths if limit is None else paths[:limit]
 
 
 def check_images(images: Sequence[str | os.PathLike[str]]) -> None:

@@ -121,8 +121,9 @@ def enhance_raw(
     hot_pixels: bool = True,
     dark_frame: DarkFrame | None = None,
 ) -> EnhanceResult:
-    """Enhance an already read raw. ``ratio=None`` estimates it from the frame; ``ensemble`` and ``hot_pixels``
-    as in ``denoise``; ``white_balance``: the camera's (as LibRaw), daylight, or auto (``seeisp.white_balance``);
+    """Enhance an already read raw. ``ratio``: 1 to 300, or None or "auto" to estimate it from the frame;
+    ``ensemble`` and ``hot_pixels`` as in ``denoise``; ``white_balance``: the camera's (as LibRaw), daylight, or
+    auto (``seeisp.white_balance``);
     ``dark_frame``: take its black level off first (``seeisp.dark_frame``; ``DarkFrameError``, whose message
     does not name the picture, when it does not fit).
     """

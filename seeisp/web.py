@@ -31,7 +31,7 @@ from .baseline import libraw_render
 from .dark_frame import DarkFrame, read_dark_frame
 from .enhance import EnhanceResult, enhance_file
 from .ensemble import ENSEMBLE_SUFFIX
-from .errors import InvalidRatioError, ModelError, RawReadError, SeeispError
+from .errors import ModelError, RawReadError, SeeispError
 from .models import MODELS, available_models, model_path
 from .output import write_image
 from .ratio import MAX_RATIO, MIN_RATIO, parse_ratio
@@ -264,13 +264,8 @@ def _cell(text: str) -> str:
 
 
 def choose_ratio(auto: bool, ratio: float | str | None) -> float | None:
-    """The ratio to enhance with: None to estimate it, else a number within the slider's range."""
-    if auto:
-        return None
-    value = parse_ratio(ratio)
-    if value is None:
-        raise InvalidRatioError(f"ratio must be between {MIN_RATIO:g} and {MAX_RATIO:g}, got {ratio!r}")
-    return value
+    """The ratio to enhance with: None to estimate it (the auto box), else a number within the slider's range."""
+    return None if auto else parse_ratio(ratio, allow_auto=False)
 
 
 def _user_message(exc: BaseException, path: Path) -> str:

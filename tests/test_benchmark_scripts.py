@@ -120,9 +120,12 @@ def test_limit_below_one_in_shot_images(pictures: Path) -> None:
         from options import shot_images
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
+    from seeisp.errors import SeeispError
+
     assert shot_images(pictures, 1) == [pictures / "a.png"]
-    with pytest.raises(ValueError, match="at least 1"):
-        shot_images(pictures, 0)
+    for limit in (0, -1):  # find_images once took 0 as "all" and -1 as "all but one"
+        with pytest.raises(SeeispError, match="--limit must be at least 1"):
+            shot_images(pictures, limit)
 
 
 def test_perf_threads_below_one() -> None:

@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     )
     p.add_argument("--images", required=True, help="folder of clean pictures (PNG, JPEG, TIFF, BMP, WebP), e.g. kodak")
     p.add_argument("--camera", default="SonyA7S2", help="noise profile name, or 'virtual' (default: SonyA7S2)")
-    p.add_argument("--ratios", type=float, nargs="+", default=[100.0, 250.0, 300.0], help="amplification ratios")
+    p.add_argument(
+        "--ratios", type=float, nargs="+", default=[100.0, 250.0, 300.0], help="amplification ratios, 1 to 300"
+    )
     p.add_argument(
         "--models", nargs="*", help="models to score (default: every model in weights/; none given: LibRaw only)"
     )
@@ -45,8 +47,6 @@ def run(args: argparse.Namespace) -> int:
 
     for ratio in args.ratios:
         parse_ratio(ratio, allow_auto=False)
-    if args.limit is not None and args.limit < 1:
-        raise SeeispError("--limit must be at least 1")
     _check_skimage()
     if args.json:
         _check_json(args.json, args.force)

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not best.is_file():  # validation never scored (no pictures of at least val_crop px in val_dir, or NaN)
         raise SeeispError(
             f"no best checkpoint was written: validation gave no score (pictures of at least {config.val_crop} px "
-            f"in val_dir {config.val_dir}?); the last checkpoint is {best.with_name('last.pt')}"
+            f"in val_dir {config.val_dir}?); the last checkpoint is {last}"
         )
     print(f"best checkpoint: {best}")
     return 0
