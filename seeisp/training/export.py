@@ -106,9 +106,10 @@ def export_variants(
 ) -> dict[str, Path]:
     """Checkpoint -> ``seeisp-<name>[-<precision>].onnx`` in ``out_dir`` for each precision.
 
-    int8 is calibrated on simulated dark raws made from the pictures in ``calibration_dirs``
-    (default: the checkpoint's training folders when they exist here, else the built-in scene)
-    with the checkpoint's noise profiles (else the virtual sensor). ``fp16_storage`` stores the
+    int8 is calibrated on simulated dark raws made from the pictures in ``calibration_dirs`` (a ``SeeispError``
+    when none of them holds a picture of ``CALIBRATION_PATCH`` px; default: the checkpoint's training folders when
+    they exist here, else the built-in scene) with the checkpoint's noise profiles (else the virtual sensor).
+    The files appear only when all are made. ``fp16_storage`` stores the
     fp32 file's weights in fp16 (``store_weights_fp16``), after the other variants are made from it.
     """
     from ..noise import load_profiles

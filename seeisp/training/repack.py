@@ -42,7 +42,7 @@ def to_8bit(image: np.ndarray) -> np.ndarray:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
+    return path.is_relative_to(folder)
 
 
 def plan(
@@ -81,12 +81,12 @@ def plan(
             known = ", ".join(sorted(subfolders)) or "none"
             raise RepackError(f"{option} {unknown[0]}: no such subfolder of {src} (subfolders: {known})")
     outputs: dict[Path, Path] = {}
-    seen: dict[Path, Path] = {}
+    seen: dict[str, Path] = {}
     for path in list_images([src]):
         relative = path.relative_to(src)
         folder = relative.parts[0] if len(relative.parts) > 1 else ""
         out = relative.with_suffix(".jpg" if folder in jpeg else ".webp")
-        key = Path(os.path.normcase(out))  # dup.JPG and dup.jpg collide on case-insensitive disks
+        key = str(out).casefold()  # Dup.png and dup.png are one file on case-insensitive disks (macOS, Windows)
         if key in seen:
             raise RepackError(f"{seen[key]} and {path} would both be written as {dst / out}; rename one")
         seen[key] = outputs[out] = path
