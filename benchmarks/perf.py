@@ -609,7 +609,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_cli_and_report_peak(argv[1:])
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 MP, lite model only, one repeat, two pictures")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    from seeisp.providers import usable_cores
+
+    cores = usable_cores()
     parser.add_argument(
         "--threads", type=at_least_one, default=cores, help="CPU threads (default: all this process may use)"
     )

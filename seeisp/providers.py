@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import onnxruntime as ort
@@ -33,6 +34,11 @@ def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
             raise ModelError(f"execution provider {name!r} is not available here (available: {', '.join(available)})")
         chosen.append(full)
     return chosen
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:

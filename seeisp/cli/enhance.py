@@ -7,7 +7,6 @@ frames enhanced by ``seeisp.enhance`` and written by ``seeisp.output``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from ..ensemble import PASSES
 from ..errors import SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
+from ..providers import usable_cores
 from ..ratio import parse_ratio
 from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
@@ -227,8 +227,7 @@ def _positive_int(text: str) -> int:
 
 def _max_threads() -> int:
     """The most inference threads worth asking for: four per CPU core this process may run on."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 4 * cores
+    return 4 * usable_cores()
 
 
 def _thread_count(text: str) -> int:
