@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from seeisp.cli.argtypes import whole_number
+
 KODAK = "../shared/data/clean/val/kodak24"
 PROFILES = "../shared/data/noise_profiles"
 
@@ -25,26 +27,7 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def at_least_one(value: str) -> int:
-    """An argparse type: a whole number of 1 or more (a count of pictures, threads, repeats)."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value!r}")
-    return number
-
-
-def at_least_zero(value: str) -> int:
-    """An argparse type: a whole number of 0 or more."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value!r}")
-    return number
+at_least_one, at_least_zero = whole_number(1), whole_number(0)  # argparse types: counts of pictures, threads, ...
 
 
 def share(value: str) -> float:

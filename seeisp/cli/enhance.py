@@ -22,6 +22,7 @@ from ..providers import usable_cores
 from ..ratio import parse_ratio
 from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
+from .argtypes import whole_number
 
 EPILOG = """\
 INPUT may be raw files, folders (their raw files) or globs such as 'shots/*.ARW'.
@@ -72,7 +73,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     )
     p.add_argument(
         "--tile",
-        type=_tile_size,
+        type=whole_number(MIN_TILE),
         metavar="N",
         help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default: the model's, "
         f"{NARROW_MODEL_TILE} for width-{NARROW_MODEL_WIDTH} models such as lite, {WIDE_MODEL_TILE} for wider ones)",
@@ -215,23 +216,13 @@ def _say(line: str, stream) -> None:
     tqdm.write(line, file=stream)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _max_threads() -> int:
     """The most inference threads worth asking for: four per CPU core this process may run on."""
     return 4 * usable_cores()
 
 
 def _thread_count(text: str) -> int:
-    value = _positive_int(text)
+    value = whole_number(1)(text)
     if value > _max_threads():
         raise argparse.ArgumentTypeError(f"at most {_max_threads()} (four per CPU core), got {value}")
     return value
@@ -248,10 +239,3 @@ def _not_empty(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path")
     return text
-
-
-def _tile_size(text: str) -> int:
-    value = _positive_int(text)
-    if value < MIN_TILE:
-        raise argparse.ArgumentTypeError(f"must be at least {MIN_TILE}, got {value}")
-    return value

@@ -41,10 +41,6 @@ def to_8bit(image: np.ndarray) -> np.ndarray:
     return np.rint(image.astype(np.float32) * scale).astype(np.uint8)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path.is_relative_to(folder)
-
-
 def plan(
     src: Path,
     dst: Path,
@@ -65,9 +61,9 @@ def plan(
     if not 1 <= quality <= 100:
         raise RepackError(f"--quality {quality}: must be from 1 to 100")
     real_src, real_dst = src.resolve(), dst.resolve()
-    if _inside(real_dst, real_src):
+    if real_dst.is_relative_to(real_src):
         raise RepackError(f"{dst}: is {src} or inside it; repacking there would overwrite the pictures it reads")
-    if _inside(real_src, real_dst):
+    if real_src.is_relative_to(real_dst):
         raise RepackError(f"{dst}: holds {src}; repacking there would overwrite the pictures it reads")
     if dst.exists() or dst.is_symlink():
         if not dst.is_dir():
