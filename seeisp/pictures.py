@@ -11,7 +11,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from .errors import PictureReadError
+from .errors import PictureReadError, one_line
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
@@ -28,10 +28,9 @@ def _reason(exc: Exception) -> str:
     """Why a reader failed, in a few words on one line."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    text = str(exc).strip()
-    if text.startswith("Could not find a backend"):  # imageio: no reader recognises the bytes
+    line = one_line(exc)
+    if line.startswith("Could not find a backend"):  # imageio: no reader recognises the bytes
         return "unknown or damaged file format"
-    line = text.splitlines()[0] if text else type(exc).__name__
     return line if len(line) <= 100 else line[:97] + "..."
 
 
