@@ -118,7 +118,7 @@ def read_dark_frames(path: str | os.PathLike[str]) -> list[DarkFrame]:
     return [read_dark_frame(file) for file in dark_frame_files(path)]
 
 
-DarkFrames = str | os.PathLike[str] | DarkFrame | Sequence[str | os.PathLike[str] | DarkFrame]
+DarkFrames = str | os.PathLike[str] | DarkFrame | Iterable[str | os.PathLike[str] | DarkFrame]
 
 
 def as_dark_frames(given: DarkFrames | None) -> list[DarkFrame]:
