@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from seeisp.cli.argtypes import whole_number
+from seeisp.cli.argtypes import number_from, whole_number
 
 KODAK = "../shared/data/clean/val/kodak24"
 PROFILES = "../shared/data/noise_profiles"
@@ -28,17 +28,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 at_least_one, at_least_zero = whole_number(1), whole_number(0)  # argparse types: counts of pictures, threads, ...
-
-
-def share(value: str) -> float:
-    """An argparse type: a share from 0 to 1."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= number <= 1:  # also refuses NaN
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value!r}")
-    return number
+share = number_from(0, 1)  # an argparse type: a share from 0 to 1
 
 
 def ratio(value: str) -> float:

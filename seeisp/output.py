@@ -29,7 +29,8 @@ import numpy as np
 from .dng import ORIENTATION_OF_FLIP, linear_dng_tags, write_tiff, xyz_to_camera_for
 from .errors import OutputError
 from .metadata import TagValue, exif_bytes, exif_tags, icc_profile, tiff_tags
-from .raw import DNG_OUTPUT_SUFFIX, LINEAR_RAW, RawImage, Shot, holds_camera_raw
+from .raw import DNG_OUTPUT_SUFFIX, LINEAR_RAW, RawImage, Shot
+from .writable import check_writable
 
 Tags = dict[str, dict[int, TagValue]]
 
@@ -109,8 +110,9 @@ def write_image(
     so TIFFs are uncompressed by default. PNG and JPEG are always compressed; for them ``compress``
     changes nothing.
 
-    Raises ``OutputError`` for an unknown suffix, a bit depth the format lacks, or a folder
-    that is missing or cannot be written. Never leaves a partial file behind.
+    Raises ``OutputError`` for an unknown suffix, a bit depth the format lacks, or a path that
+    ``seeisp.writable.check_writable`` refuses (a folder, a camera raw, a folder missing or not writable).
+    Never leaves a partial file behind.
     """
     path = Path(path)
     fmt = format_of(path)
@@ -163,16 +165,8 @@ def _three_channels(image: np.ndarray, name: str) -> np.ndarray:
 def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Run ``write`` on a hidden temporary file beside ``path``, then move it into place; ``OutputError`` if it
     cannot be written. Never leaves a partial file behind."""
-    folder = path.parent
-    if not folder.is_dir():
-        problem = "is not a folder" if folder.exists() else "does not exist"
-        raise OutputError(f"{path}: cannot write it, folder {folder} {problem}")
-    if holds_camera_raw(path):
-        raise OutputError(f"{path}: is a camera raw; seeisp never writes over one")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder, cannot write an image there")
-
-    temp = folder / f".{path.name}.{secrets.token_hex(4)}.part"
+    check_writable(path, overwrite=True)  # again at write time: a library caller may not have asked before its work
+    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
     try:
         with open(temp, "xb") as stream:  # 'x' honours the umask, unlike tempfile's private 0600 files
             write(stream)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -148,6 +149,24 @@ def test_checkpoints_from_before_the_input_skip_export_without_it(tmp_path: Path
     packed = random_packed((1, 4, 32, 32), seed=5)
     out = ModelSession(export_onnx(tmp_path / "a.pt", tmp_path / "old.onnx")).session.run(["rgb"], {"raw": packed})[0]
     np.testing.assert_allclose(out, torch_forward(model, packed), atol=1e-4)
+
+
+def test_export_stages_under_a_fresh_name_and_leaves_other_files_alone(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model.onnx"
+    users_file = tmp_path / "model.onnx.tmp"  # the name the export used to stage under
+    users_file.write_bytes(b"the user's notes")
+    from seeisp.training.export import export_onnx
+
+    export_onnx(tiny_checkpoint, out)
+    assert users_file.read_bytes() == b"the user's notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "model.onnx.tmp"]
+    assert out.stat().st_mode & 0o044 == 0o044 & ~_umask()  # readable by others as the umask allows, not 0600
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
@@ -336,7 +355,7 @@ def test_export_cli_refuses_to_replace_models(tiny_checkpoint: Path, tmp_path: P
     existing.write_bytes(b"the user's model")
     assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path), "--variants", "fp32"]) == 2
     assert existing.read_bytes() == b"the user's model"
-    assert "already exists; pass --force" in capsys.readouterr().err
+    assert f"{existing}: already exists; use --force to replace it" in capsys.readouterr().err
     assert main(["export", str(tiny_checkpoint), "-o", str(tmp_path), "--variants", "fp32", "--force"]) == 0
     assert ModelSession(existing).name == "tiny"
 

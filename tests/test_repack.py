@@ -99,7 +99,7 @@ def test_a_destination_that_is_a_file_is_a_one_line_error(
         assert "not a folder" in refused(capsys, [str(src), str(dst), *force])
     assert dst.read_text() == "keep me"
     assert "Traceback" not in capsys.readouterr().err
-    assert "cannot create folder" in refused(capsys, [str(src), str(dst / "sub" / "out")])
+    assert f"{dst / 'sub' / 'out'}: {dst} is not a folder" in refused(capsys, [str(src), str(dst / "sub" / "out")])
 
 
 def test_a_damaged_picture_is_a_one_line_error_and_leaves_no_partial_output(

@@ -24,12 +24,12 @@ from seeisp.web import (
     Enhancer,
     UISettings,
     Workspace,
-    _check_address,
     choose_ratio,
     parse_size,
     run_files,
     show_selected,
 )
+from seeisp.web.settings import _check_address
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
@@ -272,7 +272,7 @@ def test_cli_defaults_match_the_settings_defaults():
 
 
 def test_model_help_names_each_installed_model_and_variant() -> None:
-    from seeisp.web import _model_info
+    from seeisp.web.page import _model_info
 
     info = _model_info(["full", "lite", "lite-int8"])
     assert "full: SID U-Net, width 32" in info and "lite: SID U-Net, width 16" in info

@@ -1,8 +1,9 @@
-"""argparse types shared by the ``seeisp`` commands and the scripts in benchmarks/."""
+"""argparse types shared by the ``seeisp`` commands, the training tools and the scripts in benchmarks/."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 
@@ -19,3 +20,37 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def finite_number(text: str) -> float:
+    """An argparse type: a number that is neither infinite nor NaN."""
+    value = _number(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def number_from(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` to ``high``, both included (NaN is refused)."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {text!r}")
+        return value
+
+    return parse
+
+
+def non_empty_path(text: str) -> str:
+    """An argparse type: a path that is not empty or blank (which would name the current folder or nothing)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return text
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None

@@ -48,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
     for ratio in args.ratios:
         parse_ratio(ratio, allow_auto=False)
     _check_skimage()
-    if args.json:
-        _check_json(args.json, args.force)
+    if args.json:  # now, not after the whole run
+        from ..writable import check_writable
+
+        check_writable(args.json, overwrite=args.force, replace_with="--force")
 
     from tqdm import tqdm
 
@@ -118,25 +120,3 @@ def _check_skimage() -> None:
 def _scratch_name(path: Path) -> Path:
     """The temporary file beside ``path`` that the scores are written to before it replaces ``path``."""
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _check_json(path: Path, force: bool) -> None:
-    """Fail now, not after the whole run, when the --json file cannot be written."""
-    from ..errors import OutputError
-
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name for --json")
-    if path.exists() and not force:
-        raise OutputError(f"{path}: already exists; use --force to replace it")
-    folder = path.parent
-    if not folder.exists():
-        raise OutputError(f"{path}: folder {folder} does not exist")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: {folder} is not a folder")
-    probe = _scratch_name(path)
-    try:
-        with open(probe, "x"):  # os.access says yes to root even where writing fails (read-only mounts, /sys)
-            pass
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write in folder {folder} ({exc.strerror})") from None
-    probe.unlink()

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ..errors import SeeispError, one_line
+from ..writable import check_writable, check_writable_folder
 
 # The same as seeisp.training.quantize.PRECISIONS, which is not imported here: it needs the train extra.
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -55,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise SeeispError(f"--calibration-samples must be at least 1, got {args.calibration_samples}")
     if args.name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", args.name):
         raise SeeispError(f"--name {args.name!r}: use letters, digits, '-', '_' or '.'")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise SeeispError(f"{out_dir}: exists and is not a folder")
+    check_writable_folder(out_dir)
     for folder in args.calibration_images or []:
         if not Path(folder).is_dir():
             raise SeeispError(f"{folder}: no such folder of calibration pictures")
@@ -69,11 +69,8 @@ def run(args: argparse.Namespace) -> int:
         raise SeeispError(f"{checkpoint}: not a seeisp training checkpoint ({one_line(exc)})") from None
     name = args.name or state.get("config", {}).get("name") or checkpoint.stem
     variants = list(dict.fromkeys(args.variants))
-    existing = [str(path) for path in variant_paths(out_dir, name, variants).values() if path.exists()]
-    if existing and not args.force:
-        raise SeeispError(
-            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; pass --force to replace"
-        )
+    for path in variant_paths(out_dir, name, variants).values():
+        check_writable(path, overwrite=args.force, make_folders=True, replace_with="--force")
 
     paths = export_variants(
         checkpoint,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,8 +66,18 @@ def export_onnx(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     name = name or state.get("config", {}).get("name", out.stem)
+    # A fresh hidden name, never a file of the user's; not tempfile's, whose private 0600 mode the model would keep.
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")
+    try:
+        _write_onnx(model, state, name, tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _write_onnx(model: SIDUNet, state: dict, name: str, tmp: Path) -> None:
     example = torch.zeros(1, model.config.in_channels, 64, 64)
-    tmp = out.with_name(out.name + ".tmp")
     torch.onnx.export(
         model,
         (example,),
@@ -83,8 +94,6 @@ def export_onnx(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(tmp))
-    os.replace(tmp, out)
-    return out
 
 
 def variant_paths(out_dir: str | os.PathLike[str], name: str, precisions: Sequence[str]) -> dict[str, Path]:

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import torch
 
+from ..cli.argtypes import finite_number
 from ..errors import SeeispError, one_line
+from ..writable import check_writable
 from .config import TrainConfig
 from .export import checkpoint_config
 from .model import SIDUNet, UNetConfig
@@ -70,31 +72,6 @@ def weights_of(path: str | os.PathLike[str], config: UNetConfig) -> dict[str, to
     return model.state_dict()
 
 
-def check_output(out: str | os.PathLike[str]) -> None:
-    """Refuse, before any scoring, an output that exists or whose folder cannot be made or written."""
-    out = Path(out)
-    if out.exists() or out.is_symlink():
-        raise ValueError(f"{out} exists; refusing to overwrite it")
-    folder = out.parent
-    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ValueError(f"{out}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"{out}: cannot write in {folder} (permission denied)")
-
-
-def finite_float(text: str) -> float:
-    """An argparse type: a float that is neither infinite nor NaN."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
-
-
 def run(
     anchor: str | os.PathLike[str],
     final: str | os.PathLike[str],
@@ -106,7 +83,7 @@ def run(
     """Score FINAL and each extrapolation on the validation crops, save the best as a checkpoint; (alpha, PSNR)."""
     if not all(math.isfinite(alpha) for alpha in alphas):
         raise ValueError(f"alphas must be finite numbers, not {', '.join(map(str, alphas))}")
-    check_output(out)
+    check_writable(out, make_folders=True)
     config, training = describe(final)
     describe(anchor)  # a one-line error for a file that is not ours, before any weights are read
     start, end = weights_of(anchor, config), weights_of(final, config)
@@ -146,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("anchor", help="where the fine-tune started: a checkpoint or an exported fp32 .onnx")
     parser.add_argument("final", help="where it ended: a checkpoint or an exported fp32 .onnx")
     parser.add_argument(
-        "--alphas", type=finite_float, nargs="+", default=[1.25, 1.5, 1.75, 2.0], help="1 = final itself"
+        "--alphas", type=finite_number, nargs="+", default=[1.25, 1.5, 1.75, 2.0], help="1 = final itself"
     )
     parser.add_argument("-o", "--out", required=True, help="checkpoint to write (for 'seeisp export')")
     parser.add_argument("--val-dir", default=defaults.val_dir)

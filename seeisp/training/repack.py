@@ -26,6 +26,7 @@ from PIL import Image
 
 from ..errors import SeeispError, one_line
 from ..pictures import list_images, load_srgb
+from ..writable import check_writable_folder
 
 JPEG_QUALITY = 97
 
@@ -52,8 +53,9 @@ def plan(
     """Check everything that can be checked before writing; map each output (relative to ``dst``) to its picture.
 
     Raises ``RepackError`` for a missing or empty ``src``, a ``dst`` that is ``src``, inside it or holds it,
-    a ``dst`` that is a file or (without ``force``) a non-empty folder, a quality outside 1..100, a
-    ``--halve``/``--jpeg`` name that is no subfolder of ``src``, and two pictures that would share an output.
+    a ``dst`` that is (without ``force``) a non-empty folder, a quality outside 1..100, a ``--halve``/``--jpeg``
+    name that is no subfolder of ``src``, and two pictures that would share an output; ``OutputError`` for a
+    ``dst`` that is a file or cannot be made or written (``seeisp.writable.check_writable_folder``).
     """
     src, dst = Path(src), Path(dst)
     if not src.is_dir():
@@ -65,11 +67,10 @@ def plan(
         raise RepackError(f"{dst}: is {src} or inside it; repacking there would overwrite the pictures it reads")
     if real_src.is_relative_to(real_dst):
         raise RepackError(f"{dst}: holds {src}; repacking there would overwrite the pictures it reads")
-    if dst.exists() or dst.is_symlink():
-        if not dst.is_dir():
-            raise RepackError(f"{dst}: exists and is not a folder")
-        if not force and any(dst.iterdir()):
-            raise RepackError(f"{dst}: folder exists and is not empty; refusing to write into it (--force to do so)")
+    check_writable_folder(dst)
+    check_writable_folder(dst.parent)  # the pictures are staged there first
+    if dst.is_dir() and not force and any(dst.iterdir()):
+        raise RepackError(f"{dst}: folder exists and is not empty; refusing to write into it (--force to do so)")
     subfolders = {p.name for p in src.iterdir() if p.is_dir()}
     for option, names in (("--halve", halve), ("--jpeg", jpeg)):
         unknown = [name for name in names if name not in subfolders]

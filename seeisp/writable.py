@@ -1,0 +1,73 @@
+"""Whether an output can be written, asked before the work that makes it: one ``OutputError`` line if not.
+
+    check_writable("scores.json", overwrite=args.force, replace_with="--force")  # before the benchmark runs
+    check_writable(out, make_folders=True)  # the caller makes the missing folders when it writes
+    check_writable_folder(dst)  # a folder to fill with files, made with its parents if missing
+
+Nothing is written but a probe file, created beside the output and removed at once: ``os.access`` says
+yes to root even where writing fails (read-only mounts, /sys). No torch: ``seeisp enhance`` imports this.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .errors import OutputError
+from .raw import holds_camera_raw
+
+
+def check_writable(
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    make_folders: bool = False,
+    replace_with: str | None = None,
+) -> Path:
+    """``path`` as a ``Path``, once a file can be written there; else ``OutputError``, one line.
+
+    Refused: a folder; a camera raw (never written over, even with ``overwrite``); an existing file (or link)
+    unless ``overwrite``, the message naming the option ``replace_with`` (e.g. "--force") when given; a folder
+    to write in that does not exist (with ``make_folders``, which the caller makes: whose nearest existing
+    ancestor is not a folder), or that this process cannot create files in.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, not a file")
+    if holds_camera_raw(path):
+        raise OutputError(f"{path}: is a camera raw; seeisp never writes over one")
+    if not overwrite and (path.exists() or path.is_symlink()):
+        advice = f"use {replace_with} to replace it" if replace_with else "refusing to overwrite it"
+        raise OutputError(f"{path}: already exists; {advice}")
+    _check_folder(path, path.parent, make_folders)
+    return path
+
+
+def check_writable_folder(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` as a ``Path``, once files can be written in it, or it can be made with its missing parents;
+    else ``OutputError``: it is not a folder, an ancestor to make it in is not a folder, or cannot be written."""
+    folder = Path(folder)
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise OutputError(f"{folder}: exists and is not a folder")
+    _check_folder(folder, folder, make=True)
+    return folder
+
+
+def _check_folder(subject: Path, folder: Path, make: bool) -> None:
+    """``OutputError`` about ``subject`` unless files can be created in ``folder`` (``make``: or it can be made)."""
+    if make:
+        while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+            folder = folder.parent
+    elif not folder.exists():
+        raise OutputError(f"{subject}: folder {folder} does not exist")
+    if not folder.is_dir():
+        raise OutputError(f"{subject}: {folder} is not a folder")
+    probe = folder / f".seeisp-probe-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "x"):  # "x": never touches a file that happens to have this name
+            pass
+    except OSError as exc:
+        where = "it" if folder == subject else f"folder {folder}"
+        raise OutputError(f"{subject}: cannot write in {where} ({exc.strerror or exc})") from None
+    probe.unlink()
