@@ -24,7 +24,7 @@ from seeisp.training.extrapolate import extrapolate, weights_of  # noqa: E402
 from seeisp.training.extrapolate import main as extrapolate_main  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
 from seeisp.training.sid import CACHE_VERSION  # noqa: E402
-from seeisp.training.train import LOSSES, render_loss, rendered, tone_l1, train  # noqa: E402
+from seeisp.training.train import LOSSES, TrainResult, render_loss, rendered, tone_l1, train  # noqa: E402
 
 
 def smooth_picture(rng: np.random.Generator, size: int = 64) -> np.ndarray:
@@ -187,7 +187,7 @@ def test_checkpoint_carries_its_config_and_best_model_is_exported(
 ) -> None:
     onnx_out = tmp_path / "weights" / "seeisp-tiny.onnx"
     config = tiny_config(picture_dirs, tmp_path, onnx_out=str(onnx_out))
-    best = train(config)
+    best = train(config).best
 
     state = torch.load(Path(config.out_dir) / "last.pt", weights_only=False)
     assert state["config"] == dataclasses.asdict(config)
@@ -216,6 +216,22 @@ def test_config_file_plus_overrides(tmp_path: Path) -> None:
     assert (config.name, config.width, config.steps, config.lr) == ("tiny", 4, 5, 1e-3)
     assert config.out_dir == "runs/x" and config.val_ratios == [50, 100] and config.train_dirs == ["a"]
     assert TrainConfig.load(None, []) == TrainConfig()
+    # Checkpoints carry asdict(config); one from before a key existed still makes a config, with that key's default.
+    carried = dataclasses.asdict(config)
+    assert TrainConfig(**carried) == config
+    del carried["context_border"]
+    assert TrainConfig(**carried).context_border == 0
+
+
+def test_a_config_made_in_code_refuses_a_bad_value_in_one_line() -> None:
+    """TrainConfig(...) and dataclasses.replace (as extrapolate's command line uses it) say what the CLI says."""
+    with pytest.raises(ValueError) as raised:
+        dataclasses.replace(TrainConfig(), val_crop=3)
+    assert str(raised.value) == "val_crop must be a positive even number of raw pixels, not 3"
+    with pytest.raises(ValueError, match=r"^steps: expected an integer, not True$"):
+        TrainConfig(steps=True)
+    with pytest.raises(ValueError, match=r"^unknown config key 'stepz'; known: name, width, "):
+        TrainConfig(stepz=5)
 
 
 def test_noise_on_device_draws_its_own_noise_and_refuses_sid_pairs(
@@ -296,10 +312,12 @@ def test_a_wall_time_budget_stops_with_a_checkpoint_that_resumes(
     picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
 ) -> None:
     config = tiny_config(picture_dirs, tmp_path, max_minutes=1e-9)
-    train(config)
     last = Path(config.out_dir) / "last.pt"
-    assert torch.load(last, weights_only=False)["step"] == 3  # the first checkpoint step after the budget ran out
-    train(dataclasses.replace(config, max_minutes=0.0))
+    # Stopped at the first checkpoint step after the budget ran out, before the only validation (step 6).
+    assert train(config) == TrainResult(best=None, last=last, step=3, stopped_early=True)
+    assert torch.load(last, weights_only=False)["step"] == 3
+    finished = train(dataclasses.replace(config, max_minutes=0.0))
+    assert finished == TrainResult(best=last.with_name("best.pt"), last=last, step=6, stopped_early=False)
     assert torch.load(last, weights_only=False)["step"] == 6
 
 
@@ -308,7 +326,7 @@ def test_training_can_start_from_a_shipped_onnx_model(
 ) -> None:
     onnx_out = tmp_path / "seeisp-tiny.onnx"
     first = tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out))
-    best = torch.load(train(first), weights_only=False)["model"]
+    best = torch.load(train(first).best, weights_only=False)["model"]
 
     model = SIDUNet(UNetConfig(width=4))
     train_module.load_weights(model, onnx_out)
@@ -342,7 +360,7 @@ def test_a_network_grown_with_extra_convs_starts_as_the_one_it_grew_from(
     second = tiny_config(
         picture_dirs, tmp_path / "second", init_from=str(onnx_out), extra_convs=1, onnx_out=str(grown_out), lr=1e-2
     )
-    state = torch.load(train(second), weights_only=False)
+    state = torch.load(train(second).best, weights_only=False)
     assert state["model_config"]["extra_convs"] == 1
     assert state["model"]["down.0.4.conv.weight"].abs().max() > 0
     reloaded = SIDUNet(UNetConfig(width=4, extra_convs=1))
@@ -445,7 +463,7 @@ def test_train_only_trains_the_named_block_and_freezes_the_rest(
     onnx_out = tmp_path / "seeisp-tiny.onnx"
     train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(onnx_out)))
     second = tiny_config(picture_dirs, tmp_path / "second", init_from=str(onnx_out), train_only=["head"], lr=1e-2)
-    trained = torch.load(train(dataclasses.replace(second, onnx_out="")), weights_only=False)["model"]
+    trained = torch.load(train(dataclasses.replace(second, onnx_out="")).best, weights_only=False)["model"]
     start = SIDUNet(UNetConfig(width=4))
     train_module.load_weights(start, onnx_out)
     frozen = {name: tensor for name, tensor in start.state_dict().items() if not name.startswith("head.")}
@@ -520,7 +538,7 @@ def test_ema_weights_are_the_ones_validated_and_exported(
     picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None
 ) -> None:
     config = tiny_config(picture_dirs, tmp_path, ema=0.5)  # validated once, at the last step
-    best = torch.load(train(config), weights_only=False)
+    best = torch.load(train(config).best, weights_only=False)
     last = torch.load(Path(config.out_dir) / "last.pt", weights_only=False)
     assert int(last["ema"]["n_averaged"]) == config.steps
     averaged = {k.removeprefix("module."): v for k, v in last["ema"].items() if k.startswith("module.")}
@@ -679,7 +697,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
 def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Makes reaching the training loop a test failure: a bad setting must be refused before any data is loaded."""
 
-    def refuse(config: TrainConfig) -> Path:
+    def refuse(config: TrainConfig) -> TrainResult:
         raise AssertionError(f"the training loop started with {config}")
 
     monkeypatch.setattr(train_module, "train", refuse)
@@ -786,6 +804,16 @@ def test_cli_config_file_mistakes_name_the_file(
     typed.write_text('steps = "many"\n')
     assert main(["train", "--config", str(typed)]) == 2
     assert one_line_error(capsys) == f"seeisp: error: {typed}: steps: expected an integer, not 'many'"
+    assert (
+        TrainConfig.load(str(typed), ["steps=5"]).steps == 5
+    )  # an override replaces the file's value, mistake and all
+
+    ranged = tmp_path / "ranged.toml"
+    ranged.write_text("patch = 33\n")
+    assert main(["train", "--config", str(ranged)]) == 2
+    assert (
+        one_line_error(capsys) == f"seeisp: error: {ranged}: patch must be a positive even number of raw pixels, not 33"
+    )
 
 
 def test_cli_without_training_pictures_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

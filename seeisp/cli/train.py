@@ -28,28 +28,18 @@ def run(args: argparse.Namespace) -> int:
         if path and not Path(path).is_file():
             raise SeeispError(f"{key}: {path}: no such file")
     try:
-        best = train(config)
+        result = train(config)
     except (ValueError, SeeispError) as exc:  # unusable weights or data, found once training starts
         raise SeeispError(one_line(exc)) from None
     if int(os.environ.get("RANK", "0")):  # under torchrun only rank 0 validates, saves and reports
         return 0
-    last = best.with_name("last.pt")
-    if not best.is_file() and _stopped_early(last, config.steps):  # max_minutes came before the first validation
-        print(f"stopped before the first validation; run the same command again to resume from {last}")
+    if result.best is None and result.stopped_early:  # max_minutes came before the first validation
+        print(f"stopped before the first validation; run the same command again to resume from {result.last}")
         return 0
-    if not best.is_file():  # validation never scored (no pictures of at least val_crop px in val_dir, or NaN)
+    if result.best is None:  # validation never scored (no pictures of at least val_crop px in val_dir, or NaN)
         raise SeeispError(
             f"no best checkpoint was written: validation gave no score (pictures of at least {config.val_crop} px "
-            f"in val_dir {config.val_dir}?); the last checkpoint is {last}"
+            f"in val_dir {config.val_dir}?); the last checkpoint is {result.last}"
         )
-    print(f"best checkpoint: {best}")
+    print(f"best checkpoint: {result.best}")
     return 0
-
-
-def _stopped_early(last: Path, steps: int) -> bool:
-    """Whether the run's last checkpoint is short of its ``steps`` (stopped by ``max_minutes``)."""
-    import torch
-
-    if not last.is_file():
-        return False
-    return int(torch.load(last, map_location="cpu", weights_only=False)["step"]) < steps

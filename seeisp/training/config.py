@@ -2,20 +2,22 @@
 
     config = TrainConfig.load("configs/lite.toml", ["steps=2000", "train_dirs=/data/pictures"])
 
-Every value is checked against its field's type and range when the config is made, so a mistake is one
-``ValueError`` naming the file or the key, before any picture is read or any file written. Checkpoints carry
+Every value is checked (by pydantic) against its field's type and range when the config is made, so a mistake is
+one ``ValueError`` naming the file or the key, before any picture is read or any file written. Checkpoints carry
 the config they were trained with (``dataclasses.asdict``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
+import functools
 import tomllib
-import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
 
 from .model import UNetConfig
 
@@ -23,35 +25,62 @@ from .model import UNetConfig
 LOSS_NAMES = ("tone_l1", "render_l1", "render_l2")
 
 
-@dataclass
+class ConfigError(ValueError):
+    """A setting no run can use, in one line; ``key`` names it (None for a rule between settings)."""
+
+    def __init__(self, message: str, key: str | None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _one_line_errors(cls: type) -> type:
+    """Make ``cls(...)`` (and ``dataclasses.replace``) raise one ``ConfigError`` instead of pydantic's report."""
+    validate = cls.__init__
+
+    @functools.wraps(validate)
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        try:
+            validate(self, *args, **kwargs)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = str(error["loc"][0]) if error["loc"] else None
+            raise ConfigError(_message(error, key, kwargs.get(key, error["input"])), key) from None
+
+    cls.__init__ = __init__
+    return cls
+
+
+# Strict: no "5" for an integer, no 1 for a boolean; ``_loosen`` allows the few conversions a config file needs.
+@_one_line_errors
+@dataclass(config=ConfigDict(strict=True, extra="forbid", allow_inf_nan=False))
 class TrainConfig:
     name: str = "lite"
-    width: int = 16
-    extra_convs: int = 0  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
+    width: int = Field(16, ge=1)
+    extra_convs: int = Field(0, ge=0)  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
     # Train only the parameters under these names (e.g. ["head"], or the blocks a network was grown by); [] = all.
     train_only: list[str] = field(default_factory=list)
     train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
     val_dir: str = "../shared/data/clean/val/kodak24"
     profiles_dir: str = "../shared/data/noise_profiles"
     out_dir: str = "runs/lite"
-    steps: int = 20000
-    batch_size: int = 4
+    steps: int = Field(20000, ge=1)
+    batch_size: int = Field(4, ge=1)
     patch: int = 256
-    lr: float = 2e-4
-    min_lr: float = 1e-5
+    lr: float = Field(2e-4, gt=0)
+    min_lr: float = Field(1e-5, ge=0)
     virtual_share: float = 0.3
     pattern_share: float = 0.0  # share of procedural pictures (bars, text, dead leaves) among the photographs
-    val_every: int = 500
-    val_images: int = 8
+    val_every: int = Field(500, ge=1)
+    val_images: int = Field(8, ge=0)
     val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
     val_crop: int = 512
     val_cameras: list[str] = field(default_factory=lambda: ["SonyA7S2"])  # noise profiles of the validation crops
-    checkpoint_every: int = 250
-    seed: int = 0
-    threads: int = 0  # torch CPU threads; 0 = torch's default
-    workers: int = 0  # processes making training batches; 0 = make them in the training loop
+    checkpoint_every: int = Field(250, ge=1)
+    seed: int = Field(0, ge=0)
+    threads: int = Field(0, ge=0)  # torch CPU threads; 0 = torch's default
+    workers: int = Field(0, ge=0)  # processes making training batches; 0 = make them in the training loop
     amp: bool = True  # bfloat16 autocast for the network on a GPU (ignored on the CPU)
-    max_minutes: float = 0.0  # stop with a checkpoint after this much wall time; 0 = no limit
+    max_minutes: float = Field(0.0, ge=0)  # stop with a checkpoint after this much wall time; 0 = no limit
     init_from: str = ""  # start from these weights: a checkpoint (.pt) or an fp32 model (.onnx); not when resuming
     onnx_out: str = ""  # where the best model is exported, e.g. weights/seeisp-lite.onnx
     sid_root: str = ""  # SID dataset root (holding Sony/short, Sony/long): mix in real pairs; "" = synthetic only
@@ -62,59 +91,76 @@ class TrainConfig:
     loss: str = "tone_l1"  # one of LOSS_NAMES (seeisp.training.train.LOSSES)
     ema: float = 0.0  # decay of an exponential moving average of the weights, validated and exported; 0 = off
     teacher: str = ""  # distil: also learn the outputs of this trained model (.pt or fp32 .onnx); "" = off
-    teacher_width: int = 32  # the teacher's width (32 = full)
-    teacher_weight: float = 1.0  # weight of the loss against the teacher's output, beside the loss against the target
-    loss_border: int = 0  # output pixels at each edge of a crop left out of the loss: context only, as at inference
-    context_border: int = 0  # packed pixels mirrored around every training crop, as inference does (CONTEXT_BORDER)
+    teacher_width: int = Field(32, ge=1)  # the teacher's width (32 = full)
+    teacher_weight: float = Field(1.0, ge=0)  # weight of the loss against the teacher's output, beside the target's
+    loss_border: int = Field(0, ge=0)  # output pixels at each edge left out of the loss: context only, as at inference
+    context_border: int = Field(0, ge=0)  # packed pixels mirrored around each crop, as inference does (CONTEXT_BORDER)
 
-    def __post_init__(self) -> None:
-        for name, hint in _field_types().items():
-            setattr(self, name, _coerce(name, getattr(self, name), hint))
-        self._check_ranges()
-        if self.loss not in LOSS_NAMES:
-            raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(LOSS_NAMES)}")
-        if not 0.0 <= self.ema < 1.0:
-            raise ValueError(f"ema must be in [0, 1) (a decay such as 0.999; 0 = off), not {self.ema}")
-        if self.teacher_weight < 0:
-            raise ValueError(f"teacher_weight must be >= 0, not {self.teacher_weight}")
-        if not 0 <= 2 * self.loss_border < self.patch:
+    @field_validator("*", mode="before")
+    @classmethod
+    def _loosen(cls, value: object, info: ValidationInfo) -> object:
+        """A single value for a list field is a one-element list, 2e4 an integer, "true" and "false" booleans."""
+        kind = cls.__pydantic_fields__[info.field_name].annotation
+        if typing.get_origin(kind) is list:
+            return list(value) if isinstance(value, list | tuple) else [value]
+        if kind is int and isinstance(value, float) and value.is_integer():
+            return int(value)
+        if kind is bool and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return value
+
+    @field_validator("patch", "val_crop")
+    @classmethod
+    def _even(cls, pixels: int, info: ValidationInfo) -> int:  # raw pixels, packed 2x2 into the network's input
+        if pixels < 2 or pixels % 2:
+            raise ValueError(f"{info.field_name} must be a positive even number of raw pixels, not {pixels}")
+        return pixels
+
+    @field_validator("virtual_share", "pattern_share", "sid_share")
+    @classmethod
+    def _share(cls, share: float, info: ValidationInfo) -> float:
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{info.field_name} must be in [0, 1], not {share}")
+        return share
+
+    @field_validator("val_ratios")
+    @classmethod
+    def _positive(cls, ratios: list[float]) -> list[float]:
+        if any(ratio <= 0 for ratio in ratios):
+            raise ValueError(f"val_ratios must all be > 0, not {min(ratios)}")
+        return ratios
+
+    @field_validator("loss")
+    @classmethod
+    def _known_loss(cls, loss: str) -> str:
+        if loss not in LOSS_NAMES:
+            raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSS_NAMES)}")
+        return loss
+
+    @field_validator("ema")
+    @classmethod
+    def _decay(cls, ema: float) -> float:
+        if not 0.0 <= ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1) (a decay such as 0.999; 0 = off), not {ema}")
+        return ema
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        packed, border, multiple = self.patch // 2, self.context_border, self.model_config.pad_multiple
+        if border >= packed:  # mirroring needs more pixels than it copies
+            raise ValueError(f"context_border must be smaller than the {packed}-pixel packed crop, not {border}")
+        if 2 * self.loss_border >= self.patch:
             raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
-        if self.extra_convs < 0:
-            raise ValueError(f"extra_convs must be >= 0, not {self.extra_convs}")
-        multiple = self.model_config.pad_multiple
-        if self.context_border < 0 or (self.patch // 2 + 2 * self.context_border) % multiple:
+        if (packed + 2 * border) % multiple:
             raise ValueError(
-                f"context_border must be >= 0 and bring the {self.patch // 2}-pixel packed crop to a multiple of "
-                f"{multiple}, not {self.context_border}"
+                f"context_border must be >= 0 and bring the {packed}-pixel packed crop to a multiple of "
+                f"{multiple}, not {border}"
             )
         if self.noise_on_device and self.sid_root:
             raise ValueError(
                 "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
             )
-
-    def _check_ranges(self) -> None:
-        """Refuse numbers no run can use, naming the key, before anything is loaded or written."""
-        at_least = {"width": 1, "teacher_width": 1, "steps": 1, "batch_size": 1, "val_every": 1, "checkpoint_every": 1}
-        at_least |= {"val_images": 0, "seed": 0, "threads": 0, "workers": 0, "max_minutes": 0}
-        for name, low in at_least.items():
-            if getattr(self, name) < low:
-                raise ValueError(f"{name} must be >= {low}, not {getattr(self, name)}")
-        for name in ("patch", "val_crop"):  # raw pixels, packed 2x2 into the network's input
-            if getattr(self, name) < 2 or getattr(self, name) % 2:
-                raise ValueError(f"{name} must be a positive even number of raw pixels, not {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, not {self.lr}")
-        if self.min_lr < 0:
-            raise ValueError(f"min_lr must be >= 0, not {self.min_lr}")
-        for name in ("virtual_share", "pattern_share", "sid_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
-        bad_ratios = [ratio for ratio in self.val_ratios if ratio <= 0]
-        if bad_ratios:
-            raise ValueError(f"val_ratios must all be > 0, not {bad_ratios[0]}")
-        packed, border = self.patch // 2, self.context_border
-        if border >= packed:  # mirroring needs more pixels than it copies
-            raise ValueError(f"context_border must be smaller than the {packed}-pixel packed crop, not {border}")
+        return self
 
     @property
     def model_config(self) -> UNetConfig:
@@ -124,58 +170,46 @@ class TrainConfig:
     def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
         """The config of a TOML file (or the defaults) with ``KEY=VALUE`` overrides, each checked against its field.
 
-        Every mistake is a ValueError with a one-line message naming the file or the key.
+        Every mistake is a ValueError with a one-line message naming the key, and the file if the value is its.
         """
-        fields = _field_types()
-        values: dict = {}
+        from_file: dict = {}
         if path:
             try:
-                values.update(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+                from_file = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except FileNotFoundError:
                 raise ValueError(f"{path}: no such config file") from None
             except OSError as exc:
                 raise ValueError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ValueError(f"{path}: not valid TOML ({exc})") from None
-            unknown = sorted(set(values) - set(fields))
-            if unknown:
-                raise ValueError(f"{path}: unknown config key {unknown[0]!r}; known: {', '.join(fields)}")
-            for key, value in values.items():  # a value of the wrong type is the file's mistake: name the file
-                try:
-                    _coerce(key, value, fields[key])
-                except ValueError as exc:
-                    raise ValueError(f"{path}: {exc}") from None
+        changes = {}
         for item in overrides:
             key, equals, raw = item.partition("=")
             key = key.strip()
             if not equals:
                 raise ValueError(f"{item!r} is not KEY=VALUE (e.g. steps=2000)")
-            if key not in fields:
-                raise ValueError(f"unknown config key {key!r}; known: {', '.join(fields)}")
-            values[key] = _parse_override(key, raw, fields[key])
-        return cls(**values)
-
-
-def _field_types() -> dict[str, object]:
-    """TrainConfig's fields and their types (``list[str]``, ``int``...), resolved from the annotations."""
-    hints = typing.get_type_hints(TrainConfig)
-    return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)}
-
-
-def _is_list(hint: object) -> bool:
-    return typing.get_origin(hint) is list
+            if key not in cls.__pydantic_fields__:
+                raise ValueError(_unknown(key))
+            changes[key] = _parse_override(key, raw, cls.__pydantic_fields__[key].annotation)
+        try:
+            return cls(**{**from_file, **changes})
+        except ConfigError as exc:
+            if exc.key in from_file and exc.key not in changes:
+                raise ConfigError(f"{path}: {exc}", exc.key) from None
+            raise
 
 
 def _parse_override(key: str, raw: str, hint: object) -> object:
     """The value of ``KEY=raw`` for a field of type ``hint``: a TOML value (number, bool, list, quoted string),
     or the text itself where the field takes strings (``out_dir=runs/x``, ``train_dirs=/data/pictures``)."""
-    takes_text = hint is str or (_is_list(hint) and typing.get_args(hint)[0] is str)
+    is_list = typing.get_origin(hint) is list
+    takes_text = hint is str or (is_list and typing.get_args(hint)[0] is str)
     if not raw.strip():
-        return [] if _is_list(hint) else raw  # "train_only=" empties a list
+        return [] if is_list else raw  # "train_only=" empties a list
     try:
         parsed = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
-        if _is_list(hint) and raw.lstrip().startswith("["):
+        if is_list and raw.lstrip().startswith("["):
             raise ValueError(f'{key}: {raw!r} is not a TOML list such as ["a", "b"] or [1, 2]') from None
         return raw
     value = parsed.get("v") if set(parsed) == {"v"} else raw
@@ -184,63 +218,24 @@ def _parse_override(key: str, raw: str, hint: object) -> object:
     return value
 
 
-class _WrongType(Exception):
-    """A value that does not fit a field's type; ``_coerce`` turns it into a message naming the key."""
+def _unknown(key: str) -> str:
+    return f"unknown config key {key!r}; known: {', '.join(TrainConfig.__pydantic_fields__)}"
 
 
-def _coerce(key: str, value: object, hint: object) -> object:
-    """``value`` as the type ``hint`` (int, float, bool, str, list[...], X | None), or a ValueError naming the key,
-    the value and the type expected. A single value is taken as a one-element list."""
-    try:
-        return _as_type(value, hint)
-    except _WrongType:
-        raise ValueError(f"{key}: expected {_describe(hint)}, not {value!r}") from None
+_BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+_EXPECTED = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+_EXPECTED |= {list[str]: "a list of strings (or a single one)", list[float]: "a list of numbers (or a single one)"}
 
 
-def _as_type(value: object, hint: object) -> object:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is list:
-        items = value if isinstance(value, list | tuple) else [value]
-        return [_as_type(item, args[0]) for item in items]
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        for arg in args:
-            if arg is not type(None):
-                try:
-                    return _as_type(value, arg)
-                except _WrongType:
-                    pass
-        raise _WrongType
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        raise _WrongType
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)  # steps=2e4
-        raise _WrongType
-    if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        raise _WrongType
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise _WrongType
-    return value  # a type this module does not check
-
-
-def _describe(hint: object) -> str:
-    """What a field of type ``hint`` takes, in words: "an integer", "a list of strings"..."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is list:
-        plural = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}.get(args[0], str(args[0]))
-        return f"a list of {plural} (or a single one)"
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join("nothing" if arg is type(None) else _describe(arg) for arg in args)
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
+def _message(error: ErrorDetails, key: str | None, value: object) -> str:
+    """Pydantic's error about ``key``, whose value was ``value``, in one line."""
+    if error["type"] == "value_error":  # from the validators above, which name the key themselves
+        return str(error["ctx"]["error"])
+    if error["type"] == "unexpected_keyword_argument":
+        return _unknown(str(key))
+    if error["type"] in _BOUNDS:
+        (bound,) = error["ctx"].values()
+        return f"{key} must be {_BOUNDS[error['type']]} {bound:g}, not {value}"
+    if error["type"].endswith("_type") or error["type"] == "finite_number":
+        return f"{key}: expected {_EXPECTED[TrainConfig.__pydantic_fields__[str(key)].annotation]}, not {value!r}"
+    return f"{key}: {error['msg']}"

@@ -297,7 +297,18 @@ def save_checkpoint(
     os.replace(tmp, path)
 
 
-def train(config: TrainConfig) -> Path:
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """Where a run left its checkpoints and how far it got."""
+
+    best: Path | None  # best.pt; None where validation never scored (none yet, or no pictures to score on)
+    last: Path  # last.pt, which a run of the same config resumes from
+    step: int
+    stopped_early: bool  # by max_minutes, before config.steps
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Train (or resume) the run ``config`` describes, in ``config.out_dir``."""
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = 0
     if distributed:
@@ -432,4 +443,5 @@ def train(config: TrainConfig) -> Path:
     log.close()
     if distributed:
         torch.distributed.destroy_process_group()
-    return out / "best.pt"
+    best_pt = out / "best.pt"
+    return TrainResult(best_pt if best_pt.is_file() else None, last, step, stopped_early=step < config.steps)
