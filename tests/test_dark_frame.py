@@ -126,13 +126,29 @@ def test_with_a_dark_frame_a_biased_picture_comes_out_as_an_unbiased_one(
     unbiased = write_picture(tmp_path / "unbiased.dng", bias=np.zeros((2, 2)), cfa=cfa)
     dark = read_dark_frame(write_dark_frame(tmp_path / "cap.dng", bias=bias, cfa=cfa))
 
-    truth = enhance_file(unbiased, 100, lite_session).image
+    unbiased_dark = read_dark_frame(write_dark_frame(tmp_path / "cap0.dng", bias=np.zeros((2, 2)), cfa=cfa))
+
+    truth = enhance_raw(read_raw(unbiased), lite_session, 100, dark_frame=unbiased_dark).image
     plain = enhance_file(biased, 100, lite_session).image
     corrected = enhance_raw(read_raw(biased), lite_session, 100, dark_frame=dark)
     assert psnr(plain, truth) < 30
     assert psnr(corrected.image, truth) > 45
     assert corrected.dark_frame == "cap.dng"
     assert corrected.description.endswith(", dark frame cap.dng")
+
+
+def test_with_a_dark_frame_the_pictures_level_is_the_raws(tmp_path: Path, lite_session) -> None:
+    """The raw's level being right, each colour's mean comes out as the amplified raw's (``seeisp.level``)."""
+    picture = read_raw(write_picture(tmp_path / "shot.dng", bias=BIAS))
+    dark = read_dark_frame(write_dark_frame(tmp_path / "cap.dng"))
+    result = enhance_raw(picture, lite_session, 100, dark_frame=dark)
+    given, made = np.zeros(3), np.zeros(3)
+    for index, colour in enumerate("RGGB"):
+        dy, dx = divmod(index, 2)
+        c = "RGB".index(colour)
+        given[c] += result.raw.mosaic[dy::2, dx::2].mean() * 100
+        made[c] += result.camera_rgb[dy::2, dx::2, c].mean()
+    assert np.abs(made - given).max() < 1e-3 * 2  # the two green sites added up
 
 
 def test_enhance_file_names_the_picture_a_dark_frame_does_not_fit(tmp_path: Path, lite_session) -> None:

@@ -109,7 +109,8 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         type=non_empty_path,
         metavar="FILE",
         help="a dark frame: a raw shot with the lens capped, same camera and ISO; the sensor's black level "
-        "measured from it replaces the one in the raw's metadata (+0.3 to +0.8 dB at ratios 100-300 in the benchmark)."
+        "measured from it replaces the one in the raw's metadata, and the output's level is matched to the raw's "
+        "(+0.3 to +1.1 dB at ratios 100-300 in the benchmark)."
         " A folder of them (one per ISO): each picture gets the one at its ISO",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
