@@ -20,6 +20,7 @@ from pathlib import Path
 from .errors import OutputError
 from .output import FORMATS, SUFFIXES, check_bits, format_of
 from .raw import holds_camera_raw, is_raw_name, is_seeisp_dng
+from .writable import check_writable
 
 DEFAULT_FORMAT = "png"
 
@@ -133,6 +134,10 @@ def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[obj
         return Job(source, target, Action.SKIP, f"{target} exists (use --overwrite to replace it)")
     if holds_camera_raw(target):
         return Job(source, None, Action.FAIL, f"{source}: output {target} is a camera raw; refusing to overwrite it")
+    try:
+        check_writable(target, overwrite=True)  # a folder it cannot write in fails now, not after the network
+    except OutputError as exc:
+        return Job(source, None, Action.FAIL, f"{source}: {exc}")
     return Job(source, target, Action.ENHANCE)
 
 

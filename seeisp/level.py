@@ -15,9 +15,14 @@ import numpy as np
 
 from .raw import CFA
 
-LEVEL_SIGMA = 96.0  # raw pixels: about 29,000 sites of each colour, so the raw's noise averages out
+LEVEL_SIGMA = 96.0  # raw pixels: about 29,000 red or blue sites (green twice that), so the raw's noise averages out
 _CELL = 8  # packed pixels (16 raw pixels) per side of the cells the means are gathered in
 _TRUSTED_BELOW = 0.5  # output level (1 = white) below which the input's noise stays clear of the white clip
+# Trusted sites, each weighted by the Gaussian (1 at its centre), below which the move fades out in proportion:
+# a few of them among sites too bright to trust would otherwise set it by their noise alone, over the Gaussian's
+# whole reach. A frame's red or blue sites weigh about 14,000 inside it and 4,000 in its corners, green twice that:
+# there this changes nothing.
+_FEWEST_SITES = 1000.0
 _CHANNEL = {"R": 0, "G": 1, "B": 2}
 
 
@@ -25,21 +30,23 @@ def match_input_level(camera_rgb: np.ndarray, mosaic: np.ndarray, cfa: CFA, rati
     """``camera_rgb`` (H, W, 3 linear camera RGB: the network's output for ``mosaic``, same orientation, amplified
     by ``ratio``) with each colour's local mean moved to that of the amplified mosaic over the colour's sites."""
     height, width = (size // 2 * 2 for size in camera_rgb.shape[:2])
+    if not height or not width:  # not one whole 2x2 cell: nothing to average
+        return camera_rgb.copy()
     rows, cols = -(-height // (2 * _CELL)), -(-width // (2 * _CELL))
     sums = np.zeros((3, 3, rows, cols))  # per colour: sites trusted, the raw's sum over them, the output's
     for index, colour in enumerate(cfa.value):
         dy, dx = divmod(index, 2)
         channel = _CHANNEL[colour]
-        made = camera_rgb[dy:height:2, dx:width:2, channel]
-        given = mosaic[dy:height:2, dx:width:2] * np.float32(ratio)
-        trusted = (made < _TRUSTED_BELOW) & (np.abs(given) < 1)
-        for k, plane in enumerate((trusted, np.where(trusted, given, 0), np.where(trusted, made, 0))):
+        output = camera_rgb[dy:height:2, dx:width:2, channel]
+        raw = mosaic[dy:height:2, dx:width:2] * np.float32(ratio)
+        trusted = (output < _TRUSTED_BELOW) & (np.abs(raw) < 1)
+        for k, plane in enumerate((trusted, np.where(trusted, raw, 0), np.where(trusted, output, 0))):
             sums[channel, k] += _cell_sums(plane, rows, cols)
     sigma = LEVEL_SIGMA / (2 * _CELL)
     out = camera_rgb.copy()
     for channel in range(3):
-        weight, given, made = (_blur(grid, sigma) for grid in sums[channel])
-        shift = np.divide(given - made, weight, out=np.zeros_like(weight), where=weight > 1e-3)
+        weight, raw_sum, output_sum = (_blur(grid, sigma) for grid in sums[channel])
+        shift = (raw_sum - output_sum) / np.maximum(weight, _FEWEST_SITES)
         out[..., channel] += _upsample(shift, *camera_rgb.shape[:2])
     return out
 

@@ -13,6 +13,7 @@ import pytest
 import rawpy
 import tifffile
 
+from seeisp import enhance as enhance_module
 from seeisp.cli import enhance as enhance_cli
 from seeisp.cli import main
 from seeisp.enhance import enhance_file
@@ -258,3 +259,16 @@ def test_default_model_is_used_without_model_option(
     assert main(["enhance", str(dark_dng)]) == 0
     assert "dark.png" in capsys.readouterr().out
     assert dark_dng.with_suffix(".png").is_file()
+
+
+def test_an_output_folder_it_cannot_write_in_fails_before_the_network(
+    enhance: Enhance, dark_dng: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("needs sysfs, where no one can create files")
+    ran: list[object] = []
+    monkeypatch.setattr(enhance_module, "denoise", lambda *args, **kwargs: ran.append(args))
+    code, _, err = enhance(dark_dng, "-o", "/sys/kernel/")
+    assert code != 0
+    assert "/sys/kernel" in err and "cannot write" in err and len(err.strip().splitlines()) == 1
+    assert ran == []  # refused while planning, not after the network's work

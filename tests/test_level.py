@@ -56,9 +56,34 @@ def test_bright_areas_whose_input_was_clipped_are_left_alone() -> None:
     assert np.array_equal(match_input_level(output, clipped, CFA.RGGB, RATIO), output)
 
 
+def test_bright_areas_whose_noise_reaches_white_are_left_alone() -> None:
+    # Right on average, but the sites whose noise went past white are left out, so the others' mean is too low
+    # (about 0.67): only the output's level can tell that these sites are not to be trusted.
+    rng = np.random.default_rng(0)
+    raw = ((0.8 + rng.normal(0, 0.3, (128, 128))) / RATIO).astype(np.float32)
+    output = np.full((128, 128, 3), 0.8, np.float32)
+    assert np.array_equal(match_input_level(output, raw, CFA.RGGB, RATIO), output)
+
+
 def test_odd_sized_frames_keep_their_size() -> None:
     raw = _shot((100, 130), CFA.GBRG)[:99, :129]
     output = np.broadcast_to(LEVEL, (99, 129, 3)).copy()
     matched = match_input_level(output, raw, CFA.GBRG, RATIO)
     assert matched.shape == (99, 129, 3) and matched.dtype == np.float32
     assert np.abs(matched - LEVEL).max() < 0.01
+
+
+def test_a_few_trusted_sites_among_bright_ones_do_not_set_the_level_by_their_noise() -> None:
+    # A lit wall at 0.8, too bright to trust, but for one dark 2x2 cell whose raw read 0.2 below its output (noise).
+    raw = np.full((512, 512), 0.8 / RATIO, np.float32)
+    output = np.full((512, 512, 3), 0.8, np.float32)
+    raw[256:258, 256:258], output[256:258, 256:258] = -0.15 / RATIO, 0.05
+    moved = match_input_level(output, raw, CFA.RGGB, RATIO) - output
+    assert np.abs(moved).max() < 0.001  # without the floor, the whole wall went 0.2 darker
+
+
+def test_a_frame_without_a_whole_cell_is_returned_as_it_is() -> None:
+    for shape in [(1, 1), (1, 6), (5, 1)]:
+        output = np.full((*shape, 3), 0.1, np.float32)
+        matched = match_input_level(output, np.zeros(shape, np.float32), CFA.RGGB, RATIO)
+        assert np.array_equal(matched, output) and matched is not output

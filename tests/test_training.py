@@ -232,6 +232,8 @@ def test_a_config_made_in_code_refuses_a_bad_value_in_one_line() -> None:
         TrainConfig(steps=True)
     with pytest.raises(ValueError, match=r"^unknown config key 'stepz'; known: name, width, "):
         TrainConfig(stepz=5)
+    with pytest.raises(ValueError, match=r"^name: expected a string, not 16$"):
+        TrainConfig(16)  # by position: the first field, name
 
 
 def test_noise_on_device_draws_its_own_noise_and_refuses_sid_pairs(

@@ -43,7 +43,11 @@ def _one_line_errors(cls: type) -> type:
             validate(self, *args, **kwargs)
         except ValidationError as exc:
             error = exc.errors()[0]
-            key = str(error["loc"][0]) if error["loc"] else None
+            where = error["loc"][0] if error["loc"] else None
+            fields = list(cls.__pydantic_fields__)
+            if isinstance(where, int):  # a value given by position: name its field
+                where = fields[where] if where < len(fields) else None
+            key = None if where is None else str(where)
             raise ConfigError(_message(error, key, kwargs.get(key, error["input"])), key) from None
 
     cls.__init__ = __init__
@@ -238,4 +242,4 @@ def _message(error: ErrorDetails, key: str | None, value: object) -> str:
         return f"{key} must be {_BOUNDS[error['type']]} {bound:g}, not {value}"
     if error["type"].endswith("_type") or error["type"] == "finite_number":
         return f"{key}: expected {_EXPECTED[TrainConfig.__pydantic_fields__[str(key)].annotation]}, not {value!r}"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {error['msg']}" if key else error["msg"]

@@ -15,6 +15,7 @@ import contextlib
 import io
 import logging
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -71,9 +72,12 @@ def _variant_metadata(source: dict[str, str], precision: str) -> dict[str, str]:
 
 def _save_atomically(model: onnx.ModelProto, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    onnx.save(model, str(tmp))
-    os.replace(tmp, out)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")  # never a file of the user's
+    try:
+        onnx.save(model, str(tmp))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out
 
 
