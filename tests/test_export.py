@@ -152,21 +152,19 @@ def test_checkpoints_from_before_the_input_skip_export_without_it(tmp_path: Path
 
 
 def test_export_stages_under_a_fresh_name_and_leaves_other_files_alone(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    from seeisp.training.export import export_onnx
+
     out = tmp_path / "model.onnx"
     users_file = tmp_path / "model.onnx.tmp"  # the name the export used to stage under
     users_file.write_bytes(b"the user's notes")
-    from seeisp.training.export import export_onnx
-
-    export_onnx(tiny_checkpoint, out)
+    previous = os.umask(0o022)
+    try:
+        export_onnx(tiny_checkpoint, out)
+    finally:
+        os.umask(previous)
     assert users_file.read_bytes() == b"the user's notes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "model.onnx.tmp"]
-    assert out.stat().st_mode & 0o044 == 0o044 & ~_umask()  # readable by others as the umask allows, not 0600
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    assert out.stat().st_mode & 0o777 == 0o644  # as the umask allows, not a temporary file's private 0600
 
 
 def test_fp32_metadata_contract(tiny_fp32: Path) -> None:
