@@ -16,7 +16,7 @@ from seeisp.enhance import enhance_file, enhance_raw
 from seeisp.errors import DarkFrameError, InvalidOptionError
 from seeisp.metrics import psnr
 from seeisp.noise import tukey_lambda
-from seeisp.raw import CFA, RawImage, Shot, read_raw
+from seeisp.raw import CFA, Flip, RawImage, Shot, read_raw
 from seeisp.synthesis import mosaic
 
 from conftest import scene_camera_rgb, write_dark_dng
@@ -273,3 +273,28 @@ def test_a_folder_of_dark_frames_corrects_each_picture_with_its_own(
 def test_a_folder_without_raws_is_not_a_folder_of_dark_frames(tmp_path: Path) -> None:
     with pytest.raises(DarkFrameError, match="no raw files in this folder of dark frames"):
         read_dark_frames(tmp_path)
+
+
+@pytest.mark.parametrize("cfa", list(CFA))
+@pytest.mark.parametrize("flip", [Flip.NONE, Flip.ROTATE_90_CW])
+def test_the_level_step_reads_the_raw_where_the_output_lies(lite_session, cfa: CFA, flip: Flip) -> None:
+    """The network's output and the mosaic are both in sensor orientation, whatever the picture's: the level
+    step compares each area of one with the same area of the other (an area of another level would show)."""
+    height, width = 256, 384
+    scene = np.ones((height, width, 3), np.float32) * np.array([0.20, 0.35, 0.25], np.float32)
+    scene[: height // 2, : width // 3] *= 0.25  # a dark corner and a bright band: areas of different levels
+    scene[:, 2 * width // 3 :] *= 1.6
+    rng = np.random.default_rng(3)
+    mosaic_ = (mosaic(scene, cfa.value) + rng.normal(0, 0.03, (height, width))) / 100
+    raw = RawImage(mosaic_.astype(np.float32), cfa, np.ones(3), np.eye(3), flip=flip, shot=Shot(make="Sony"))
+    dark = DarkFrame(offsets=np.zeros((2, 2), np.float32), cfa=cfa, shot=Shot(make="Sony"))
+    result = enhance_raw(raw, lite_session, 100, dark_frame=dark)
+    assert result.camera_rgb.shape == (height, width, 3)
+    for rows, cols in (
+        (slice(0, 96), slice(0, 96)),
+        (slice(160, 256), slice(288, 384)),
+        (slice(0, 96), slice(160, 224)),
+    ):
+        np.testing.assert_allclose(
+            result.camera_rgb[rows, cols].mean(axis=(0, 1)), scene[rows, cols].mean(axis=(0, 1)), atol=0.01
+        )
