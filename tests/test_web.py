@@ -29,7 +29,7 @@ from seeisp.web import (
     run_files,
     show_selected,
 )
-from seeisp.web.settings import _check_address
+from seeisp.web.settings import check_address
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
@@ -367,12 +367,12 @@ def test_an_address_the_page_cannot_listen_on_is_one_line_saying_why() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(SeeispError, match=rf"^cannot listen on 127\.0\.0\.1:{port}: the port is in use"):
-            _check_address("127.0.0.1", port)
-    _check_address("127.0.0.1", port)  # free again
+            check_address("127.0.0.1", port)
+    check_address("127.0.0.1", port)  # free again
     with pytest.raises(SeeispError, match=r"^cannot listen on 999\.1\.1\.1:7860: no such address"):
-        _check_address("999.1.1.1", 7860)
+        check_address("999.1.1.1", 7860)
     with pytest.raises(SeeispError, match=r"^cannot listen on 192\.0\.2\.1:7860: this machine has no such address$"):
-        _check_address("192.0.2.1", 7860)  # a documentation address: no machine has it
+        check_address("192.0.2.1", 7860)  # a documentation address: no machine has it
 
 
 def test_app_py_takes_the_options_of_seeisp_ui() -> None:

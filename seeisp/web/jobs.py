@@ -275,12 +275,12 @@ def show_selected(results: Sequence[PageResult], index: int) -> tuple[str, str] 
 
 
 @dataclass(frozen=True)
-class _Demo:
+class PageDemo:
     path: Path
     ratio: float
 
 
-def _write_demo(folder: Path) -> _Demo | None:
+def write_demo_raw_for_page(folder: Path) -> PageDemo | None:
     """The project's own simulated dark raw, for the one-click example; None when it cannot be made."""
     try:
         from ..demo import write_demo_raw
@@ -289,4 +289,4 @@ def _write_demo(folder: Path) -> _Demo | None:
     except Exception:
         log.exception("the demo raw could not be generated")
         return None
-    return _Demo(demo.raw_path, demo.ratio)
+    return PageDemo(demo.raw_path, demo.ratio)

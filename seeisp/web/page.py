@@ -16,8 +16,8 @@ from ..errors import SeeispError
 from ..models import MODELS, available_models
 from ..ratio import MAX_RATIO, MIN_RATIO
 from ..white_balance import WhiteBalance
-from .jobs import FILE_TYPES, Enhancer, PageResult, _write_demo, run_files, show_selected
-from .settings import UISettings, _check_address
+from .jobs import FILE_TYPES, Enhancer, PageResult, run_files, show_selected, write_demo_raw_for_page
+from .settings import UISettings, check_address
 from .workspace import Workspace
 
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away instead of piling up
@@ -46,7 +46,7 @@ class WebApp:
     def launch(self, prevent_thread_lock: bool = True) -> str:
         """Start serving; returns the local URL. Raises ``SeeispError`` when the port cannot be opened."""
         s = self.settings
-        _check_address(s.host, s.port)
+        check_address(s.host, s.port)
         try:
             self.blocks.queue(default_concurrency_limit=s.concurrency, max_size=QUEUE_SIZE).launch(
                 server_name=s.host,
@@ -100,7 +100,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
     # Gradio reads this when components are made and when the server starts: keep its cache in our folder.
     os.environ["GRADIO_TEMP_DIR"] = str(workspace.root)
     enhancer = Enhancer(workspace, settings.max_file_bytes)
-    demo_raw = _write_demo(workspace.root / "demo")
+    demo_raw = write_demo_raw_for_page(workspace.root / "demo")
     models = available_models()
 
     def enhance(
@@ -134,7 +134,7 @@ def build_app(settings: UISettings | None = None) -> WebApp:
         put back once it is enhanced (``restore``)."""
         nonlocal demo_raw
         if demo_raw is None or not demo_raw.path.is_file():  # Gradio's cache cleaner may have removed it
-            demo_raw = _write_demo(workspace.root / "demo")
+            demo_raw = write_demo_raw_for_page(workspace.root / "demo")
         if demo_raw is None:
             raise gr.Error("The demo raw could not be generated.", duration=None, print_exception=False)
         enhancer.allow(demo_raw.path)

@@ -55,7 +55,7 @@ class UISettings:
         return parse_size(self.max_file_size)
 
 
-def _check_address(host: str, port: int) -> None:
+def check_address(host: str, port: int) -> None:
     """One line saying why the page cannot listen on ``host:port``, before gradio's server starts (whose own log
     lines would come first, and whose error does not tell a busy port from an address this machine lacks)."""
     try:
