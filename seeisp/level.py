@@ -24,6 +24,7 @@ _TRUSTED_BELOW = 0.5  # output level (1 = white) below which the input's noise s
 # there this changes nothing.
 _FEWEST_SITES = 1000.0
 _CHANNEL = {"R": 0, "G": 1, "B": 2}
+_STRIP_ROWS = 256  # rows the move is added in at a time
 
 
 def match_input_level(camera_rgb: np.ndarray, mosaic: np.ndarray, cfa: CFA, ratio: float) -> np.ndarray:
@@ -47,7 +48,7 @@ def match_input_level(camera_rgb: np.ndarray, mosaic: np.ndarray, cfa: CFA, rati
     for channel in range(3):
         weight, raw_sum, output_sum = (_blur(grid, sigma) for grid in sums[channel])
         shift = (raw_sum - output_sum) / np.maximum(weight, _FEWEST_SITES)
-        out[..., channel] += _upsample(shift, *camera_rgb.shape[:2])
+        _add_upsampled(out[..., channel], shift)
     return out
 
 
@@ -68,19 +69,19 @@ def _blur(grid: np.ndarray, sigma: float) -> np.ndarray:
     return np.apply_along_axis(along, 0, np.apply_along_axis(along, 1, grid))
 
 
-def _upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(height, width) float32, bilinear between the cells' centres, constant beyond the outer ones."""
+def _add_upsampled(plane: np.ndarray, grid: np.ndarray) -> None:
+    """Add ``grid`` to ``plane``, bilinear between the cells' centres, constant beyond the outer ones; in strips of
+    rows, so that a 24 MP frame needs no full-size temporary."""
 
     def weights(size: int, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         position = np.clip((np.arange(size) + 0.5) / (2 * _CELL) - 0.5, 0, cells - 1)
         low = np.minimum(position.astype(int), cells - 2) if cells > 1 else np.zeros(size, int)
-        return low, np.minimum(low + 1, cells - 1), (position - low).astype(np.float32)
+        return low, np.minimum(low + 1, cells - 1), (position - low).astype(np.float32)[:, None]
 
     grid = grid.astype(np.float32)
-    top, bottom, fy = weights(height, grid.shape[0])
-    left, right, fx = weights(width, grid.shape[1])
-    across = grid[:, left] * (1 - fx) + grid[:, right] * fx  # (rows, width)
-    field = across[top]
-    field *= (1 - fy)[:, None]
-    field += across[bottom] * fy[:, None]
-    return field
+    top, bottom, fy = weights(plane.shape[0], grid.shape[0])
+    left, right, fx = weights(plane.shape[1], grid.shape[1])
+    across = grid[:, left] * (1 - fx.T) + grid[:, right] * fx.T  # (rows of cells, width)
+    for y in range(0, plane.shape[0], _STRIP_ROWS):
+        rows = slice(y, y + _STRIP_ROWS)
+        plane[rows] += across[top[rows]] * (1 - fy[rows]) + across[bottom[rows]] * fy[rows]
