@@ -28,6 +28,7 @@ from .render import render
 from .scene import draw_scene
 from .session import ModelSession
 from .synthesis import random_camera, unprocess, write_dark_shot
+from .writable import staged_file
 
 DEMO_RAW_NAME = "seeisp-demo.dng"
 COMPARISON_NAME = "seeisp-demo-comparison.png"
@@ -70,23 +71,21 @@ def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO,
     camera = random_camera(rng)
     clean = unprocess(draw_scene(), camera)
     noise = VIRTUAL_SENSOR.sample(rng, k=DEMO_GAIN)
-    partial = path.with_name(f".{path.name}.part")  # moved into place whole, so no run leaves half a file
     try:
-        write_dark_shot(
-            partial,
-            clean,
-            camera,
-            ratio,
-            noise,
-            rng,
-            exposure_time=BRIGHT_EXPOSURE_S / ratio,
-            iso=DEMO_ISO,
-            make="seeisp",
-            model="Demo",
-        )
-        os.replace(partial, path)
+        with staged_file(path) as partial:
+            write_dark_shot(
+                partial,
+                clean,
+                camera,
+                ratio,
+                noise,
+                rng,
+                exposure_time=BRIGHT_EXPOSURE_S / ratio,
+                iso=DEMO_ISO,
+                make="seeisp",
+                model="Demo",
+            )
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write the demo raw ({exc.strerror or exc})") from None
     # Render with the metadata as LibRaw reads it back, so the reference is exactly what
     # ``render`` makes of a perfect network output.

@@ -18,7 +18,6 @@ and white balance and exposure stay free to change there. LibRaw renders it as `
 from __future__ import annotations
 
 import os
-import secrets
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,7 @@ from .dng import ORIENTATION_OF_FLIP, linear_dng_tags, write_tiff, xyz_to_camera
 from .errors import OutputError
 from .metadata import TagValue, exif_bytes, exif_tags, icc_profile, tiff_tags
 from .raw import DNG_OUTPUT_SUFFIX, LINEAR_RAW, RawImage, Shot
-from .writable import check_writable
+from .writable import check_writable, staged_file
 
 Tags = dict[str, dict[int, TagValue]]
 
@@ -166,17 +165,11 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Run ``write`` on a hidden temporary file beside ``path``, then move it into place; ``OutputError`` if it
     cannot be written. Never leaves a partial file behind."""
     check_writable(path, overwrite=True)  # again at write time: a library caller may not have asked before its work
-    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
     try:
-        with open(temp, "xb") as stream:  # 'x' honours the umask, unlike tempfile's private 0600 files
+        with staged_file(path) as temp, open(temp, "xb") as stream:
             write(stream)
-        os.replace(temp, path)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -3,6 +3,7 @@
     check_writable("scores.json", overwrite=args.force, replace_with="--force")  # before the benchmark runs
     check_writable(out, make_folders=True)  # the caller makes the missing folders when it writes
     check_writable_folder(dst)  # a folder to fill with files, made with its parents if missing
+    with staged_file(out) as temp: ...  # written beside it under a fresh hidden name, moved into place whole
 
 Nothing is written but a probe file, created beside the output and removed at once: ``os.access`` says
 yes to root even where writing fails (read-only mounts, /sys). No torch: ``seeisp enhance`` imports this.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
@@ -71,3 +74,17 @@ def _check_folder(subject: Path, folder: Path, make: bool) -> None:
         where = "it" if folder == subject else f"folder {folder}"
         raise OutputError(f"{subject}: cannot write in {where} ({exc.strerror or exc})") from None
     probe.unlink()
+
+
+@contextmanager
+def staged_file(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A fresh hidden name beside ``path`` to write to; moved onto ``path`` when the block ends without error, removed
+    in any case, so no run leaves half a file, nor touches a file of the user's (never a fixed name like OUT.tmp).
+    The writer creates the file itself, so it gets the umask's mode, not a temporary file's private 0600."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

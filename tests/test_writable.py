@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seeisp.errors import OutputError
-from seeisp.writable import check_writable, check_writable_folder
+from seeisp.writable import check_writable, check_writable_folder, staged_file
 
 from conftest import write_dark_dng
 
@@ -129,3 +129,17 @@ def test_an_unwritable_output_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=re.escape(f"{locked / 'sub'}: cannot write in folder {locked} (")):
         check_writable_folder(locked / "sub")
     assert os.listdir(locked) == []
+
+
+def test_a_staged_file_is_moved_into_place_whole_or_not_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "model.onnx"
+    (tmp_path / "model.onnx.tmp").write_text("the user's")  # a name a fixed staging scheme would take
+    with staged_file(out) as temp:
+        assert temp.parent == tmp_path and temp.name.startswith(".model.onnx.")
+        temp.write_text("new")
+    assert out.read_text() == "new"
+    with pytest.raises(RuntimeError), staged_file(out) as temp:
+        temp.write_text("half")
+        raise RuntimeError("the writer failed")
+    assert out.read_text() == "new"  # the old file stands, and the half-written one is gone
+    assert listing(tmp_path) == ["model.onnx", "model.onnx.tmp"]

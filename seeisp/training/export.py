@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ import torch
 
 from ..errors import SeeispError
 from ..pack import INPUT_RANGE
+from ..writable import staged_file
 from .model import SIDUNet, UNetConfig
 
 OPSET = 18
@@ -66,13 +66,8 @@ def export_onnx(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     name = name or state.get("config", {}).get("name", out.stem)
-    # A fresh hidden name, never a file of the user's; not tempfile's, whose private 0600 mode the model would keep.
-    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")
-    try:
+    with staged_file(out) as tmp:
         _write_onnx(model, state, name, tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

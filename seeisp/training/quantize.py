@@ -15,7 +15,6 @@ import contextlib
 import io
 import logging
 import os
-import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from onnxruntime.quantization import (
 
 from ..noise import SensorProfile
 from ..pictures import list_images, load_srgb
+from ..writable import staged_file
 from .data import SyntheticPairs
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -72,12 +72,8 @@ def _variant_metadata(source: dict[str, str], precision: str) -> dict[str, str]:
 
 def _save_atomically(model: onnx.ModelProto, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.part")  # never a file of the user's
-    try:
+    with staged_file(out) as tmp:
         onnx.save(model, str(tmp))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
