@@ -23,7 +23,6 @@ _TRUSTED_BELOW = 0.5  # output level (1 = white) below which the input's noise s
 # whole reach. A frame's red or blue sites weigh about 14,000 inside it and 4,000 in its corners, green twice that:
 # there this changes nothing.
 _FEWEST_SITES = 1000.0
-_CHANNEL = {"R": 0, "G": 1, "B": 2}
 _STRIP_ROWS = 256  # rows the move is added in at a time
 
 
@@ -35,9 +34,7 @@ def match_input_level(camera_rgb: np.ndarray, mosaic: np.ndarray, cfa: CFA, rati
         return camera_rgb.copy()
     rows, cols = -(-height // (2 * _CELL)), -(-width // (2 * _CELL))
     sums = np.zeros((3, 3, rows, cols))  # per colour: sites trusted, the raw's sum over them, the output's
-    for index, colour in enumerate(cfa.value):
-        dy, dx = divmod(index, 2)
-        channel = _CHANNEL[colour]
+    for dy, dx, channel in cfa.sites():
         output = camera_rgb[dy:height:2, dx:width:2, channel]
         raw = mosaic[dy:height:2, dx:width:2] * np.float32(ratio)
         trusted = (output < _TRUSTED_BELOW) & (np.abs(raw) < 1)

@@ -28,6 +28,10 @@ class CFA(enum.Enum):
     GRBG = "GRBG"
     GBRG = "GBRG"
 
+    def sites(self) -> tuple[tuple[int, int, int], ...]:
+        """(row, column, channel) of each site of the 2x2 cell, the channel 0, 1 or 2 for R, G or B."""
+        return tuple((index // 2, index % 2, "RGB".index(colour)) for index, colour in enumerate(self.value))
+
 
 class Flip(enum.IntEnum):
     """LibRaw's orientation code (``sizes.flip``): how the sensor image is turned for display."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from .dng import write_dng
 from .noise import NoiseParams, simulate_dark_raw
+from .raw import CFA
 from .render import RGB_TO_XYZ, bt709_decode
 
 # XYZ -> camera matrices of real cameras (DNG ColorMatrix, D65): the four of Brooks et al.
@@ -92,11 +93,9 @@ def mosaic_rggb(camera_rgb: np.ndarray) -> np.ndarray:
 
 def mosaic(camera_rgb: np.ndarray, cfa: str) -> np.ndarray:
     """(H, W, 3) -> (H, W) mosaic with the 2x2 pattern ``cfa`` (e.g. "GBRG")."""
-    index = {"R": 0, "G": 1, "B": 2}
     out = np.empty(camera_rgb.shape[:2], dtype=camera_rgb.dtype)
-    for cell, letter in enumerate(cfa):
-        i, j = divmod(cell, 2)
-        out[i::2, j::2] = camera_rgb[i::2, j::2, index[letter]]
+    for i, j, channel in CFA(cfa).sites():
+        out[i::2, j::2] = camera_rgb[i::2, j::2, channel]
     return out
 
 

@@ -15,6 +15,17 @@ from seeisp.raw import LINEAR_RAW
 from seeisp.synthesis import Camera, mosaic
 
 
+def read_only_folder(tmp_path: Path) -> Path:
+    """A folder this user cannot create files in; the test is skipped for a user (root) who can anyway."""
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o555)
+    try:
+        (folder / "probe").touch()
+    except PermissionError:
+        return folder
+    pytest.skip("this user (root) writes into read-only folders")
+
+
 def write_linear_dng(path: Path, rgb: np.ndarray, white_level: int = 65535) -> Path:
     """A demosaicked ("linear") DNG: three samples per pixel, no CFA pattern, which seeisp refuses."""
     write_tiff(path, np.ascontiguousarray(rgb, dtype=np.uint16), LINEAR_RAW, linear_dng_tags(white_level))

@@ -28,6 +28,8 @@ from seeisp.noise import VIRTUAL_SENSOR, NoiseParams
 from seeisp.raw import CFA, read_raw
 from seeisp.synthesis import bias_in_cell_order, mosaic, random_camera, unprocess
 
+from conftest import read_only_folder
+
 
 def picture(seed: int, height: int = 96, width: int = 128) -> np.ndarray:
     """A clean sRGB test picture: smooth colour blobs and a hard edge, uint8."""
@@ -344,13 +346,7 @@ def test_the_smallest_picture_runs_end_to_end(tmp_path: Path) -> None:
 
 def unwritable_folder(tmp_path: Path, kind: str) -> Path:
     if kind == "read-only":
-        folder = tmp_path / "locked"
-        folder.mkdir(mode=0o555)
-        try:
-            (folder / "probe").touch()
-        except PermissionError:
-            return folder
-        pytest.skip("this user (root) writes into read-only folders")
+        return read_only_folder(tmp_path)
     if not Path("/sys/kernel").is_dir():
         pytest.skip("no /sys")
     return Path("/sys")  # not writable even by root

@@ -158,3 +158,8 @@ def test_unreadable_capture_details_leave_the_shot_with_its_camera_only(tmp_path
             raise OverflowError("timestamp out of range for platform time_t")
 
     assert raw_module._shot(BadTime(), path) == raw_module.Shot(make="Acme", model="Nightcam")
+
+
+def test_each_cfa_names_the_channel_of_each_site_of_its_cell() -> None:
+    assert CFA.RGGB.sites() == ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 2))
+    assert CFA.GBRG.sites() == ((0, 0, 1), (0, 1, 2), (1, 0, 0), (1, 1, 1))

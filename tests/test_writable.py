@@ -11,21 +11,11 @@ import pytest
 from seeisp.errors import OutputError
 from seeisp.writable import check_writable, check_writable_folder, staged_file
 
-from conftest import write_dark_dng
+from conftest import read_only_folder, write_dark_dng
 
 
 def listing(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
-
-
-def read_only_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "locked"
-    folder.mkdir(mode=0o555)
-    try:
-        (folder / "probe").touch()
-    except PermissionError:
-        return folder
-    pytest.skip("this user (root) writes into read-only folders")
 
 
 def test_a_new_file_in_a_writable_folder_passes_and_nothing_is_left_behind(tmp_path: Path) -> None:
