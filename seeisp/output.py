@@ -166,7 +166,7 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     cannot be written. Never leaves a partial file behind."""
     check_writable(path, overwrite=True)  # again at write time: a library caller may not have asked before its work
     try:
-        with staged_file(path) as temp, open(temp, "xb") as stream:
+        with staged_file(path) as temp, open(temp, "wb") as stream:
             write(stream)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write it ({exc.strerror or exc})") from None

@@ -78,11 +78,14 @@ def _check_folder(subject: Path, folder: Path, make: bool) -> None:
 
 @contextmanager
 def staged_file(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A fresh hidden name beside ``path`` to write to; moved onto ``path`` when the block ends without error, removed
-    in any case, so no run leaves half a file, nor touches a file of the user's (never a fixed name like OUT.tmp).
-    The writer creates the file itself, so it gets the umask's mode, not a temporary file's private 0600."""
+    """A new, empty file under a fresh hidden name beside ``path``, for the caller to write; moved onto ``path`` when
+    the block ends without error, removed in any case, so no run leaves half a file. It is made with "x", so a file
+    that happens to have that name is never touched, and with the umask's mode (not tempfile's private 0600), which
+    the file keeps when a writer opens it again by name."""
     path = Path(path)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    with open(temp, "x"):
+        pass
     try:
         yield temp
         os.replace(temp, path)

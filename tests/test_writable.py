@@ -133,3 +133,14 @@ def test_a_staged_file_is_moved_into_place_whole_or_not_at_all(tmp_path: Path) -
         raise RuntimeError("the writer failed")
     assert out.read_text() == "new"  # the old file stands, and the half-written one is gone
     assert listing(tmp_path) == ["model.onnx", "model.onnx.tmp"]
+
+
+def test_a_file_that_happens_to_have_the_staging_name_is_never_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seeisp.writable.secrets.token_hex", lambda n: "0" * (2 * n))
+    squatter = tmp_path / ".out.json.00000000.part"
+    squatter.write_text("someone else's")
+    with pytest.raises(FileExistsError), staged_file(tmp_path / "out.json"):
+        pass
+    assert squatter.read_text() == "someone else's" and listing(tmp_path) == [squatter.name]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -92,14 +91,12 @@ def run(args: argparse.Namespace) -> int:
     results["images_dir"] = str(args.images)
     print(to_markdown(results))
     if args.json:
-        tmp = _scratch_name(args.json)
+        from ..writable import staged_file
+
         try:
-            with open(tmp, "x") as stream:  # "x": never overwrite a file that happens to have this name
+            with staged_file(args.json) as tmp, open(tmp, "w") as stream:
                 stream.write(json.dumps(results, indent=1))
-            os.replace(tmp, args.json)
         except OSError as exc:
-            if not isinstance(exc, FileExistsError):
-                tmp.unlink(missing_ok=True)
             raise OutputError(f"{args.json}: cannot write ({exc.strerror})") from None
         print(f"scores written to {args.json}", file=sys.stderr)
     return 0
@@ -115,8 +112,3 @@ def _check_skimage() -> None:
         if exc.name is None or exc.name.split(".")[0] != "skimage":
             raise
         raise SeeispError("'benchmark' needs scikit-image (for SSIM): pip install 'seeisp[bench]'") from None
-
-
-def _scratch_name(path: Path) -> Path:
-    """The temporary file beside ``path`` that the scores are written to before it replaces ``path``."""
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
