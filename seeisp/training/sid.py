@@ -39,6 +39,7 @@ from ..hot_pixels import find_hot_pixels, neighbour_median, remove_hot_pixels
 from ..pack import amplify, even_crop, pack, to_rggb
 from ..ratio import MAX_RATIO
 from ..raw import RawImage, read_raw
+from ..writable import staged_file
 
 
 class PatchSource(Protocol):
@@ -212,13 +213,8 @@ class SIDPairs:
         file = folder / (path.stem + suffix)
         if not file.exists():
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = file.with_name(file.name + f".{os.getpid()}.tmp")
-            try:
-                with tmp.open("wb") as f:
-                    np.save(f, compute())
-                os.replace(tmp, file)
-            finally:
-                tmp.unlink(missing_ok=True)  # a decode that failed leaves no empty file behind
+            with staged_file(file) as tmp, tmp.open("wb") as f:  # a failed decode leaves no empty file behind
+                np.save(f, compute())
         return np.load(file, mmap_mode="r")
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

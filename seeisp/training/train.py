@@ -29,6 +29,7 @@ from ..pictures import to_unit
 from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
 from ..session import drop_context, mirror_context
 from ..synthesis import dark_raw_pair, random_camera, unprocess
+from ..writable import staged_file
 from .config import TrainConfig
 from .data import SyntheticPairs, load_images
 from .device_noise import noisy_input, step_generator
@@ -281,20 +282,17 @@ def save_checkpoint(
     best_psnr: float,
     ema: AveragedModel | None = None,
 ) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(
-        {
-            "model": model.state_dict(),
-            "ema": ema.state_dict() if ema is not None else None,
-            "optimizer": optimizer.state_dict(),
-            "step": step,
-            "config": dataclasses.asdict(config),
-            "model_config": config.model_config.to_dict(),
-            "best_psnr": best_psnr,
-        },
-        tmp,
-    )
-    os.replace(tmp, path)
+    state = {
+        "model": model.state_dict(),
+        "ema": ema.state_dict() if ema is not None else None,
+        "optimizer": optimizer.state_dict(),
+        "step": step,
+        "config": dataclasses.asdict(config),
+        "model_config": config.model_config.to_dict(),
+        "best_psnr": best_psnr,
+    }
+    with staged_file(path) as tmp:
+        torch.save(state, tmp)
 
 
 @dataclasses.dataclass(frozen=True)
