@@ -1,11 +1,12 @@
-"""Whether an output can be written, asked before the work that makes it: one ``OutputError`` line if not.
+"""Writing outputs safely: whether one can be written, asked before the work that makes it (one ``OutputError``
+line if not), and staging it so that it appears whole or not at all.
 
     check_writable("scores.json", overwrite=args.force, replace_with="--force")  # before the benchmark runs
     check_writable(out, make_folders=True)  # the caller makes the missing folders when it writes
     check_writable_folder(dst)  # a folder to fill with files, made with its parents if missing
     with staged_file(out) as temp: ...  # written beside it under a fresh hidden name, moved into place whole
 
-Nothing is written but a probe file, created beside the output and removed at once: ``os.access`` says
+The checks write nothing but a probe file, created beside the output and removed at once: ``os.access`` says
 yes to root even where writing fails (read-only mounts, /sys). No torch: ``seeisp enhance`` imports this.
 """
 
