@@ -3,7 +3,7 @@
     python benchmarks/auto_ratio.py --camera SonyA7S2 NikonD850
 
 Every picture of ``--images`` is unprocessed with the benchmark's seeded random camera, darkened by each
-ratio and given the noise of the camera's calibrated profile (``seeisp.noise.simulate_dark_raw``), in
+ratio and given the noise of the camera's calibrated profile (``seeisp.sim.noise.simulate_dark_raw``), in
 three versions of its scene:
 
 * **plain**: the picture as it is (what ``seeisp benchmark`` scores);
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from seeisp.benchmark import CFA_PHASES
-from seeisp.noise import SensorProfile, normalise, resolve_profile, simulate_dark_raw
-from seeisp.pictures import load_srgb, to_unit
+from seeisp.eval.benchmark import CFA_PHASES
 from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio
-from seeisp.synthesis import mosaic, random_camera, unprocess
+from seeisp.sim.noise import SensorProfile, normalise, resolve_profile, simulate_dark_raw
+from seeisp.sim.pictures import load_srgb, to_unit
+from seeisp.sim.synthesis import mosaic, random_camera, unprocess
 
 from options import run, shot_images, shot_options
 

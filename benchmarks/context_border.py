@@ -5,7 +5,7 @@
 The networks' convolutions pad with zeros, so a frame's outermost pixels see less than the rest.
 ``seeisp.session.CONTEXT_BORDER`` packed pixels are mirrored around every network input to give
 them context; this script sets it to each of ``--borders`` in turn and scores the same simulated
-shots (``seeisp.benchmark.simulated_pairs``) against the primary reference, over the whole picture
+shots (``seeisp.eval.benchmark.simulated_pairs``) against the primary reference, over the whole picture
 and over its outer 32 pixels. Choose the border on training pictures, not on the benchmark's.
 """
 
@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from seeisp import session as session_module
-from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_file
-from seeisp.metrics import psnr
-from seeisp.noise import resolve_profile
+from seeisp.eval.benchmark import simulated_pairs
+from seeisp.eval.metrics import psnr
 from seeisp.session import ModelSession
+from seeisp.sim.noise import resolve_profile
 
 from options import at_least_zero, run, shot_images, shot_options
 

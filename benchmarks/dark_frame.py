@@ -2,7 +2,7 @@
 
     python benchmarks/dark_frame.py --model full --camera SonyA7S2 [--passes 8]
 
-The same simulated shots as ``seeisp benchmark`` (``seeisp.benchmark.simulated_pairs``), scored
+The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simulated_pairs``), scored
 against the primary reference. For each shot a dark frame is simulated as a camera would record it
 with the lens capped at the same settings: the same sensor noise and per-channel black-level bias,
 no light, its own random draw. It is written as a DNG and read back through ``read_dark_frame``,
@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import simulated_pairs
 from seeisp.dark_frame import read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
 from seeisp.ensemble import PASSES, ensemble_suffix
-from seeisp.metrics import psnr
-from seeisp.noise import resolve_profile, simulate_dark_raw
+from seeisp.eval.benchmark import simulated_pairs
+from seeisp.eval.metrics import psnr
 from seeisp.session import ModelSession
-from seeisp.synthesis import bias_in_cell_order
+from seeisp.sim.noise import resolve_profile, simulate_dark_raw
+from seeisp.sim.synthesis import bias_in_cell_order
 
 from options import run, shot_images, shot_options
 

@@ -3,7 +3,7 @@
     python benchmarks/ensemble_passes.py --model full
     python benchmarks/ensemble_passes.py --model lite
 
-The same simulated shots as ``seeisp benchmark`` (``seeisp.benchmark.simulated_pairs``), enhanced as
+The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simulated_pairs``), enhanced as
 ``seeisp enhance --passes N`` does (``ensemble=N``), scored against the primary reference. Prints the mean
 PSNR per number of passes.
 """
@@ -14,13 +14,13 @@ import tempfile
 
 import numpy as np
 
-from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_raw
 from seeisp.ensemble import PASSES
-from seeisp.metrics import psnr
-from seeisp.noise import resolve_profile
+from seeisp.eval.benchmark import simulated_pairs
+from seeisp.eval.metrics import psnr
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
+from seeisp.sim.noise import resolve_profile
 
 from options import run, shot_images, shot_options
 

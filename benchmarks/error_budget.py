@@ -2,7 +2,7 @@
 
     python benchmarks/error_budget.py --model full --camera SonyA7S2 --limit 8
 
-The same simulated shots as ``seeisp benchmark`` (``seeisp.benchmark.simulated_pairs``), scored
+The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simulated_pairs``), scored
 against the primary reference, at low ratios too, where there is little noise left to remove.
 Per ratio it prints:
 
@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from seeisp.baseline import libraw_render
-from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_file
-from seeisp.metrics import psnr
-from seeisp.noise import SensorProfile, resolve_profile
+from seeisp.eval.baseline import libraw_render
+from seeisp.eval.benchmark import simulated_pairs
+from seeisp.eval.metrics import psnr
 from seeisp.session import ModelSession
+from seeisp.sim.noise import SensorProfile, resolve_profile
 
 from options import run, shot_images, shot_options
 

@@ -2,7 +2,7 @@
 
     python benchmarks/hot_pixels.py --model full --camera SonyA7S2 --limit 8
 
-The same simulated shots as ``seeisp benchmark`` (``seeisp.benchmark.simulated_pairs``), scored against the
+The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simulated_pairs``), scored against the
 primary reference, each also with ``--share`` of its sites made hot (20-2000 DN above what they
 recorded, log-uniform; seeded). Per ratio it prints the PSNR of the model on the raw as it is and with
 hot pixels, each with and without the removal, the share of the planted sites found, the sites taken
@@ -17,13 +17,13 @@ import time
 
 import numpy as np
 
-from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_raw
+from seeisp.eval.benchmark import simulated_pairs
+from seeisp.eval.metrics import psnr
 from seeisp.hot_pixels import find_hot_pixels
-from seeisp.metrics import psnr
-from seeisp.noise import resolve_profile
 from seeisp.raw import read_raw
 from seeisp.session import ModelSession
+from seeisp.sim.noise import resolve_profile
 
 from options import run, share, shot_images, shot_options
 

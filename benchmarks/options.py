@@ -71,7 +71,7 @@ def shot_options(
 def shot_images(folder: str | os.PathLike[str], limit: int | None) -> list[Path]:
     """The pictures the shots are simulated from, each read once and checked up front like ``seeisp benchmark``
     does, so that a bad or too small one stops the script before any work."""
-    from seeisp.benchmark import check_images, find_images
+    from seeisp.eval.benchmark import check_images, find_images
 
     images = find_images(folder, limit)
     check_images(images)

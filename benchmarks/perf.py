@@ -13,7 +13,7 @@ Prints markdown. Measures, for each frame size:
   that process's peak resident memory;
 * the same with ``--ensemble`` (the x8 self-ensemble, ``seeisp.ensemble``) for the fastest and the best model;
 * where the time and the memory go in one end-to-end case, stage by stage;
-* quality: the PSNR of each lite variant against fp32 on simulated pairs (``seeisp.benchmark``).
+* quality: the PSNR of each lite variant against fp32 on simulated pairs (``seeisp.eval.benchmark``).
 
 The models are the shipped weights/seeisp-lite.onnx and weights/seeisp-full.onnx (a randomly
 initialised network stands in, for speed only, where one is missing); their fp16 and int8 variants are
@@ -70,9 +70,9 @@ class Timing:
 
 def write_frame(folder: Path, height: int, width: int, seed: int = 0) -> Path:
     """The built-in scene as a dark raw (1/RATIO of the light, virtual-sensor noise) written as a DNG."""
-    from seeisp.noise import VIRTUAL_SENSOR
-    from seeisp.scene import draw_scene
-    from seeisp.synthesis import random_camera, unprocess, write_dark_shot
+    from seeisp.sim.noise import VIRTUAL_SENSOR
+    from seeisp.sim.scene import draw_scene
+    from seeisp.sim.synthesis import random_camera, unprocess, write_dark_shot
 
     rng = np.random.default_rng(seed)
     camera = random_camera(rng)
@@ -116,7 +116,7 @@ def build_models(folder: Path, names: list[str], calibration_samples: int) -> li
     pictures = calibration_pictures([train], calibration_samples, CALIBRATION_PATCH) if train.is_dir() else []
     profiles = []
     if (SHARED / "data" / "noise_profiles").is_dir():
-        from seeisp.noise import load_profiles
+        from seeisp.sim.noise import load_profiles
 
         profiles = list(load_profiles(SHARED / "data" / "noise_profiles").values())
     models = []
@@ -306,20 +306,20 @@ def stages(dng: str, model: str, out: str, threads: int) -> dict:
 
 def variant_psnr(lite: Model, images: int, folder: Path) -> dict:
     """PSNR of each lite variant on simulated pairs, via the quality benchmark's own functions."""
-    from seeisp.benchmark import run_benchmark
-    from seeisp.noise import VIRTUAL_SENSOR, resolve_profile
+    from seeisp.eval.benchmark import run_benchmark
     from seeisp.session import ModelSession
+    from seeisp.sim.noise import VIRTUAL_SENSOR, resolve_profile
 
     kodak = SHARED / "data" / "clean" / "val" / "kodak24"
     if kodak.is_dir():
-        from seeisp.pictures import list_images
+        from seeisp.sim.pictures import list_images
 
         paths = list_images([kodak])[:images]
         profile = resolve_profile("SonyA7S2", SHARED / "data" / "noise_profiles")
     else:
         import imageio.v3 as iio
 
-        from seeisp.scene import draw_scene
+        from seeisp.sim.scene import draw_scene
 
         paths = [folder / "scene.png"]
         iio.imwrite(paths[0], np.round(draw_scene() * 255).astype(np.uint8))

@@ -2,7 +2,7 @@
 
     python benchmarks/white_balance.py --model full --camera SonyA7S2 --ratios 1 100 300
 
-The same simulated shots as ``seeisp benchmark`` (``seeisp.benchmark.simulated_pairs``): each picture
+The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simulated_pairs``): each picture
 is unprocessed with a random camera and a random as-shot white balance, which is the truth here.
 For every shot it estimates the balance from two pictures, the noisy raw as the network sees it
 (packed, amplified, read as RGB at half resolution) and the network's denoised output, with two
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from seeisp.benchmark import simulated_pairs
 from seeisp.enhance import enhance_raw, network_input
-from seeisp.noise import resolve_profile
+from seeisp.eval.benchmark import simulated_pairs
 from seeisp.raw import RawImage, read_raw
 from seeisp.session import ModelSession
+from seeisp.sim.noise import resolve_profile
 from seeisp.white_balance import CLIPPED, grey_edge
 
 from options import run, shot_images, shot_options

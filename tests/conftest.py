@@ -12,7 +12,7 @@ import tifffile
 
 from seeisp.dng import linear_dng_tags, write_dng, write_tiff
 from seeisp.raw import LINEAR_RAW
-from seeisp.synthesis import Camera, mosaic
+from seeisp.sim.synthesis import Camera, mosaic
 
 
 def read_only_folder(tmp_path: Path) -> Path:

@@ -11,7 +11,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from seeisp.benchmark import (
+from seeisp.cli import main
+from seeisp.errors import SeeispError
+from seeisp.eval.benchmark import (
     LIBRAW_NR,
     NAIVE,
     make_pair,
@@ -20,13 +22,11 @@ from seeisp.benchmark import (
     summarise,
     to_markdown,
 )
-from seeisp.cli import main
-from seeisp.errors import SeeispError
-from seeisp.metrics import psnr
+from seeisp.eval.metrics import psnr
 from seeisp.models import available_models
-from seeisp.noise import VIRTUAL_SENSOR, NoiseParams
 from seeisp.raw import CFA, read_raw
-from seeisp.synthesis import bias_in_cell_order, mosaic, random_camera, unprocess
+from seeisp.sim.noise import VIRTUAL_SENSOR, NoiseParams
+from seeisp.sim.synthesis import bias_in_cell_order, mosaic, random_camera, unprocess
 
 from conftest import read_only_folder
 
@@ -255,16 +255,16 @@ def fake_profile(folder: Path, name: str) -> None:
 @pytest.fixture
 def work(monkeypatch) -> list:
     """Records every simulated pair the benchmark makes: empty when a run stopped before any work."""
-    import seeisp.benchmark
+    import seeisp.eval.benchmark
 
     made: list = []
-    real = seeisp.benchmark.make_pair
+    real = seeisp.eval.benchmark.make_pair
 
     def spy(*args, **kwargs):
         made.append(kwargs.get("name"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(seeisp.benchmark, "make_pair", spy)
+    monkeypatch.setattr(seeisp.eval.benchmark, "make_pair", spy)
     return made
 
 
@@ -282,7 +282,7 @@ def bench(images: Path, *extra: str) -> list[str]:
 @pytest.mark.parametrize("content", [b"junk\n", b"", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
 def test_load_srgb_names_a_file_it_cannot_read(tmp_path: Path, content: bytes) -> None:
     from seeisp.errors import PictureReadError
-    from seeisp.pictures import load_srgb
+    from seeisp.sim.pictures import load_srgb
 
     (tmp_path / "a.png").write_bytes(content)
     for path in (tmp_path / "a.png", tmp_path / "missing.png", tmp_path):
@@ -293,7 +293,7 @@ def test_load_srgb_names_a_file_it_cannot_read(tmp_path: Path, content: bytes) -
 
 def test_load_srgb_makes_every_picture_three_channels_or_says_why(tmp_path: Path) -> None:
     from seeisp.errors import PictureReadError
-    from seeisp.pictures import load_srgb
+    from seeisp.sim.pictures import load_srgb
 
     grey_alpha = np.dstack([np.arange(20 * 30, dtype=np.uint8).reshape(20, 30), np.full((20, 30), 255, np.uint8)])
     iio.imwrite(tmp_path / "la.png", grey_alpha)
@@ -308,7 +308,7 @@ def test_load_srgb_makes_every_picture_three_channels_or_says_why(tmp_path: Path
 
 
 def test_list_images_skips_folders_named_like_pictures(tmp_path: Path) -> None:
-    from seeisp.pictures import list_images
+    from seeisp.sim.pictures import list_images
 
     (tmp_path / "album.png").mkdir()
     iio.imwrite(tmp_path / "album.png" / "a.png", picture(0))
@@ -337,7 +337,7 @@ def test_cli_too_small_picture_names_it_and_the_minimum(
 
 
 def test_the_smallest_picture_runs_end_to_end(tmp_path: Path) -> None:
-    from seeisp.benchmark import MIN_SIDE
+    from seeisp.eval.benchmark import MIN_SIDE
 
     iio.imwrite(tmp_path / "tiny.png", picture(0, 24, 24)[:MIN_SIDE, : MIN_SIDE + 1])  # odd width: cropped to 22
     results = run_benchmark([tmp_path / "tiny.png"], VIRTUAL_SENSOR, [100.0])
@@ -382,9 +382,9 @@ def test_cli_json_leaves_a_file_beside_it_alone(pictures: Path) -> None:
 def test_cli_default_profiles_are_found_beside_the_checkout(
     pictures: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    import seeisp.benchmark
+    import seeisp.eval.benchmark
 
-    monkeypatch.setattr(seeisp.benchmark, "PROJECT_ROOT", tmp_path / "checkout" / "seeisp")
+    monkeypatch.setattr(seeisp.eval.benchmark, "PROJECT_ROOT", tmp_path / "checkout" / "seeisp")
     fake_profile(tmp_path / "checkout" / "shared" / "data" / "noise_profiles", "FakeCam")
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # ../shared from here does not exist
@@ -396,9 +396,9 @@ def test_cli_default_profiles_are_found_beside_the_checkout(
 def test_cli_missing_profiles_say_where_they_were_looked_for(
     pictures: Path, tmp_path: Path, capsys, monkeypatch, work
 ) -> None:
-    import seeisp.benchmark
+    import seeisp.eval.benchmark
 
-    monkeypatch.setattr(seeisp.benchmark, "PROJECT_ROOT", tmp_path / "checkout" / "seeisp")
+    monkeypatch.setattr(seeisp.eval.benchmark, "PROJECT_ROOT", tmp_path / "checkout" / "seeisp")
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert main(["benchmark", "--images", str(pictures), "--camera", "SonyA7S2", "--models"]) == 2
@@ -424,7 +424,7 @@ def test_cli_missing_scikit_image_is_one_line_before_any_work(
 def test_load_srgb_keeps_all_16_bits_of_a_png(tmp_path: Path, mode: str) -> None:
     import png  # pypng
 
-    from seeisp.pictures import load_srgb
+    from seeisp.sim.pictures import load_srgb
 
     planes = {"RGB;16": 3, "L;16": 1, "RGBA;16": 4}[mode]
     values = np.random.default_rng(0).integers(0, 65536, (6, 7, planes), dtype=np.uint16)

@@ -14,10 +14,10 @@ from seeisp.dark_frame import MAX_LEVEL, DarkFrame, dark_frame_for, read_dark_fr
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file, enhance_raw
 from seeisp.errors import DarkFrameError, InvalidOptionError
-from seeisp.metrics import psnr
-from seeisp.noise import tukey_lambda
+from seeisp.eval.metrics import psnr
 from seeisp.raw import CFA, Flip, RawImage, Shot, read_raw
-from seeisp.synthesis import mosaic
+from seeisp.sim.noise import tukey_lambda
+from seeisp.sim.synthesis import mosaic
 
 from conftest import scene_camera_rgb, write_dark_dng
 

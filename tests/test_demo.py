@@ -11,13 +11,13 @@ import pytest
 import rawpy
 
 from seeisp.cli import main
-from seeisp.demo import COMPARISON_NAME, DEMO_RAW_NAME, run_demo, write_demo_raw
-from seeisp.metrics import psnr
+from seeisp.eval.demo import COMPARISON_NAME, DEMO_RAW_NAME, run_demo, write_demo_raw
+from seeisp.eval.metrics import psnr
 from seeisp.models import available_models
 from seeisp.raw import CFA, read_raw
 from seeisp.render import bt709_decode
-from seeisp.scene import COLOR_CHECKER_SRGB8, STAR_SPOKES, chart_patch_centres, draw_scene, regions
-from seeisp.synthesis import mosaic
+from seeisp.sim.scene import COLOR_CHECKER_SRGB8, STAR_SPOKES, chart_patch_centres, draw_scene, regions
+from seeisp.sim.synthesis import mosaic
 
 needs_model = pytest.mark.skipif(not available_models(), reason="no seeisp model in weights/")
 

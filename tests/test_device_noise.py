@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from seeisp.noise import NoiseParams, normalise, simulate_dark_raw  # noqa: E402
 from seeisp.pack import amplify, pack  # noqa: E402
+from seeisp.sim.noise import NoiseParams, normalise, simulate_dark_raw  # noqa: E402
 from seeisp.training import data as data_module  # noqa: E402
 from seeisp.training.data import NOISE_FIELDS, SyntheticPairs, noise_vector  # noqa: E402
 from seeisp.training.device_noise import NoiseBatch, noisy_input, step_generator  # noqa: E402

@@ -12,7 +12,7 @@ import tifffile
 from seeisp.cli import main
 from seeisp.enhance import EnhanceResult, enhance_file
 from seeisp.errors import OutputError
-from seeisp.metrics import psnr
+from seeisp.eval.metrics import psnr
 from seeisp.output import write_camera_dng, write_image
 
 from conftest import scene_camera_rgb, write_dark_dng, write_scene_dng
@@ -123,7 +123,7 @@ def test_a_dng_picture_under_any_name_is_not_taken_for_a_raw(
 
 
 def test_which_files_hold_a_camera_raw(tmp_path: Path, lite_session) -> None:
-    from seeisp.demo import write_demo_raw
+    from seeisp.eval.demo import write_demo_raw
     from seeisp.raw import holds_camera_raw, is_seeisp_dng
 
     raw = write_dark_dng(tmp_path / "night.dng")

@@ -24,11 +24,11 @@ from seeisp.ensemble import (
     single_pass,
 )
 from seeisp.errors import InvalidOptionError
-from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import unpack
 from seeisp.raw import CFA, RawImage, read_raw
 from seeisp.session import ModelSession
-from seeisp.synthesis import mosaic, mosaic_rggb
+from seeisp.sim.noise import VIRTUAL_SENSOR, simulate_dark_raw
+from seeisp.sim.synthesis import mosaic, mosaic_rggb
 
 from conftest import TEST_CAMERA, scene_camera_rgb
 

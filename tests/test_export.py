@@ -110,7 +110,7 @@ def test_training_validation_scores_what_inference_gives(tiny_fp32: Path, tiny_t
     mirrored context. Scored with the network's own zero padding instead, the crops' edges count against it."""
     import torch
 
-    from seeisp.metrics import psnr
+    from seeisp.eval.metrics import psnr
     from seeisp.render import bt709_encode, camera_to_linear_srgb
     from seeisp.training.train import validate
 

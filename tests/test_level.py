@@ -7,7 +7,7 @@ import pytest
 
 from seeisp.level import match_input_level
 from seeisp.raw import CFA
-from seeisp.synthesis import mosaic
+from seeisp.sim.synthesis import mosaic
 
 RATIO = 100.0
 LEVEL = np.array([0.05, 0.12, 0.08], np.float32)  # camera RGB of a dim grey wall, after amplification

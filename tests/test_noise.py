@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seeisp.noise import VIRTUAL_SENSOR, NoiseParams, load_profiles, normalise, simulate_dark_raw, tukey_lambda
+from seeisp.sim.noise import VIRTUAL_SENSOR, NoiseParams, load_profiles, normalise, simulate_dark_raw, tukey_lambda
 
 PROFILES = Path(__file__).resolve().parents[2] / "shared" / "data" / "noise_profiles"
 BLACK, WHITE = 512, 16383

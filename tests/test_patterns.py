@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seeisp.sim.patterns import _bars, draw_pattern
 from seeisp.training.data import SyntheticPairs
-from seeisp.training.patterns import _bars, draw_pattern
 
 
 def test_patterns_are_deterministic_8bit_pictures() -> None:

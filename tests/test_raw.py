@@ -10,7 +10,7 @@ from scipy.ndimage import uniform_filter
 
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_raw
-from seeisp.metrics import psnr
+from seeisp.eval.metrics import psnr
 from seeisp.pack import from_rggb, pack, to_rggb, unpack
 from seeisp.raw import CFA, Flip, read_raw
 
@@ -105,7 +105,7 @@ def test_real_nikon_crop_in_four_phases(tmp_path, nikon_crop, lite_session):
     for cfa in PHASES[1:]:
         assert psnr(_blur(images[cfa]), _blur(images["RGGB"])) > 30.0, cfa
     # And the colours agree with LibRaw's own render of the same file.
-    from seeisp.baseline import libraw_render
+    from seeisp.eval.baseline import libraw_render
 
     libraw = libraw_render(tmp_path / "nikon_RGGB.dng")
     box = lambda im: uniform_filter(im, size=(9, 9, 1))[8:-8, 8:-8]  # noqa: E731

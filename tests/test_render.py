@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import uniform_filter
 
-from seeisp.baseline import libraw_render
-from seeisp.metrics import psnr
+from seeisp.eval.baseline import libraw_render
+from seeisp.eval.metrics import psnr
 from seeisp.raw import read_raw
 from seeisp.render import bt709_decode, bt709_encode, render
 

@@ -8,7 +8,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from seeisp.pictures import load_srgb
+from seeisp.sim.pictures import load_srgb
 from seeisp.training.repack import main
 
 PROG = "python -m seeisp.training.repack"

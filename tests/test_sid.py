@@ -10,10 +10,10 @@ import pytest
 
 from seeisp.dng import write_dng
 from seeisp.errors import SeeispError
-from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
 from seeisp.pack import unpack
 from seeisp.raw import CFA, read_raw
-from seeisp.synthesis import mosaic_rggb
+from seeisp.sim.noise import VIRTUAL_SENSOR, simulate_dark_raw
+from seeisp.sim.synthesis import mosaic_rggb
 from seeisp.training.sid import (
     MixedPairs,
     SIDPair,

@@ -9,17 +9,17 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from seeisp import session as session_module
-from seeisp.demo import write_demo_raw
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
 from seeisp.errors import InvalidOptionError
-from seeisp.metrics import psnr
-from seeisp.noise import VIRTUAL_SENSOR, simulate_dark_raw
+from seeisp.eval.demo import write_demo_raw
+from seeisp.eval.metrics import psnr
 from seeisp.pack import amplify, pack
 from seeisp.raw import read_raw
 from seeisp.render import render
 from seeisp.session import _tile_spans, _tile_weights, tile_overlap
-from seeisp.synthesis import mosaic
+from seeisp.sim.noise import VIRTUAL_SENSOR, simulate_dark_raw
+from seeisp.sim.synthesis import mosaic
 
 from conftest import TEST_CAMERA, scene_camera_rgb
 

@@ -14,9 +14,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from seeisp.errors import SeeispError  # noqa: E402
-from seeisp.pictures import load_srgb  # noqa: E402
 from seeisp.session import ModelSession  # noqa: E402
-from seeisp.synthesis import random_camera  # noqa: E402
+from seeisp.sim.pictures import load_srgb  # noqa: E402
+from seeisp.sim.synthesis import random_camera  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.config import LOSS_NAMES, TrainConfig  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images  # noqa: E402
@@ -482,8 +482,8 @@ def test_train_only_trains_the_named_block_and_freezes_the_rest(
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_decode_table_matches_decoding_each_pixel(dtype: type) -> None:
-    from seeisp.pictures import to_unit
     from seeisp.render import bt709_decode
+    from seeisp.sim.pictures import to_unit
     from seeisp.training.data import decode_table
 
     codes = np.random.default_rng(0).integers(0, np.iinfo(dtype).max + 1, size=(64, 64, 3)).astype(dtype)

@@ -182,7 +182,7 @@ def test_uploads_over_the_size_limit_are_refused(tmp_path, workspace, model):
 
 
 def test_the_pages_own_demo_raw_is_not_held_to_the_upload_limit(tmp_path, workspace):
-    from seeisp.demo import write_demo_raw
+    from seeisp.eval.demo import write_demo_raw
 
     small_limit = Enhancer(workspace, max_file_bytes=parse_size("100KB"))
     demo = write_demo_raw(tmp_path / "demo").raw_path

@@ -86,7 +86,7 @@ def test_the_cli_refuses_an_unknown_white_balance(tmp_path: Path, capsys: pytest
 
 
 def test_libraw_renders_with_given_gains_as_with_its_own(tmp_path: Path) -> None:
-    from seeisp.baseline import libraw_render
+    from seeisp.eval.baseline import libraw_render
 
     path = write_dark_dng(tmp_path / "night.dng")
     camera = libraw_render(path, 20.0)

@@ -1,4 +1,4 @@
-"""seeisp benchmark: PSNR/SSIM of seeisp and LibRaw on simulated low-light pairs (see seeisp.benchmark)."""
+"""seeisp benchmark: PSNR/SSIM of seeisp and LibRaw on simulated low-light pairs (see seeisp.eval.benchmark)."""
 
 from __future__ import annotations
 
@@ -54,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from ..benchmark import check_images, default_profiles_dir, find_images, run_benchmark, to_markdown
     from ..errors import OutputError
+    from ..eval.benchmark import check_images, default_profiles_dir, find_images, run_benchmark, to_markdown
     from ..models import available_models
-    from ..noise import VIRTUAL_SENSOR, resolve_profile
     from ..session import ModelSession
+    from ..sim.noise import VIRTUAL_SENSOR, resolve_profile
 
     profiles = args.profiles
     if profiles is None:

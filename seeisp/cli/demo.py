@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..demo import DEFAULT_RATIO
+from ..eval.demo import DEFAULT_RATIO
 
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo import run_demo
+    from ..eval.demo import run_demo
 
     report = run_demo(
         args.out_dir, model=args.model, ratio=args.ratio, ensemble=args.ensemble, overwrite=args.overwrite

@@ -1,7 +1,7 @@
 """Synthetic low-light training pairs made on the fly from clean sRGB pictures.
 
 Each sample: a random crop of a clean picture (or, for a share of them, a procedural picture from
-``seeisp.training.patterns``), flipped/transposed (before mosaicking, so the
+``seeisp.sim.patterns``), flipped/transposed (before mosaicking, so the
 CFA stays RGGB), unprocessed with a random camera, darkened by a random ratio, given the
 noise of a random calibrated or virtual sensor, packed and amplified. Samples are a pure
 function of (seed, step, index), so a resumed run sees exactly the data it would have seen.
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..pack import amplify, pack
-from ..pictures import list_images, load_srgb, to_unit
 from ..render import bt709_decode
-from ..synthesis import Camera, dark_raw_pair, linear_srgb_to_camera, mosaic_rggb, random_camera, sample_ratio
-from .patterns import draw_pattern
+from ..sim.noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
+from ..sim.patterns import draw_pattern
+from ..sim.pictures import list_images, load_srgb, to_unit
+from ..sim.synthesis import Camera, dark_raw_pair, linear_srgb_to_camera, mosaic_rggb, random_camera, sample_ratio
 
 
 @functools.cache
@@ -115,7 +115,7 @@ class SyntheticPairs:
     virtual_share: float = 0.3
     black_clip_share: float = 0.2
     ratio_range: tuple[float, float] = (1.0, 300.0)
-    pattern_share: float = 0.0  # share of samples drawn by seeisp.training.patterns instead of cut from a picture
+    pattern_share: float = 0.0  # share of samples drawn by seeisp.sim.patterns instead of cut from a picture
 
     def _before_noise(
         self, rng: np.random.Generator, ratio: float | None

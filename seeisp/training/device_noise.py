@@ -8,7 +8,7 @@ part of each sample (``SyntheticPairs.clean_batch``: crop, camera, ratio, noise 
 ``noisy_input`` here does the rest, batched, on the device the network trains on.
 
 ``noisy_input`` repeats, step by step, what the numpy path does from the clean mosaic onward:
-``seeisp.noise.simulate_dark_raw`` (shot noise in electrons with gain k, Tukey-lambda or
+``seeisp.sim.noise.simulate_dark_raw`` (shot noise in electrons with gain k, Tukey-lambda or
 Gaussian read noise, one offset per sensor row, a bias per 2x2 site, rounding to whole DN with
 the black level added, clipping to [0, white]), ``normalise``, the clip at black of a share of
 the samples, ``seeisp.pack.pack`` and ``seeisp.pack.amplify``. The distributions are the same;
@@ -87,7 +87,7 @@ def tukey_lambda(p: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
 
 
 def simulate_dark_raw(clean_mosaic: torch.Tensor, noise: NoiseBatch, generator: torch.Generator) -> torch.Tensor:
-    """(B, H, W) clean RGGB mosaics in [0, 1] -> raws in whole DN (float32): ``seeisp.noise.simulate_dark_raw``."""
+    """(B, H, W) clean RGGB mosaics in [0, 1] -> raws in whole DN (float32): ``seeisp.sim.noise.simulate_dark_raw``."""
     b, h, w = clean_mosaic.shape
     like = {"device": clean_mosaic.device, "dtype": torch.float32, "generator": generator}
     span = noise.white - noise.black
@@ -118,7 +118,7 @@ def noisy_input(clean_mosaic: torch.Tensor, vectors: torch.Tensor, generator: to
     """
     noise = NoiseBatch.from_vectors(vectors.to(clean_mosaic.device, torch.float32))
     raw = simulate_dark_raw(clean_mosaic, noise, generator)
-    mosaic = (raw - noise.black) / (noise.white - noise.black)  # seeisp.noise.normalise
+    mosaic = (raw - noise.black) / (noise.white - noise.black)  # seeisp.sim.noise.normalise
     mosaic = torch.where(noise.clip_black, mosaic.clamp_min(0), mosaic)
     ratio = noise.ratio[:, :, :, None]  # (B, 1, 1, 1) over the packed channels
     return torch.clamp(pack(mosaic) * ratio, *INPUT_RANGE)

@@ -116,7 +116,7 @@ def export_variants(
     The files appear only when all are made. ``fp16_storage`` stores the
     fp32 file's weights in fp16 (``store_weights_fp16``), after the other variants are made from it.
     """
-    from ..noise import load_profiles
+    from ..sim.noise import load_profiles
     from .quantize import (
         CALIBRATION_PATCH,
         builtin_pictures,

@@ -29,8 +29,8 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
-from ..noise import SensorProfile
-from ..pictures import list_images, load_srgb
+from ..sim.noise import SensorProfile
+from ..sim.pictures import list_images, load_srgb
 from ..writable import staged_file
 from .data import SyntheticPairs
 
@@ -195,7 +195,7 @@ def builtin_pictures(size: int = CALIBRATION_PATCH) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     pictures = []
     try:
-        from ..scene import draw_scene
+        from ..sim.scene import draw_scene
 
         pictures.append(draw_scene(max(size, 768), max(size, 1152)))
     except ImportError:
@@ -220,7 +220,7 @@ def calibration_inputs(
 ) -> list[np.ndarray]:
     """``count`` simulated dark raws, packed and amplified, at ratios log-spaced over 1..300.
 
-    Pictures are uint8/uint16 sRGB (as ``seeisp.pictures.load_srgb`` gives them) of at least
+    Pictures are uint8/uint16 sRGB (as ``seeisp.sim.pictures.load_srgb`` gives them) of at least
     ``patch`` pixels a side; noise comes from the calibrated ``profiles`` or the virtual sensor.
     """
     if count < 1:

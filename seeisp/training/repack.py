@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import SeeispError, one_line
-from ..pictures import list_images, load_srgb
+from ..sim.pictures import list_images, load_srgb
 from ..writable import check_writable_folder
 
 JPEG_QUALITY = 97

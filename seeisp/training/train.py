@@ -22,13 +22,13 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from ..metrics import psnr
-from ..noise import VIRTUAL_SENSOR, SensorProfile, load_profiles, normalise, resolve_profile
+from ..eval.metrics import psnr
 from ..pack import amplify, pack
-from ..pictures import to_unit
 from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
 from ..session import drop_context, mirror_context
-from ..synthesis import dark_raw_pair, random_camera, unprocess
+from ..sim.noise import VIRTUAL_SENSOR, SensorProfile, load_profiles, normalise, resolve_profile
+from ..sim.pictures import to_unit
+from ..sim.synthesis import dark_raw_pair, random_camera, unprocess
 from ..writable import staged_file
 from .config import TrainConfig
 from .data import SyntheticPairs, load_images

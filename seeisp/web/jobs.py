@@ -14,11 +14,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..baseline import libraw_render
 from ..dark_frame import DarkFrame, read_dark_frame
 from ..enhance import EnhanceResult, enhance_file
 from ..ensemble import ENSEMBLE_SUFFIX
 from ..errors import ModelError, RawReadError, SeeispError
+from ..eval.baseline import libraw_render
 from ..models import MODELS, available_models, model_path
 from ..output import write_image
 from ..ratio import parse_ratio
@@ -283,7 +283,7 @@ class PageDemo:
 def write_demo_raw_for_page(folder: Path) -> PageDemo | None:
     """The project's own simulated dark raw, for the one-click example; None when it cannot be made."""
     try:
-        from ..demo import write_demo_raw
+        from ..eval.demo import write_demo_raw
 
         demo = write_demo_raw(folder)
     except Exception:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SeeispError
+from ..errors import SeeispError
 
 
 @dataclass(frozen=True)

@@ -28,19 +28,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dng import write_dng
+from ..enhance import enhance_file
+from ..ensemble import ENSEMBLE_SUFFIX
+from ..errors import SeeispError
+from ..ratio import estimate_ratio
+from ..raw import read_raw
+from ..render import render
+from ..session import ModelSession
+from ..sim.noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile
+from ..sim.pictures import list_images, load_srgb, to_unit
+from ..sim.synthesis import Camera, mosaic, random_camera, shot_tags, unprocess, write_dark_shot
 from .baseline import libraw_render
-from .dng import write_dng
-from .enhance import enhance_file
-from .ensemble import ENSEMBLE_SUFFIX
-from .errors import SeeispError
 from .metrics import psnr, ssim
-from .noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile
-from .pictures import list_images, load_srgb, to_unit
-from .ratio import estimate_ratio
-from .raw import read_raw
-from .render import render
-from .session import ModelSession
-from .synthesis import Camera, mosaic, random_camera, shot_tags, unprocess, write_dark_shot
 
 NAIVE = "LibRaw, amplified"
 LIBRAW_NR = "LibRaw NR (FBDD + median)"

@@ -15,20 +15,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..enhance import enhance_file
+from ..errors import OutputError
+from ..models import default_model
+from ..output import write_image
+from ..ratio import parse_ratio
+from ..raw import read_raw
+from ..render import render
+from ..session import ModelSession
+from ..sim.noise import VIRTUAL_SENSOR
+from ..sim.scene import draw_scene
+from ..sim.synthesis import random_camera, unprocess, write_dark_shot
+from ..writable import staged_file
 from .baseline import libraw_render
-from .enhance import enhance_file
-from .errors import OutputError
 from .metrics import psnr
-from .models import default_model
-from .noise import VIRTUAL_SENSOR
-from .output import write_image
-from .ratio import parse_ratio
-from .raw import read_raw
-from .render import render
-from .scene import draw_scene
-from .session import ModelSession
-from .synthesis import random_camera, unprocess, write_dark_shot
-from .writable import staged_file
 
 DEMO_RAW_NAME = "seeisp-demo.dng"
 COMPARISON_NAME = "seeisp-demo-comparison.png"

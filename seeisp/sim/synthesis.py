@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .dng import write_dng
+from ..dng import write_dng
+from ..raw import CFA
+from ..render import RGB_TO_XYZ, bt709_decode
 from .noise import NoiseParams, simulate_dark_raw
-from .raw import CFA
-from .render import RGB_TO_XYZ, bt709_decode
 
 # XYZ -> camera matrices of real cameras (DNG ColorMatrix, D65): the four of Brooks et al.
 # (from the Darmstadt Noise Dataset cameras) and a Nikon D750.

@@ -1,0 +1,1 @@
+"""Evaluation: the benchmark, LibRaw baselines, metrics and the demo."""

@@ -1,0 +1,1 @@
+"""Simulation: clean pictures unprocessed into dark raws with calibrated sensor noise."""
