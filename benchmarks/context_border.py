@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             band[BAND:-BAND, BAND:-BAND] = False
             for border in args.borders:
                 session_module.CONTEXT_BORDER = border
-                image = enhance_file(pair.dark, pair.ratio, session).image
+                image = enhance_file(pair.dark, model=session, ratio=pair.ratio).image
                 row = scores[border]
                 row.setdefault(f"{pair.ratio:g}", []).append(psnr(image, pair.reference))
                 row.setdefault("band", []).append(psnr(image[band], pair.reference[band]))

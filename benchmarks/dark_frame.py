@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seeisp.cli.argtypes import add_passes_option
 from seeisp.dark_frame import read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file
-from seeisp.ensemble import PASSES, ensemble_suffix
+from seeisp.ensemble import ensemble_suffix
 from seeisp.eval.benchmark import simulated_pairs
 from seeisp.eval.metrics import psnr
 from seeisp.session import ModelSession
@@ -32,7 +33,7 @@ from options import run, shot_images, shot_options
 
 def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[100, 250, 300], limit=None)
-    parser.add_argument("--passes", type=int, choices=PASSES, default=1, help="network passes (default: 1)")
+    add_passes_option(parser, "network passes averaged, 1 (default), 2, 4 or 8")
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
@@ -51,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             dark = read_dark_frame(dark_path)
             true_bias = np.asarray(cell_noise.black_bias).reshape(2, 2)
             row = rows.setdefault(pair.ratio, {})
-            without = enhance_file(pair.dark, pair.ratio, session, ensemble=args.passes).image
-            with_dark = enhance_file(pair.dark, pair.ratio, session, ensemble=args.passes, dark_frame=dark).image
+            options = {"model": session, "ratio": pair.ratio, "passes": args.passes}
+            without = enhance_file(pair.dark, **options).image
+            with_dark = enhance_file(pair.dark, **options, dark_frame=dark).image
             row.setdefault("without", []).append(psnr(without, pair.reference))
             row.setdefault("with", []).append(psnr(with_dark, pair.reference))
             row.setdefault("bias", []).append(float(np.abs(true_bias).mean()))

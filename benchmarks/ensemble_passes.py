@@ -4,7 +4,7 @@
     python benchmarks/ensemble_passes.py --model lite
 
 The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simulated_pairs``), enhanced as
-``seeisp enhance --passes N`` does (``ensemble=N``), scored against the primary reference. Prints the mean
+``seeisp enhance --passes N`` does (``passes=N``), scored against the primary reference. Prints the mean
 PSNR per number of passes.
 """
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = read_raw(pair.dark)
             for passes in PASSES:
                 scores[passes].append(
-                    psnr(enhance_raw(raw, session, pair.ratio, ensemble=passes).image, pair.reference)
+                    psnr(enhance_raw(raw, model=session, ratio=pair.ratio, passes=passes).image, pair.reference)
                 )
             pair.remove()
 

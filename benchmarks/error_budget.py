@@ -6,7 +6,7 @@ The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simula
 against the primary reference, at low ratios too, where there is little noise left to remove.
 Per ratio it prints:
 
-* PSNR of LibRaw's naive render and of the model (single pass and, with ``--ensemble``, x8);
+* PSNR of LibRaw's naive render and of the model (single pass and, with ``--passes N``, averaged over N passes);
 * the model's error split in two: "coarse" compares Gaussian-blurred (sigma 3 px) pictures, i.e.
   brightness and colour over areas; "fine" keeps only the detail (output minus its blur, plus the
   reference's blur), i.e. texture, edges and leftover grain;
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from seeisp.cli.argtypes import add_passes_option
 from seeisp.enhance import enhance_file
 from seeisp.eval.baseline import libraw_render
 from seeisp.eval.benchmark import simulated_pairs
@@ -40,7 +41,7 @@ def blur(image: np.ndarray) -> np.ndarray:
 
 
 def scores(
-    profile: SensorProfile, images: list[Path], ratios: list[float], session: ModelSession, ensemble: bool
+    profile: SensorProfile, images: list[Path], ratios: list[float], session: ModelSession, passes: int
 ) -> dict[float, dict[str, list[float]]]:
     """Per ratio, per column, the PSNR of every shot."""
     table: dict[float, dict[str, list[float]]] = {}
@@ -48,32 +49,32 @@ def scores(
         for _, _, pair in simulated_pairs(images, profile, ratios, folder):
             row = table.setdefault(pair.ratio, {})
             ref = pair.reference
-            out = enhance_file(pair.dark, pair.ratio, session).image
+            out = enhance_file(pair.dark, model=session, ratio=pair.ratio).image
             out_coarse, ref_coarse = blur(out), blur(ref)
             row.setdefault("naive", []).append(psnr(libraw_render(pair.dark, pair.ratio), ref))
             row.setdefault("model", []).append(psnr(out, ref))
             row.setdefault("coarse", []).append(psnr(out_coarse, ref_coarse))
             row.setdefault("fine", []).append(psnr(out - out_coarse + ref_coarse, ref))
-            if ensemble:
-                best = enhance_file(pair.dark, pair.ratio, session, ensemble=True).image
-                row.setdefault("x8", []).append(psnr(best, ref))
+            if passes > 1:
+                best = enhance_file(pair.dark, model=session, ratio=pair.ratio, passes=passes).image
+                row.setdefault(f"x{passes}", []).append(psnr(best, ref))
             pair.remove()
     return table
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[1, 10, 100, 250, 300], limit=8)
-    parser.add_argument("--ensemble", action="store_true", help="also score the x8 self-ensemble")
+    add_passes_option(parser, "also score the model averaged over N passes (2, 4 or 8)")
     args = parser.parse_args(argv)
 
     profile = resolve_profile(args.camera, args.profiles)
     images = shot_images(args.images, args.limit)
     session = ModelSession.from_name(args.model)
-    with_bias = scores(profile, images, args.ratios, session, args.ensemble)
+    with_bias = scores(profile, images, args.ratios, session, args.passes)
     unbiased = dataclasses.replace(profile, color_bias=((0.0, 0.0, 0.0, 0.0),))
-    without_bias = scores(unbiased, images, args.ratios, session, ensemble=False)
+    without_bias = scores(unbiased, images, args.ratios, session, passes=1)
 
-    columns = ["naive", "model", *(["x8"] if args.ensemble else []), "coarse", "fine"]
+    columns = ["naive", "model", *([f"x{args.passes}"] if args.passes > 1 else []), "coarse", "fine"]
     print(f"### Error budget: {session.name} on {args.camera}, {len(images)} pictures of {Path(args.images).name}\n")
     print("PSNR (dB) against the primary reference; coarse/fine: the model's error over areas / in detail.\n")
     print("| ratio | " + " | ".join(columns) + " | model, no black bias | bias costs |")

@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                 ("hot", hot, False),
                 ("hot, removed", hot, True),
             ):
-                image = enhance_raw(dataclasses.replace(raw, mosaic=mosaic), session, pair.ratio, hot_pixels=removal)
+                image = enhance_raw(
+                    dataclasses.replace(raw, mosaic=mosaic), model=session, ratio=pair.ratio, hot_pixels=removal
+                )
                 row.setdefault(name, []).append(psnr(image.image, pair.reference))
             started = time.perf_counter()
             false_rows, _, _ = find_hot_pixels(raw.mosaic)

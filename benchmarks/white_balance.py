@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             truth = raw.white_balance  # the as-shot balance the shot was made with
             pictures = {
                 "noisy raw": noisy_rgb(raw, pair.ratio),
-                f"denoised ({session.name})": enhance_raw(raw, session, pair.ratio).camera_rgb,
+                f"denoised ({session.name})": enhance_raw(raw, model=session, ratio=pair.ratio).camera_rgb,
             }
             for source, picture in pictures.items():
                 for method, gains in (("grey world", grey_world(picture)), ("grey edge", grey_edge(picture, NO_GAINS))):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .dark_frame import DarkFrame, DarkFrames, as_dark_frames, dark_frame_for
-from .ensemble import ensemble_suffix, orientation_set, passes_of, self_ensemble, single_pass
+from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
+from .ensemble import check_passes, ensemble_suffix, orientation_set, self_ensemble, single_pass
 from .errors import DarkFrameError
 from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
@@ -40,11 +40,6 @@ class EnhanceResult:
     white_balance: WhiteBalance = WhiteBalance.CAMERA
     gains: np.ndarray | None = None  # the R, G, B gains ``image`` was rendered with; None: the raw's as-shot ones
     dark_frame: str = ""  # the name of the dark frame whose black level was taken off, if any
-
-    @property
-    def ensemble(self) -> bool:
-        """Whether the picture is a self-ensemble of several passes."""
-        return self.passes > 1
 
     @property
     def model_label(self) -> str:
@@ -87,21 +82,21 @@ def denoise(
     raw: RawImage,
     session: ModelSession,
     ratio: float,
+    *,
+    passes: int = 1,
+    hot_pixels: bool = True,
     tile: int | None = None,
     overlap: int | None = None,
     progress: ProgressFn | None = None,
-    ensemble: bool | int = False,
-    hot_pixels: bool = True,
 ) -> np.ndarray:
     """The network's linear camera RGB (H, W, 3) for a raw at a given ratio, in sensor orientation.
 
-    ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
-    ``ensemble`` averages the network over orientations of the mosaic (``seeisp.ensemble``): True all 8
-    (about +0.5 dB PSNR for 8 passes), or 2 or 4 passes (about +0.3 and +0.4 dB); ``progress`` then counts
-    the tiles of all of them. ``hot_pixels`` first replaces the sensor's hot sites (``seeisp.hot_pixels``);
-    False feeds the raw as it is.
+    ``passes`` (1, 2, 4 or 8) averages the network over that many orientations of the mosaic
+    (``seeisp.ensemble``); ``progress`` then counts the tiles of all of them. ``hot_pixels`` first replaces the
+    sensor's hot sites (``seeisp.hot_pixels``); False feeds the raw as it is. ``tile`` and ``overlap`` (packed
+    pixels) default to the model's own (``ModelSession.run_tiled``).
     """
-    passes = passes_of(ensemble)
+    passes = check_passes(passes)
     mosaic = rggb_mosaic(raw, hot_pixels)
     if passes == 1:
         rgb = single_pass(mosaic, session, ratio, tile, overlap, progress)
@@ -110,34 +105,47 @@ def denoise(
     return restore_size(from_rggb(rgb, raw.cfa), raw.mosaic.shape)
 
 
+Model = str | os.PathLike[str] | ModelSession
+
+
+def load_session(model: Model | None) -> ModelSession:
+    """The session of ``model``: a session as it is, a registered name or a .onnx path loaded, None the default."""
+    from .models import default_model
+
+    return model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
+
+
 def enhance_raw(
     raw: RawImage,
-    session: ModelSession,
+    *,
+    model: Model | None = None,
     ratio: float | str | None = None,
+    passes: int = 1,
+    white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
+    dark_frame: DarkFrames | None = None,
+    hot_pixels: bool = True,
     tile: int | None = None,
     overlap: int | None = None,
     progress: ProgressFn | None = None,
-    ensemble: bool | int = False,
-    white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
-    hot_pixels: bool = True,
-    dark_frame: DarkFrame | None = None,
 ) -> EnhanceResult:
-    """Enhance an already read raw. ``ratio``: 1 to 300, or None or "auto" to estimate it from the frame;
-    ``ensemble`` and ``hot_pixels`` as in ``denoise``; ``white_balance``: the camera's (as LibRaw), daylight, or
-    auto (``seeisp.white_balance``);
-    ``dark_frame``: take its black level off first (``seeisp.dark_frame``; ``DarkFrameError``, whose message
-    does not name the picture, when it does not fit), and then, the raw's level being right, match the output's
-    brightness over areas to the raw's (``seeisp.level``).
+    """Enhance an already read raw; the options are those of ``enhance_file``.
+
+    A dark frame that does not fit the raw raises ``DarkFrameError``, whose message does not name the picture.
     """
+    session = load_session(model)
     started = time.perf_counter()
-    if dark_frame is not None:
-        raw = dark_frame.subtract(raw)
+    darks = as_dark_frames(dark_frame)
+    dark = dark_frame_for(darks, raw) if darks else None
+    if dark is not None:
+        raw = dark.subtract(raw)
     asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
     used = estimate_ratio(raw.mosaic) if asked is None else asked
     balance = WhiteBalance.parse(white_balance)
-    passes = passes_of(ensemble)
-    camera_rgb = denoise(raw, session, used, tile, overlap, progress, passes, hot_pixels)
-    if dark_frame is not None:  # the black level is now right, so the raw's means over areas are too
+    passes = check_passes(passes)
+    camera_rgb = denoise(
+        raw, session, used, passes=passes, hot_pixels=hot_pixels, tile=tile, overlap=overlap, progress=progress
+    )
+    if dark is not None:  # the black level is now right, so the raw's means over areas are too
         camera_rgb = match_input_level(camera_rgb, raw.mosaic, raw.cfa, used)
     gains = balance_gains(balance, raw, camera_rgb)
     return EnhanceResult(
@@ -151,53 +159,55 @@ def enhance_raw(
         passes=passes,
         white_balance=balance,
         gains=gains,
-        dark_frame=dark_frame.name if dark_frame is not None else "",
+        dark_frame=dark.name if dark is not None else "",
     )
 
 
 def enhance_file(
     path: str | os.PathLike[str],
+    *,
+    model: Model | None = None,
     ratio: float | str | None = None,
-    model: str | os.PathLike[str] | ModelSession | None = None,
-    progress: ProgressFn | None = None,
-    ensemble: bool | int = False,
+    passes: int = 1,
     white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
-    hot_pixels: bool = True,
     dark_frame: DarkFrames | None = None,
+    hot_pixels: bool = True,
     tile: int | None = None,
     overlap: int | None = None,
+    progress: ProgressFn | None = None,
 ) -> EnhanceResult:
-    """Read a raw file and enhance it with a model (a registered name, a .onnx path or a session).
+    """Read a raw file and enhance it. Every option is keyword-only, named and ordered as in ``enhance_raw``:
 
-    ``ensemble=True`` averages 8 orientations of the mosaic: about +0.5 dB PSNR, 8 times the time
-    (``ensemble=2``: about +0.3 dB for twice the time; 4 passes: +0.4 dB).
-    ``white_balance``: "camera" (as shot), "daylight" or "auto". ``hot_pixels=False`` keeps the sensor's
-    hot sites (``seeisp.hot_pixels``), which are otherwise replaced before the network. ``dark_frame`` (a raw
-    file shot with the lens capped at the same ISO, or a ``DarkFrame``) replaces the raw's black level with the
-    one it measures (``seeisp.dark_frame``), and the output's level is then matched to the raw's (``seeisp.level``):
-    +0.3 to +1.1 dB at ratios 100-300 in the benchmark (full model).
-    A folder of dark frames, or a list of files or ``DarkFrame``, gives the one at the picture's ISO
-    (``dark_frame_for``).
-    ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``).
+    ``model``: a registered name, a .onnx path or a ``ModelSession`` (default: the best installed model).
+    ``ratio``: 1 to 300, or None or "auto" to estimate it from the frame (``seeisp.ratio``).
+    ``passes``: 1, 2, 4 or 8 network passes over orientations of the mosaic, averaged (``seeisp.ensemble``):
+    more passes, better quality, each pass as long as the first.
+    ``white_balance``: "camera" (as shot, as LibRaw), "daylight" or "auto" (``seeisp.white_balance``).
+    ``dark_frame``: a raw shot with the lens capped at the same ISO (a file, a folder of them, a ``DarkFrame``, or a
+    list of files or ``DarkFrame``; the one at the picture's ISO is taken, ``dark_frame_for``); its measured black
+    level replaces the raw's (``seeisp.dark_frame``), and the output's level is then matched to the raw's
+    (``seeisp.level``).
+    ``hot_pixels=False`` keeps the sensor's hot sites, which are otherwise replaced before the network
+    (``seeisp.hot_pixels``).
+    ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``);
+    ``progress(done, total)`` is called after each tile.
     """
-    from .models import default_model
-
-    session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
+    session = load_session(model)
     started = time.perf_counter()
-    darks = as_dark_frames(dark_frame)
+    darks = as_dark_frames(dark_frame)  # read before the picture: a bad dark frame fails fast
     raw = read_raw(path)
     try:
         result = enhance_raw(
             raw,
-            session,
-            ratio,
-            tile,
-            overlap,
-            progress=progress,
-            ensemble=ensemble,
+            model=session,
+            ratio=ratio,
+            passes=passes,
             white_balance=white_balance,
+            dark_frame=darks,
             hot_pixels=hot_pixels,
-            dark_frame=dark_frame_for(darks, raw) if darks else None,
+            tile=tile,
+            overlap=overlap,
+            progress=progress,
         )
     except DarkFrameError as exc:
         raise DarkFrameError(f"{path}: {exc}") from None

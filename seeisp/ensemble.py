@@ -2,10 +2,8 @@
 
 The self-ensemble averages the network's output over the 8 orientations of the dihedral group
 of the square (transpose x upside down x left-right), each turned back to the frame's own
-orientation: better quality for 8 times the work (the shipped full model on the Kodak benchmark at
-ratios 100-300: +0.41 dB with SonyA7S2 noise, +0.60 with NikonD850's; weights/MODEL_CARD.md). Fewer
-orientations give most of it (``orientation_set``): 2 passes (as is and turned 180 degrees) about 60 % of
-the gain, 4 passes 85 %.
+orientation: better quality for 8 times the work (measured in weights/MODEL_CARD.md). Fewer orientations
+give part of the gain for less (``orientation_set``): 2 passes (as is and turned 180 degrees) or 4.
 
 The network reads RGGB only, so each orientation must keep that phase exactly:
 
@@ -99,27 +97,22 @@ _SETS: dict[int, tuple[Orientation, ...]] = {
 }
 
 
-def passes_of(ensemble: bool | int) -> int:
-    """How many passes an ``ensemble`` argument asks for: True is all 8, False one; a whole number is itself."""
-    if isinstance(ensemble, bool | np.bool_):
-        return 8 if ensemble else 1
-    if not isinstance(ensemble, numbers.Integral) or ensemble not in PASSES:
-        raise InvalidOptionError(f"a self-ensemble has {', '.join(map(str, PASSES))} passes, not {ensemble!r}")
-    return int(ensemble)
+def check_passes(passes: int) -> int:
+    """``passes`` as an int once it is one of ``PASSES``; else ``InvalidOptionError``, one line."""
+    if isinstance(passes, bool | np.bool_) or not isinstance(passes, numbers.Integral) or passes not in PASSES:
+        raise InvalidOptionError(f"passes must be {', '.join(map(str, PASSES[:-1]))} or {PASSES[-1]}, not {passes!r}")
+    return int(passes)
 
 
 def orientation_set(passes: int, shape: tuple[int, int]) -> tuple[Orientation, ...]:
     """The orientations of a ``passes``-pass ensemble that a frame of ``shape`` fits: all of them, fewer when a
     side is under ``MIN_FLIPPED_SIDE`` (never none)."""
-    return tuple(o for o in _SETS[passes_of(passes)] if o.fits(shape))
+    return tuple(o for o in _SETS[check_passes(passes)] if o.fits(shape))
 
 
 def ensemble_suffix(passes: int) -> str:
     """How a model run as a self-ensemble is named: "lite" + " x8"; "" for a single pass."""
     return f" x{passes}" if passes > 1 else ""
-
-
-ENSEMBLE_SUFFIX = ensemble_suffix(8)  # the full self-ensemble's: "lite x8"
 
 
 def coverage(orientations: Sequence[Orientation], shape: tuple[int, int]) -> np.ndarray:

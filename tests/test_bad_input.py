@@ -232,7 +232,8 @@ def test_a_bad_file_does_not_stop_the_batch(capfd: pytest.CaptureFixture[str], t
     [
         (["--threads", "99999"], "argument --threads: at most"),
         (["--ensemble", "--passes", "2"], "argument --passes: not allowed with argument --ensemble"),
-        (["--dark", ""], "argument --dark: an empty path"),
+        (["--dark", ""], "argument --dark-frame/--dark: an empty path"),
+        (["--passes", "3"], "argument --passes: invalid choice: 3 (choose from 1, 2, 4, 8)"),
         (["--providers", ","], "argument --providers: no provider named"),
     ],
 )
@@ -259,7 +260,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_library_takes_auto_for_the_ratio(tmp_path: Path, model_file: Path) -> None:
     from seeisp.enhance import enhance_file
 
-    result = enhance_file(write_good_dng(tmp_path / "dark.dng"), "auto", model_file)
+    result = enhance_file(write_good_dng(tmp_path / "dark.dng"), model=model_file, ratio="auto")
     assert result.ratio_is_auto and 1 <= result.ratio <= 300
     assert np.isfinite(result.image).all()
     assert "(auto)" in result.description
@@ -268,8 +269,10 @@ def test_the_library_takes_auto_for_the_ratio(tmp_path: Path, model_file: Path) 
 @pytest.mark.parametrize(
     ("options", "problem"),
     [
-        ({"ensemble": "yes"}, "a self-ensemble has 1, 2, 4, 8 passes, not 'yes'"),
-        ({"ensemble": 2.5}, "a self-ensemble has 1, 2, 4, 8 passes, not 2.5"),
+        ({"passes": "yes"}, "passes must be 1, 2, 4 or 8, not 'yes'"),
+        ({"passes": 2.5}, "passes must be 1, 2, 4 or 8, not 2.5"),
+        ({"passes": 3}, "passes must be 1, 2, 4 or 8, not 3"),
+        ({"passes": True}, "passes must be 1, 2, 4 or 8, not True"),
         ({"tile": 10}, "tile must be a whole number of at least 64 packed pixels, not 10"),
         ({"tile": "64"}, "tile must be a whole number of at least 64 packed pixels, not '64'"),
         ({"tile": 256, "overlap": -1}, "overlap must be a whole number of packed pixels, 0 or more, not -1"),
@@ -284,7 +287,7 @@ def test_the_library_refuses_options_that_mean_nothing_in_one_line(
     from seeisp.errors import InvalidOptionError
 
     with pytest.raises(InvalidOptionError) as raised:
-        enhance_file(write_good_dng(tmp_path / "dark.dng"), **{"ratio": 100, "model": model_file, **options})
+        enhance_file(write_good_dng(tmp_path / "dark.dng"), **{"model": model_file, "ratio": 100, **options})
     assert str(raised.value).startswith(problem) and "\n" not in str(raised.value)
 
 

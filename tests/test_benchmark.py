@@ -175,17 +175,17 @@ def test_models_are_scored_with_true_and_auto_ratio(pictures: Path) -> None:
 
 
 @pytest.mark.skipif("lite" not in available_models(), reason="weights/seeisp-lite.onnx is not present")
-def test_ensemble_adds_a_scored_x8_row_per_model(pictures: Path) -> None:
+def test_passes_add_a_scored_self_ensemble_row_per_model(pictures: Path) -> None:
     from seeisp.session import ModelSession
 
     session = ModelSession.from_name("lite")
-    results = run_benchmark(sorted(pictures.iterdir())[:1], VIRTUAL_SENSOR, [100.0], sessions=[session], ensemble=True)
+    results = run_benchmark(sorted(pictures.iterdir())[:1], VIRTUAL_SENSOR, [100.0], sessions=[session], passes=8)
     methods = results["cases"][0]["methods"]
     assert list(methods) == [NAIVE, LIBRAW_NR, "seeisp lite", "seeisp lite x8", "seeisp lite (auto ratio)"]
     single, best = methods["seeisp lite"], methods["seeisp lite x8"]
     assert 0 < best["ssim"] <= 1 and best["seconds"] > 0
     assert single["psnr"] < best["psnr"] < single["psnr"] + 3  # measured +0.6 dB
-    assert results["ensemble"] is True
+    assert results["passes"] == 8
     assert "seeisp lite x8" in results["summary"]["groups"]["all"]
     text = to_markdown(results)
     assert "| 100 | seeisp lite x8 | " in text and "| all | seeisp lite x8 | " in text
@@ -193,13 +193,14 @@ def test_ensemble_adds_a_scored_x8_row_per_model(pictures: Path) -> None:
 
 
 @pytest.mark.skipif("lite" not in available_models(), reason="weights/seeisp-lite.onnx is not present")
-def test_cli_ensemble_writes_the_x8_rows_to_json(pictures: Path, tmp_path: Path, capsys) -> None:
+def test_cli_passes_writes_the_rows_of_that_many_passes_to_json(pictures: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "scores.json"
     argv = ["benchmark", "--images", str(pictures), "--camera", "virtual", "--ratios", "100", "--limit", "1"]
-    assert main([*argv, "--models", "lite", "--ensemble", "--json", str(out)]) == 0
-    assert "| 100 | seeisp lite x8 |" in capsys.readouterr().out
+    assert main([*argv, "--models", "lite", "--passes", "4", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| 100 | seeisp lite x4 |" in printed and "dB as seeisp lite x4 (4 passes)." in printed
     data = json.loads(out.read_text())
-    assert data["ensemble"] is True and "seeisp lite x8" in data["cases"][0]["methods"]
+    assert data["passes"] == 4 and list(data["cases"][0]["methods"])[2:4] == ["seeisp lite", "seeisp lite x4"]
 
 
 def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, capsys) -> None:
@@ -210,7 +211,7 @@ def test_cli_prints_the_table_and_writes_json(pictures: Path, tmp_path: Path, ca
     assert "| 100 | LibRaw, amplified |" in printed
     data = json.loads(out.read_text())
     assert data["images"] == 1 and data["models"] == [] and len(data["cases"]) == 1
-    assert data["ensemble"] is False
+    assert data["passes"] == 1
     assert data["images_dir"] == str(pictures)
 
     before = out.read_text()

@@ -128,9 +128,9 @@ def test_with_a_dark_frame_a_biased_picture_comes_out_as_an_unbiased_one(
 
     unbiased_dark = read_dark_frame(write_dark_frame(tmp_path / "cap0.dng", bias=np.zeros((2, 2)), cfa=cfa))
 
-    truth = enhance_raw(read_raw(unbiased), lite_session, 100, dark_frame=unbiased_dark).image
-    plain = enhance_file(biased, 100, lite_session).image
-    corrected = enhance_raw(read_raw(biased), lite_session, 100, dark_frame=dark)
+    truth = enhance_raw(read_raw(unbiased), model=lite_session, ratio=100, dark_frame=unbiased_dark).image
+    plain = enhance_file(biased, model=lite_session, ratio=100).image
+    corrected = enhance_raw(read_raw(biased), model=lite_session, ratio=100, dark_frame=dark)
     assert psnr(plain, truth) < 30
     assert psnr(corrected.image, truth) > 45
     assert corrected.dark_frame == "cap.dng"
@@ -141,7 +141,7 @@ def test_with_a_dark_frame_the_pictures_level_is_the_raws(tmp_path: Path, lite_s
     """The raw's level being right, each colour's mean comes out as the amplified raw's (``seeisp.level``)."""
     picture = read_raw(write_picture(tmp_path / "shot.dng", bias=BIAS))
     dark = read_dark_frame(write_dark_frame(tmp_path / "cap.dng"))
-    result = enhance_raw(picture, lite_session, 100, dark_frame=dark)
+    result = enhance_raw(picture, model=lite_session, ratio=100, dark_frame=dark)
     given, made = np.zeros(3), np.zeros(3)
     for index, colour in enumerate("RGGB"):
         dy, dx = divmod(index, 2)
@@ -155,20 +155,20 @@ def test_enhance_file_names_the_picture_a_dark_frame_does_not_fit(tmp_path: Path
     picture = write_picture(tmp_path / "night.dng", bias=BIAS)
     dark = write_dark_frame(tmp_path / "cap.dng", cfa="GRBG")
     with pytest.raises(DarkFrameError, match=r"night\.dng: colour filter RGGB, but GRBG in the dark frame cap\.dng"):
-        enhance_file(picture, 100, lite_session, dark_frame=dark)
+        enhance_file(picture, model=lite_session, ratio=100, dark_frame=dark)
 
 
 def test_enhance_file_takes_dark_frames_as_files_frames_or_a_list_of_either(tmp_path: Path, lite_session) -> None:
     picture = write_picture(tmp_path / "night.dng", bias=BIAS)
     path = write_dark_frame(tmp_path / "cap.dng")
-    expected = enhance_file(picture, 100, lite_session, dark_frame=read_dark_frame(path)).image
+    expected = enhance_file(picture, model=lite_session, ratio=100, dark_frame=read_dark_frame(path)).image
     for given in (path, str(path), [path], [str(path)], [read_dark_frame(path)], {str(path)}, (p for p in [path])):
-        result = enhance_file(picture, 100, lite_session, dark_frame=given)
+        result = enhance_file(picture, model=lite_session, ratio=100, dark_frame=given)
         assert result.dark_frame == "cap.dng"
         np.testing.assert_array_equal(result.image, expected)
     for wrong in (123, [""], "", [path, 7]):
         with pytest.raises(InvalidOptionError, match=r"^dark_frame must be a raw file, a folder of them"):
-            enhance_file(picture, 100, lite_session, dark_frame=wrong)
+            enhance_file(picture, model=lite_session, ratio=100, dark_frame=wrong)
 
 
 def test_cli_dark_writes_the_corrected_picture_and_says_so_in_its_exif(
@@ -182,7 +182,7 @@ def test_cli_dark_writes_the_corrected_picture_and_says_so_in_its_exif(
     with Image.open(out) as written:
         assert written.getexif()[0x010E].endswith(", dark frame cap.dng")  # ImageDescription
         pixels = np.asarray(written, np.float32) / 255
-    expected = enhance_file(picture, 100, lite_session, dark_frame=dark).image
+    expected = enhance_file(picture, model=lite_session, ratio=100, dark_frame=dark).image
     assert np.abs(pixels - expected).max() <= 1 / 255 + 1e-6
 
 
@@ -265,9 +265,11 @@ def test_a_folder_of_dark_frames_corrects_each_picture_with_its_own(
         with Image.open(shots / f"{cfa}.png") as written:
             assert written.getexif()[0x010E].endswith(f", dark frame cap-{cfa}.dng")
             pixels = np.asarray(written, np.float32) / 255
-        truth = enhance_file(tmp_path / f"{cfa}-ideal.dng", 100, lite_session).image
+        truth = enhance_file(tmp_path / f"{cfa}-ideal.dng", model=lite_session, ratio=100).image
         assert psnr(pixels, truth) > 40
-    assert enhance_file(shots / "BGGR.dng", 100, lite_session, dark_frame=darks).dark_frame == "cap-BGGR.dng"
+    assert (
+        enhance_file(shots / "BGGR.dng", model=lite_session, ratio=100, dark_frame=darks).dark_frame == "cap-BGGR.dng"
+    )
 
 
 def test_a_folder_without_raws_is_not_a_folder_of_dark_frames(tmp_path: Path) -> None:
@@ -288,7 +290,7 @@ def test_the_level_step_reads_the_raw_where_the_output_lies(lite_session, cfa: C
     mosaic_ = (mosaic(scene, cfa.value) + rng.normal(0, 0.03, (height, width))) / 100
     raw = RawImage(mosaic_.astype(np.float32), cfa, np.ones(3), np.eye(3), flip=flip, shot=Shot(make="Sony"))
     dark = DarkFrame(offsets=np.zeros((2, 2), np.float32), cfa=cfa, shot=Shot(make="Sony"))
-    result = enhance_raw(raw, lite_session, 100, dark_frame=dark)
+    result = enhance_raw(raw, model=lite_session, ratio=100, dark_frame=dark)
     assert result.camera_rgb.shape == (height, width, 3)
     for rows, cols in (
         (slice(0, 96), slice(0, 96)),

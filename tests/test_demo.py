@@ -19,6 +19,8 @@ from seeisp.render import bt709_decode
 from seeisp.sim.scene import COLOR_CHECKER_SRGB8, STAR_SPOKES, chart_patch_centres, draw_scene, regions
 from seeisp.sim.synthesis import mosaic
 
+from conftest import write_dark_dng
+
 needs_model = pytest.mark.skipif(not available_models(), reason="no seeisp model in weights/")
 
 
@@ -137,7 +139,7 @@ def test_run_demo_beats_naive_brightening(tmp_path: Path) -> None:
 @needs_model
 def test_demo_with_the_ensemble_scores_better_and_says_so(tmp_path: Path) -> None:
     single = run_demo(tmp_path / "one", model="lite")
-    best = run_demo(tmp_path / "x8", model="lite", ensemble=True)
+    best = run_demo(tmp_path / "x8", model="lite", passes=8)
     assert best.model == f"{single.model} x8"
     assert best.naive_psnr == single.naive_psnr  # the same raw
     assert best.seeisp_psnr > single.seeisp_psnr, (single.seeisp_psnr, best.seeisp_psnr)
@@ -157,14 +159,38 @@ def test_cli_prints_the_psnr_table_and_writes_the_comparison(tmp_path: Path, cap
     assert iio.imread(out / COMPARISON_NAME).shape[0] == 768
     assert (out / DEMO_RAW_NAME).is_file()
 
-    # Run again: the files of the first run stay unless --overwrite
+
+@needs_model
+def test_cli_reruns_into_its_folder_replacing_only_its_own_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "demo-out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "100"]) == 0
     before = {name: (out / name).read_bytes() for name in (DEMO_RAW_NAME, COMPARISON_NAME)}
-    assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "50"]) == 2
+    assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "50", "--passes", "2"]) == 0
+    assert "seeisp (lite x2)" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == sorted([DEMO_RAW_NAME, COMPARISON_NAME, "notes.txt"])
+    assert all((out / name).read_bytes() != data for name, data in before.items())
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name", [DEMO_RAW_NAME, COMPARISON_NAME])
+def test_cli_leaves_a_file_alone_that_is_not_the_demos(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str
+) -> None:
+    out = tmp_path / "demo-out"
+    out.mkdir()
+    if name == DEMO_RAW_NAME:  # a raw of someone else's camera, by the demo raw's name
+        write_dark_dng(out / name)
+    else:  # a folder where the comparison goes
+        (out / name).mkdir()
+    before = (out / name).read_bytes() if name == DEMO_RAW_NAME else None
+    assert main(["demo", "-o", str(out), "--model", "no-such-model"]) == 2  # refused before the model is looked up
     err = capsys.readouterr().err.strip()
-    assert err == f"seeisp: error: {out / DEMO_RAW_NAME} exists (use --overwrite to replace the demo's files)"
-    assert {name: (out / name).read_bytes() for name in before} == before
-    assert main(["demo", "-o", str(out), "--model", "lite", "--ratio", "50", "--overwrite"]) == 0
-    assert (out / DEMO_RAW_NAME).read_bytes() != before[DEMO_RAW_NAME]
+    assert err == f"seeisp: error: {out / name}: not a file of an earlier demo, left alone; give another folder with -o"
+    assert [p.name for p in out.iterdir()] == [name]
+    if before is not None:
+        assert (out / name).read_bytes() == before
 
 
 @pytest.mark.parametrize("ratio", ["0", "1000", "nan"])

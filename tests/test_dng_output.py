@@ -34,7 +34,7 @@ def test_libraw_develops_the_dng_into_the_rendered_picture(
     tmp_path: Path, lite_session, orientation: int, balance: str
 ) -> None:
     dark = write_scene_dng(tmp_path / "scene.dng", scene_camera_rgb(), ratio=50, orientation=orientation)
-    result = enhance_file(dark, 50, lite_session, white_balance=balance)
+    result = enhance_file(dark, model=lite_session, ratio=50, white_balance=balance)
     developed = develop(result.save(tmp_path / "scene-seeisp.dng"))
     assert developed.shape == result.image.shape  # turned as the raw was
     assert psnr(developed, result.image) > 60
@@ -42,7 +42,7 @@ def test_libraw_develops_the_dng_into_the_rendered_picture(
 
 def test_the_dng_carries_the_shot_and_how_it_was_made(tmp_path: Path, lite_session) -> None:
     dark = write_dark_dng(tmp_path / "night.dng", exposure_time=1 / 15, f_number=1.8, lens="Acme 35mm")
-    result = enhance_file(dark, 20, lite_session)
+    result = enhance_file(dark, model=lite_session, ratio=20)
     with tifffile.TiffFile(result.save(tmp_path / "night-seeisp.dng")) as tif:
         tags = {tag.name: tag.value for tag in tif.pages.first.tags.values()}
         pixels = tif.pages.first.asarray()
@@ -56,7 +56,7 @@ def test_the_dng_carries_the_shot_and_how_it_was_made(tmp_path: Path, lite_sessi
 
 
 def test_dngs_are_16_bit_and_only_from_camera_rgb(tmp_path: Path, lite_session) -> None:
-    result: EnhanceResult = enhance_file(write_dark_dng(tmp_path / "d.dng"), 20, lite_session)
+    result: EnhanceResult = enhance_file(write_dark_dng(tmp_path / "d.dng"), model=lite_session, ratio=20)
     with pytest.raises(OutputError, match="DNG is written with 16 bits per channel, not 8"):
         result.save(tmp_path / "a-seeisp.dng", bits=8)
     with pytest.raises(OutputError, match="a DNG holds camera RGB"):
@@ -88,7 +88,7 @@ def test_cli_format_dng_never_takes_a_dng_raws_name(
 def test_saving_over_the_raw_it_came_from_is_refused(tmp_path: Path, lite_session) -> None:
     raw = write_dark_dng(tmp_path / "night.dng")
     before = raw.read_bytes()
-    result = enhance_file(raw, 20, lite_session)
+    result = enhance_file(raw, model=lite_session, ratio=20)
     with pytest.raises(OutputError, match=r"night\.dng: is a camera raw; seeisp never writes over one"):
         result.save(raw)
     assert raw.read_bytes() == before
@@ -127,7 +127,7 @@ def test_which_files_hold_a_camera_raw(tmp_path: Path, lite_session) -> None:
     from seeisp.raw import holds_camera_raw, is_seeisp_dng
 
     raw = write_dark_dng(tmp_path / "night.dng")
-    result = enhance_file(raw, 20, lite_session)
+    result = enhance_file(raw, model=lite_session, ratio=20)
     picture, developed = result.save(tmp_path / "night.png"), result.save(tmp_path / "night-seeisp.dng")
     demo = write_demo_raw(tmp_path / "demo").raw_path  # a Bayer raw that seeisp wrote: a raw all the same
     assert [holds_camera_raw(p) for p in (raw, demo, picture, developed, tmp_path / "none.dng", tmp_path)] == [

@@ -17,9 +17,9 @@ from seeisp.ensemble import (
     PASSES,
     TURNED,
     Orientation,
+    check_passes,
     coverage,
     orientation_set,
-    passes_of,
     self_ensemble,
     single_pass,
 )
@@ -105,7 +105,7 @@ def test_with_an_equivariant_network_the_ensemble_is_the_single_pass(cfa: CFA, s
     network = SiteNetwork()
     single = denoise(raw, network, 1.0)
     network.calls.clear()
-    averaged = denoise(raw, network, 1.0, ensemble=True)
+    averaged = denoise(raw, network, 1.0, passes=8)
     assert averaged.shape == single.shape == (*shape, 3)
     assert len(network.calls) == len(orientation_set(8, (shape[0] // 2 * 2, shape[1] // 2 * 2)))
     np.testing.assert_allclose(averaged, single, rtol=1e-6, atol=1e-7)
@@ -119,7 +119,7 @@ def test_every_ensemble_size_covers_the_frame_and_equals_the_single_pass_for_an_
     assert coverage(chosen, shape).min() >= 1
     raw = raw_image(np.random.default_rng(4).random(shape), CFA.GBRG)
     network = SiteNetwork()
-    averaged = denoise(raw, network, 1.0, ensemble=passes)
+    averaged = denoise(raw, network, 1.0, passes=passes)
     assert len(network.calls) == passes
     np.testing.assert_allclose(averaged, denoise(raw, SiteNetwork(), 1.0), rtol=1e-6, atol=1e-7)
 
@@ -129,15 +129,16 @@ def test_two_passes_are_as_is_and_turned_half_round():
     assert orientation_set(2, (2, 8)) == (IDENTITY,)  # too small to turn: what fits
 
 
-@pytest.mark.parametrize(("ensemble", "passes"), [(False, 1), (True, 8), (1, 1), (2, 2), (4, 4), (8, 8)])
-def test_passes_of(ensemble: bool | int, passes: int):
-    assert passes_of(ensemble) == passes
+@pytest.mark.parametrize("passes", [*PASSES, np.int64(4)])
+def test_check_passes_takes_the_offered_counts(passes: int):
+    assert check_passes(passes) == passes and type(check_passes(passes)) is int
 
 
-@pytest.mark.parametrize("ensemble", [3, 0, 16])
-def test_other_ensemble_sizes_are_refused(ensemble: int):
-    with pytest.raises(InvalidOptionError, match="passes"):
-        passes_of(ensemble)
+@pytest.mark.parametrize("passes", [3, 0, 16, -8, True, False, 2.0, "8", None])
+def test_other_pass_counts_are_refused_in_one_line(passes: object):
+    with pytest.raises(InvalidOptionError) as raised:
+        check_passes(passes)  # type: ignore[arg-type]
+    assert str(raised.value) == f"passes must be 1, 2, 4 or 8, not {passes!r}"
 
 
 def test_progress_counts_the_tiles_of_every_pass():
@@ -190,7 +191,7 @@ def test_with_the_shipped_model_the_ensemble_is_closer_to_the_clean_scene(tmp_pa
     dng, clean = dark_raw(tmp_path / "dark.dng", ratio=100)
     raw = read_raw(dng)
     single = denoise(raw, session, 100)
-    averaged = denoise(raw, session, 100, ensemble=True)
+    averaged = denoise(raw, session, 100, passes=8)
     assert averaged.shape == single.shape == clean.shape and averaged.dtype == np.float32
     assert np.abs(averaged - single).mean() > 1e-3  # not the single pass again (measured 5e-3 to 1e-2)
 
@@ -204,22 +205,23 @@ def test_enhance_file_reports_the_ensemble(tmp_path: Path, model_file: Path):
     dng, _ = dark_raw(tmp_path / "dark.dng", ratio=50)
     session = ModelSession(model_file)
     calls: list[tuple[int, int]] = []
-    result = enhance_file(dng, 50, session, progress=lambda d, t: calls.append((d, t)), ensemble=True)
-    assert result.ensemble and result.passes == 8 and calls[-1] == (8, 8)
+    result = enhance_file(dng, model=session, ratio=50, passes=8, progress=lambda d, t: calls.append((d, t)))
+    assert result.passes == 8 and calls[-1] == (8, 8)
     assert result.description.startswith(f"seeisp {session.name} x8,")
-    assert not enhance_file(dng, 50, session).ensemble
-    two = enhance_file(dng, 50, session, ensemble=2)
+    single = enhance_file(dng, model=session, ratio=50)
+    assert single.passes == 1 and single.model_label == session.name
+    two = enhance_file(dng, model=session, ratio=50, passes=2)
     assert two.passes == 2 and two.model_label == f"{session.name} x2"
 
 
-def test_cli_ensemble_writes_the_ensemble_picture(tmp_path: Path, model_file: Path, capsys):
+def test_cli_ensemble_alias_writes_the_eight_pass_picture(tmp_path: Path, model_file: Path, capsys):
     dng, _ = dark_raw(tmp_path / "dark.dng", ratio=50)
     out, plain = tmp_path / "x8.tif", tmp_path / "x1.tif"
     assert main(["enhance", str(dng), "-o", str(out), "--ratio", "50", "--ensemble", "--model", str(model_file)]) == 0
     assert main(["enhance", str(dng), "-o", str(plain), "--ratio", "50", "--model", str(model_file)]) == 0
     assert f"-> {out}" in capsys.readouterr().out
     pixels, single = tifffile.imread(out) / 65535.0, tifffile.imread(plain) / 65535.0
-    expected = enhance_file(dng, 50, ModelSession(model_file), ensemble=True).image
+    expected = enhance_file(dng, model=ModelSession(model_file), ratio=50, passes=8).image
     assert pixels.shape == expected.shape
     np.testing.assert_allclose(pixels, expected, atol=2e-5)
     assert np.abs(pixels - single).mean() > 1e-4
@@ -231,7 +233,7 @@ def test_cli_passes_two_writes_the_two_pass_picture(tmp_path: Path, model_file: 
     assert (
         main(["enhance", str(dng), "-o", str(out), "--ratio", "50", "--passes", "2", "--model", str(model_file)]) == 0
     )
-    expected = enhance_file(dng, 50, ModelSession(model_file), ensemble=2).image
+    expected = enhance_file(dng, model=ModelSession(model_file), ratio=50, passes=2).image
     np.testing.assert_allclose(tifffile.imread(out) / 65535.0, expected, atol=2e-5)
 
 

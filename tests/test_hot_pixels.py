@@ -134,9 +134,9 @@ def test_enhance_does_not_turn_hot_pixels_into_blots(tmp_path: Path, lite_sessio
     dark = write_dark_dng(tmp_path / "dark.dng", level=0.01)
     sites = [(100, 100), (150, 251), (201, 30)]
     hot = _with_hot_sites(dark, tmp_path / "hot.dng", sites)
-    reference = enhance_file(dark, 50, lite_session).camera_rgb
-    removed = enhance_file(hot, 50, lite_session).camera_rgb
-    kept = enhance_file(hot, 50, lite_session, hot_pixels=False).camera_rgb
+    reference = enhance_file(dark, model=lite_session, ratio=50).camera_rgb
+    removed = enhance_file(hot, model=lite_session, ratio=50).camera_rgb
+    kept = enhance_file(hot, model=lite_session, ratio=50, hot_pixels=False).camera_rgb
 
     def worst_near_sites(image: np.ndarray) -> float:
         return max(float(np.abs(image - reference)[y - 3 : y + 4, x - 3 : x + 4].max()) for y, x in sites)

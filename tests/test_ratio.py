@@ -77,4 +77,4 @@ def test_parse_ratio_refuses_what_the_models_were_not_trained_for(value: str | f
 def test_the_library_checks_the_ratio_too(tmp_path: Path, lite_session) -> None:
     raw = read_raw(write_dark_dng(tmp_path / "dark.dng"))
     with pytest.raises(InvalidRatioError):
-        enhance_raw(raw, lite_session, ratio=1000)
+        enhance_raw(raw, model=lite_session, ratio=1000)

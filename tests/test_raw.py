@@ -72,7 +72,7 @@ def test_all_four_phases_give_the_same_picture(tmp_path, lite_session):
     images = {}
     for cfa in PHASES:
         raw = read_raw(write_scene_dng(tmp_path / f"{cfa}.dng", rgb, cfa=cfa, ratio=4.0))
-        images[cfa] = enhance_raw(raw, lite_session, ratio=4.0).image
+        images[cfa] = enhance_raw(raw, model=lite_session, ratio=4.0).image
     # Other phases are mirrored to RGGB, so the network sees a mirrored scene; it is only
     # approximately mirror-symmetric (measured 31-34 dB between phases with the shipped lite model).
     for cfa in PHASES[1:]:
@@ -99,7 +99,7 @@ def test_real_nikon_crop_in_four_phases(tmp_path, nikon_crop, lite_session):
         raw = read_raw(_nikon_dng(tmp_path, nikon_crop, cfa))
         assert raw.cfa is CFA(cfa)
         np.testing.assert_allclose(raw.white_balance, [1.94921875, 1.0, 1.34375], rtol=1e-3)
-        images[cfa] = enhance_raw(raw, lite_session, ratio=1.0).image
+        images[cfa] = enhance_raw(raw, model=lite_session, ratio=1.0).image
     # The four files hold the same samples re-arranged inside each 2x2 cell, so the pictures
     # match up to the sub-pixel displacement of the samples: compare them lightly blurred.
     for cfa in PHASES[1:]:
@@ -139,7 +139,7 @@ def test_auto_white_balance_keeps_a_red_rose_red(tmp_path, nikon_crop, lite_sess
     from seeisp.white_balance import WhiteBalance
 
     raw = read_raw(_nikon_dng(tmp_path, nikon_crop, "RGGB"))
-    auto = enhance_raw(raw, lite_session, ratio=1.0, white_balance=WhiteBalance.AUTO)
+    auto = enhance_raw(raw, model=lite_session, ratio=1.0, white_balance=WhiteBalance.AUTO)
     light, shot = 1 / auto.gains, 1 / raw.white_balance
     degrees = np.degrees(np.arccos(light @ shot / np.linalg.norm(light) / np.linalg.norm(shot)))
     assert degrees < 8.0

@@ -147,7 +147,7 @@ def test_mirrored_context_mends_the_frames_outermost_pixels(tmp_path, lite_sessi
     band[16:-16, 16:-16] = False  # the outer 16 pixels
 
     def band_psnr() -> float:
-        image = enhance_file(path, 50, lite_session).image
+        image = enhance_file(path, model=lite_session, ratio=50).image
         return psnr(image[band], reference[band])
 
     mirrored = band_psnr()

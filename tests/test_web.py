@@ -90,7 +90,7 @@ def test_best_quality_box_runs_the_ensemble_and_says_so(tmp_path, enhancer, mode
     calls: list[tuple[float, str]] = []
     *_, plain = run_files(enhancer, [str(dng)], False, 40, model)
     slider, details, *_ = run_files(
-        enhancer, [str(dng)], False, 40, model, ensemble=True, progress=lambda f, desc: calls.append((f, desc))
+        enhancer, [str(dng)], False, 40, model, passes=8, progress=lambda f, desc: calls.append((f, desc))
     )
     assert f"| {model} x8 |" in details
     assert any(desc.endswith("seeisp x8: tile 8/8") for _, desc in calls)  # the 8 passes, one tile each

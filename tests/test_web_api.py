@@ -83,9 +83,9 @@ def test_a_raw_in_gives_two_images_details_and_downloads(client, tmp_path):
 
 def test_best_quality_option_runs_the_ensemble(client, tmp_path):
     dng = write_dark_dng(tmp_path / "best.dng")
-    plain, details, *_ = enhance(client, dng, auto=False, ratio=30, ensemble=False)
+    plain, details, *_ = enhance(client, dng, auto=False, ratio=30, best_quality=False)
     assert f"| {available_models()[0]} |" in details
-    best, details, *_ = enhance(client, dng, auto=False, ratio=30, ensemble=True)
+    best, details, *_ = enhance(client, dng, auto=False, ratio=30, best_quality=True)
     assert f"| {available_models()[0]} x8 |" in details
     single, averaged = iio.imread(plain[1]), iio.imread(best[1])
     assert averaged.shape == single.shape == (HEIGHT, WIDTH, 3)

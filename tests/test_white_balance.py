@@ -109,4 +109,4 @@ def test_an_unknown_white_balance_is_an_option_error_naming_the_choices(tmp_path
     with pytest.raises(
         InvalidOptionError, match=r"^white balance must be one of camera, daylight, auto, got 'tungsten'$"
     ):
-        enhance_file(write_dark_dng(tmp_path / "dark.dng"), 100, model_file, white_balance="tungsten")
+        enhance_file(write_dark_dng(tmp_path / "dark.dng"), model=model_file, ratio=100, white_balance="tungsten")

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .argtypes import add_passes_option
+
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
     p = sub.add_parser(
@@ -32,10 +34,10 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument("--json", type=Path, help="also write every score to this JSON file")
     p.add_argument("--force", action="store_true", help="replace the --json file if it exists")
     p.add_argument("--seed", type=int, default=0, help="seed of cameras, gains and noise (default: 0)")
-    p.add_argument(
-        "--ensemble",
-        action="store_true",
-        help="also score each model's self-ensemble as 'seeisp NAME x8' (8 passes, about 8x slower, about +0.5 dB)",
+    add_passes_option(
+        p,
+        "also score each model averaged over N passes (2, 4 or 8; the same as seeisp enhance --passes), "
+        "as 'seeisp NAME xN' (default: 1, single pass only)",
     )
     p.set_defaults(func=run)
 
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             sessions,
             seed=args.seed,
             progress=lambda done, _total: bar.update(1),
-            ensemble=args.ensemble,
+            passes=args.passes,
         )
     results["images_dir"] = str(args.images)
     print(to_markdown(results))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..eval.demo import DEFAULT_RATIO
+from .argtypes import add_passes_option
 
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -13,30 +14,23 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         "-o",
         "--out-dir",
         default="seeisp-demo",
-        help="folder for the demo raw and the comparison picture (default: ./%(default)s)",
+        help="folder for the demo raw and the comparison picture, which a later run replaces (default: ./%(default)s)",
     )
-    p.add_argument("--model", help="model name or .onnx file (default: the best installed)")
+    p.add_argument("--model", metavar="NAME|PATH", help="model name or .onnx file (default: the best installed)")
     p.add_argument(
         "--ratio",
         type=float,
         default=DEFAULT_RATIO,
         help="how many times too little light the simulated shot gets, 1 to 300 (default: %(default)g)",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace the demo's files from an earlier run")
-    p.add_argument(
-        "--ensemble",
-        action="store_true",
-        help="enhance with the x8 self-ensemble (8 passes, about 8x slower, about +0.5 dB)",
-    )
+    add_passes_option(p, "network passes averaged, 1 (default), 2, 4 or 8, as in seeisp enhance --passes")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..eval.demo import run_demo
 
-    report = run_demo(
-        args.out_dir, model=args.model, ratio=args.ratio, ensemble=args.ensemble, overwrite=args.overwrite
-    )
+    report = run_demo(args.out_dir, model=args.model, ratio=args.ratio, passes=args.passes)
     print(f"dark raw (1/{report.ratio:g} of the light): {report.raw_path}")
     print(f"naive | seeisp | clean reference:  {report.comparison_path}")
     print()

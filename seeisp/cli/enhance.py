@@ -14,7 +14,6 @@ from collections.abc import Callable
 from ..batch import Action, Job, plan_jobs, same_file
 from ..dark_frame import DarkFrame, read_dark_frames
 from ..enhance import enhance_file
-from ..ensemble import PASSES
 from ..errors import SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
@@ -22,7 +21,7 @@ from ..providers import usable_cores
 from ..ratio import parse_ratio
 from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
-from .argtypes import non_empty_path, whole_number
+from .argtypes import add_passes_option, non_empty_path, whole_number
 
 EPILOG = """\
 INPUT may be raw files, folders (their raw files) or globs such as 'shots/*.ARW'.
@@ -42,14 +41,46 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files, folders or globs")
     p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder")
+    # The options of seeisp.enhance_file, by the same names and in the same order
+    p.add_argument(
+        "--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)"
+    )
     p.add_argument(
         "--ratio",
         default="auto",
         help="amplification ratio, 1 to 300 (exposure you want / exposure taken), or 'auto' (default)",
     )
-    p.add_argument(
-        "--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)"
+    add_passes_option(
+        p,
+        "network passes over orientations of the mosaic, averaged: 1 (default), 2, 4 or 8; more passes give "
+        "better quality, each pass taking as long as the first",
     )
+    p.add_argument(
+        "--white-balance",
+        "--wb",
+        choices=[choice.value for choice in WhiteBalance],
+        default=WhiteBalance.CAMERA.value,
+        metavar="MODE",
+        help="white balance: camera (the as-shot one, as LibRaw; default), daylight (the sensor's), or auto "
+        "(estimated from the denoised picture; removes the cast of street lights or candles)",
+    )
+    p.add_argument(
+        "--dark-frame",
+        "--dark",
+        type=non_empty_path,
+        metavar="FILE",
+        help="a raw shot with the lens capped, same camera and ISO; the sensor's black level "
+        "measured from it replaces the one in the raw's metadata, and the output's level is matched to the raw's. "
+        "A folder of them (one per ISO): each picture gets the one at its ISO",
+    )
+    p.add_argument(
+        "--tile",
+        type=whole_number(MIN_TILE),
+        metavar="N",
+        help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default: the model's, "
+        f"{NARROW_MODEL_TILE} for width-{NARROW_MODEL_WIDTH} models such as lite, {WIDE_MODEL_TILE} for wider ones)",
+    )
+    # How the outputs are written, and where the network runs
     p.add_argument(
         "--format",
         choices=sorted(BITS),
@@ -62,7 +93,7 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument(
         "--compress",
         action="store_true",
-        help="zlib-compress TIFF outputs: about 12%% smaller, seconds slower per frame (PNG, JPEG: always compressed)",
+        help="zlib-compress TIFF outputs: smaller, slower to write (PNG, JPEG: always compressed)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
     p.add_argument(
@@ -70,48 +101,6 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     )
     p.add_argument(
         "--threads", type=_thread_count, metavar="N", help=f"CPU threads for inference (at most {_max_threads()})"
-    )
-    p.add_argument(
-        "--tile",
-        type=whole_number(MIN_TILE),
-        metavar="N",
-        help=f"network tile in packed pixels (2N x 2N raw pixels); smaller uses less memory (default: the model's, "
-        f"{NARROW_MODEL_TILE} for width-{NARROW_MODEL_WIDTH} models such as lite, {WIDE_MODEL_TILE} for wider ones)",
-    )
-    passes = p.add_mutually_exclusive_group()
-    passes.add_argument(
-        "--ensemble",
-        action="store_const",
-        const=8,
-        dest="passes",
-        default=1,
-        help="best quality: average the network over the 8 orientations of the mosaic "
-        "(8 passes, about 8x slower, about +0.5 dB PSNR); the same as --passes 8",
-    )
-    passes.add_argument(
-        "--passes",
-        type=int,
-        choices=PASSES,
-        default=1,
-        metavar="N",
-        help="network passes over orientations of the mosaic, averaged: 1 (default), 2 (about +0.3 dB for "
-        "twice the time), 4 (about +0.4 dB) or 8 (--ensemble)",
-    )
-    p.add_argument(
-        "--wb",
-        choices=[choice.value for choice in WhiteBalance],
-        default=WhiteBalance.CAMERA.value,
-        help="white balance: the camera's as-shot one (default, as LibRaw), the sensor's daylight one, or auto "
-        "(estimated from the denoised picture; removes the cast of street lights or candles)",
-    )
-    p.add_argument(
-        "--dark",
-        type=non_empty_path,
-        metavar="FILE",
-        help="a dark frame: a raw shot with the lens capped, same camera and ISO; the sensor's black level "
-        "measured from it replaces the one in the raw's metadata, and the output's level is matched to the raw's "
-        "(+0.3 to +1.1 dB at ratios 100-300 in the benchmark)."
-        " A folder of them (one per ISO): each picture gets the one at its ISO",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -121,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
     providers = args.providers
-    darks = read_dark_frames(args.dark) if args.dark else []
+    darks = read_dark_frames(args.dark_frame) if args.dark_frame else []
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
 
     session: ModelSession | None = None  # loaded at the first file to enhance, then shared by all
@@ -160,13 +149,13 @@ def _enhance_one(
         with _TileProgress(disable=args.quiet, name=job.source.name) as on_tile:
             result = enhance_file(
                 job.source,
-                ratio,
-                session,
-                progress=on_tile,
-                ensemble=args.passes,
-                white_balance=args.wb,
+                model=session,
+                ratio=ratio,
+                passes=args.passes,
+                white_balance=args.white_balance,
                 dark_frame=darks,
                 tile=args.tile,
+                progress=on_tile,
             )
         result.save(job.output, args.bits, compress=args.compress)
     except SeeispError as exc:

@@ -13,7 +13,7 @@ method's picture is scored (PSNR, SSIM) against two references:
 Methods: LibRaw's render of the raw amplified by the true ratio ("naive brightening"),
 the same with LibRaw's noise reduction (FBDD full + 3 median passes), and each seeisp model
 at the true ratio; the first model also runs with the estimated ("auto") ratio. With
-``ensemble``, each model also runs as its 8-orientation self-ensemble ("seeisp NAME x8",
+``passes`` over 1, each model also runs as its self-ensemble of that many passes ("seeisp NAME x8" for 8,
 ``seeisp.ensemble``).
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 
 from ..dng import write_dng
 from ..enhance import enhance_file
-from ..ensemble import ENSEMBLE_SUFFIX
+from ..ensemble import check_passes, ensemble_suffix
 from ..errors import SeeispError
 from ..ratio import estimate_ratio
 from ..raw import read_raw
@@ -160,26 +160,27 @@ def _timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
     return image, time.perf_counter() - started
 
 
-def run_case(pair: Pair, sessions: Sequence[ModelSession], ensemble: bool = False) -> dict:
+def run_case(pair: Pair, sessions: Sequence[ModelSession], *, passes: int = 1) -> dict:
     """Every method on one pair: scores, seconds, and the auto ratio (with the first model).
 
-    ``ensemble`` adds each model's self-ensemble, labelled as the model plus ``ENSEMBLE_SUFFIX``.
+    ``passes`` over 1 adds each model's self-ensemble of that many passes, labelled as the model plus its
+    ``ensemble_suffix``.
     """
     methods: dict[str, dict[str, float]] = {}
     for method, denoise in ((NAIVE, False), (LIBRAW_NR, True)):
         image, seconds = _timed(lambda d=denoise: libraw_render(pair.dark, pair.ratio, denoise=d))
         methods[method] = {**score(image, pair), "seconds": seconds}
     for session in sessions:
-        result = enhance_file(pair.dark, pair.ratio, session)
+        result = enhance_file(pair.dark, model=session, ratio=pair.ratio)
         label = f"seeisp {session.name}"
         if label in methods:  # two files carrying the same model name
             label = f"seeisp {session.path.name}"
         methods[label] = {**score(result.image, pair), "seconds": result.seconds}
-        if ensemble:
-            best = enhance_file(pair.dark, pair.ratio, session, ensemble=True)
-            methods[label + ENSEMBLE_SUFFIX] = {**score(best.image, pair), "seconds": best.seconds}
+        if check_passes(passes) > 1:
+            best = enhance_file(pair.dark, model=session, ratio=pair.ratio, passes=passes)
+            methods[label + ensemble_suffix(passes)] = {**score(best.image, pair), "seconds": best.seconds}
     if sessions:
-        auto = enhance_file(pair.dark, None, sessions[0])
+        auto = enhance_file(pair.dark, model=sessions[0], ratio=None)
         methods[f"seeisp {sessions[0].name} (auto ratio)"] = {**score(auto.image, pair), "seconds": auto.seconds}
         estimated = auto.ratio
     else:
@@ -221,18 +222,18 @@ def run_benchmark(
     sessions: Sequence[ModelSession] = (),
     seed: int = 0,
     progress: CaseProgress | None = None,
-    ensemble: bool = False,
+    passes: int = 1,
 ) -> dict:
     """Score every method on every (picture, ratio); returns the cases and their summary (JSON-ready).
 
-    ``ensemble`` also scores each model's 8-orientation self-ensemble (8 times its time).
+    ``passes`` over 1 also scores each model's self-ensemble of that many passes (``run_case``).
     """
     cases: list[dict] = []
     total = len(images) * len(ratios)
     with tempfile.TemporaryDirectory(prefix="seeisp-bench-") as folder:
         for name, noise, pair in simulated_pairs(images, profile, ratios, folder, seed):
             try:
-                case = run_case(pair, sessions, ensemble)
+                case = run_case(pair, sessions, passes=passes)
             finally:
                 pair.remove()
             cases.append({"image": name, "gain_k": noise.k, **case})
@@ -244,7 +245,7 @@ def run_benchmark(
         "ratios": [float(r) for r in ratios],
         "seed": seed,
         "models": [s.name for s in sessions],
-        "ensemble": ensemble,
+        "passes": passes,
         "cases": cases,
         "summary": summarise(cases),
     }
@@ -317,7 +318,8 @@ def to_markdown(results: dict) -> str:
             f" {model}: {everything[f'{model} (auto ratio)']['psnr']:.2f} dB with the auto ratio, "
             f"{everything[model]['psnr']:.2f} dB with the true ratio"
         )
-        best = everything.get(model + ENSEMBLE_SUFFIX)
-        line += f", {best['psnr']:.2f} dB as {model}{ENSEMBLE_SUFFIX} (8 passes)." if best else "."
+        passes = results.get("passes", 1)
+        best = everything.get(model + ensemble_suffix(passes)) if passes > 1 else None
+        line += f", {best['psnr']:.2f} dB as {model}{ensemble_suffix(passes)} ({passes} passes)." if best else "."
     lines.append(line)
     return "\n".join(lines) + "\n"

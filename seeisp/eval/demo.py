@@ -2,7 +2,8 @@
 
 The dark raw is simulated exactly as the training pairs are (unprocess, mosaic, sensor noise
 of the built-in virtual camera), so it needs nothing outside the package, and is written as a
-DNG that LibRaw reads like any camera's raw. The same seeds make the same file on every run.
+DNG that LibRaw reads like any camera's raw. The same seeds make the same file on every run, and a run
+replaces the demo's own two files of an earlier one (never any other file).
 Used by ``seeisp demo``, the web page and the quickstart notebook.
 """
 
@@ -15,14 +16,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..enhance import enhance_file
-from ..errors import OutputError
-from ..models import default_model
+from ..enhance import Model, enhance_file, load_session
+from ..errors import OutputError, SeeispError
 from ..output import write_image
 from ..ratio import parse_ratio
 from ..raw import read_raw
 from ..render import render
-from ..session import ModelSession
 from ..sim.noise import VIRTUAL_SENSOR
 from ..sim.scene import draw_scene
 from ..sim.synthesis import random_camera, unprocess, write_dark_shot
@@ -31,6 +30,7 @@ from .baseline import libraw_render
 from .metrics import psnr
 
 DEMO_RAW_NAME = "seeisp-demo.dng"
+DEMO_CAMERA = ("seeisp", "Demo")  # the make and model the demo raw records
 COMPARISON_NAME = "seeisp-demo-comparison.png"
 DEFAULT_RATIO = 100.0
 DEMO_GAIN = 3.0  # DN per electron: a high-ISO shot of the virtual sensor
@@ -82,8 +82,8 @@ def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO,
                 rng,
                 exposure_time=BRIGHT_EXPOSURE_S / ratio,
                 iso=DEMO_ISO,
-                make="seeisp",
-                model="Demo",
+                make=DEMO_CAMERA[0],
+                model=DEMO_CAMERA[1],
             )
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the demo raw ({exc.strerror or exc})") from None
@@ -94,25 +94,22 @@ def write_demo_raw(folder: str | os.PathLike[str], ratio: float = DEFAULT_RATIO,
 
 def run_demo(
     out_dir: str | os.PathLike[str],
-    model: str | os.PathLike[str] | ModelSession | None = None,
+    *,
+    model: Model | None = None,
     ratio: float = DEFAULT_RATIO,
-    ensemble: bool = False,
-    overwrite: bool = False,
+    passes: int = 1,
 ) -> DemoReport:
     """Write the demo raw, enhance it, brighten it naively, and save the three side by side.
 
-    ``ensemble``: enhance with the 8-orientation self-ensemble (``seeisp.ensemble``); the model is then
-    reported as "NAME x8". The demo's two files in ``out_dir`` are replaced only with ``overwrite``
-    (``OutputError`` otherwise, before any work).
+    ``model`` and ``passes`` as in ``seeisp.enhance_file``; the model is reported as "NAME x8" for 8 passes.
+    The demo's two files from an earlier run in ``out_dir`` are replaced; ``OutputError`` before any work when
+    a file of theirs by those names is in the way (``check_own_files``).
     """
     _check_ratio(ratio)
-    folder = _check_folder(out_dir)  # cheap checks first: no model loading for a mistyped option
-    taken = [folder / name for name in (DEMO_RAW_NAME, COMPARISON_NAME) if (folder / name).exists()]
-    if taken and not overwrite:
-        raise OutputError(f"{taken[0]} exists (use --overwrite to replace the demo's files)")
-    session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
+    check_own_files(_check_folder(out_dir))  # cheap checks first: no model loading for a mistyped option
+    session = load_session(model)
     demo = write_demo_raw(out_dir, ratio)
-    result = enhance_file(demo.raw_path, ratio=demo.ratio, model=session, ensemble=ensemble)
+    result = enhance_file(demo.raw_path, model=session, ratio=demo.ratio, passes=passes)
     naive = libraw_render(demo.raw_path, demo.ratio)
     report = DemoReport(
         raw_path=demo.raw_path,
@@ -153,6 +150,24 @@ def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) ->
         draw.text((2 * pad, 2 * pad), caption, fill=(255, 255, 255, 255), font=font)
         canvas.paste(Image.alpha_composite(panel, overlay).convert("RGB"), (i * (width + gap), 0))
     return np.asarray(canvas, np.float32) / 255
+
+
+def check_own_files(folder: Path) -> None:
+    """``OutputError`` unless the demo may write its files in ``folder``: each of its names is free or holds a
+    plain file of the demo's own, the demo raw one that records the demo camera (an earlier run's)."""
+    for name in (DEMO_RAW_NAME, COMPARISON_NAME):
+        path = folder / name
+        if not path.exists() and not path.is_symlink():
+            continue
+        if path.is_symlink() or not path.is_file() or (name == DEMO_RAW_NAME and not _is_demo_raw(path)):
+            raise OutputError(f"{path}: not a file of an earlier demo, left alone; give another folder with -o")
+
+
+def _is_demo_raw(path: Path) -> bool:
+    try:
+        return read_raw(path).shot.camera == " ".join(DEMO_CAMERA)
+    except SeeispError:
+        return False
 
 
 def _check_ratio(ratio: float) -> float:

@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..dark_frame import DarkFrame, read_dark_frame
 from ..enhance import EnhanceResult, enhance_file
-from ..ensemble import ENSEMBLE_SUFFIX
+from ..ensemble import ensemble_suffix
 from ..errors import ModelError, RawReadError, SeeispError
 from ..eval.baseline import libraw_render
 from ..models import MODELS, available_models, model_path
@@ -91,29 +91,29 @@ class Enhancer:
         session: ModelSession,
         folder: Path,
         progress: Callable[[float, str], None] | None = None,
-        ensemble: bool = False,
+        passes: int = 1,
         white_balance: WhiteBalance = WhiteBalance.CAMERA,
         dark_frame: DarkFrame | None = None,
     ) -> PageResult:
         """Enhance one uploaded raw, render the naive brightening at the same ratio, write both and the downloads.
 
-        ``progress(fraction, description)`` is called with this file's fraction done. ``ensemble``: the
-        8-orientation self-ensemble of ``seeisp.ensemble`` (8 passes, better quality). The naive
+        ``progress(fraction, description)`` is called with this file's fraction done. ``passes``: as in
+        ``seeisp.enhance_file`` (8 for the best-quality box). The naive
         brightening gets the same ``white_balance`` gains, so the two pictures compare like for like.
         ``dark_frame``: its black level is taken off the raw before the network (not off the naive brightening,
         which stays LibRaw's own render); ``DarkFrameError`` when it does not fit this raw.
         """
         say = progress or (lambda fraction, desc: None)
         self.check_upload(path)
-        label = "seeisp" + (ENSEMBLE_SUFFIX if ensemble else "")
+        label = "seeisp" + ensemble_suffix(passes)
         result = enhance_file(
             path,
-            ratio,
-            session,
-            progress=lambda done, total: say(0.7 * done / total, f"{label}: tile {done}/{total}"),
-            ensemble=ensemble,
+            model=session,
+            ratio=ratio,
+            passes=passes,
             white_balance=white_balance,
             dark_frame=dark_frame,
+            progress=lambda done, total: say(0.7 * done / total, f"{label}: tile {done}/{total}"),
         )
         say(0.7, f"naive brightening x{result.ratio:.3g}")
         gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
@@ -204,13 +204,13 @@ def run_files(
     auto_ratio: bool,
     ratio: float | None,
     model: str | None,
-    ensemble: bool = False,
+    passes: int = 1,
     white_balance: str = WhiteBalance.CAMERA.value,
     max_files: int = MAX_FILES_PER_RUN,
     progress: Callable[..., object] | None = None,
     dark_frame: str | None = None,
 ) -> tuple[tuple[str, str] | None, str, list[str], list[tuple[str, str]], list[PageResult]]:
-    """The Enhance button: every uploaded file in turn (``ensemble``: the best-quality box, 8 passes each;
+    """The Enhance button: every uploaded file in turn (``passes``: 8 for the best-quality box;
     ``white_balance``: camera, auto or daylight; ``dark_frame``: an uploaded dark frame, read once for all).
 
     Returns the slider pair (naive, seeisp) of the first result, the details table, the
@@ -243,7 +243,14 @@ def run_files(
         try:
             results.append(
                 enhancer.enhance_upload(
-                    path, wanted, session, folder / f"{index:02d}", say, bool(ensemble), balance, dark
+                    path,
+                    wanted,
+                    session,
+                    folder / f"{index:02d}",
+                    say,
+                    passes=passes,
+                    white_balance=balance,
+                    dark_frame=dark,
                 )
             )
         except Exception as exc:
