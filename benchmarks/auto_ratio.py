@@ -13,8 +13,8 @@ three versions of its scene:
 * **dark sky**: the top 30-70 % of the frame 1000 times darker, as a night sky over lit buildings;
 * **both**: the dark sky with the light sources on it, as a street at night.
 
-Two estimators are compared: the plain mean level (``TARGET_LEVEL / mean``, seeisp's estimate until
-2026-11-23) and seeisp's ``estimate_ratio`` (block means capped at 3x their 75th percentile). The right
+Two estimators are compared: the plain mean level (``TARGET_LEVEL / mean``, seeisp's earlier estimate)
+and seeisp's ``estimate_ratio`` (block means capped at 3x their 75th percentile). The right
 answer is the ratio the picture was darkened by, i.e. the picture exposed as it was published. Printed
 per scene: the share of estimates within x2 of it, and the median and worst factor off (above 1: the
 estimate is brighter than the published picture).

@@ -6,7 +6,7 @@ The same simulated shots as ``seeisp benchmark`` (``seeisp.eval.benchmark.simula
 against the primary reference. For each shot a dark frame is simulated as a camera would record it
 with the lens capped at the same settings: the same sensor noise and per-channel black-level bias,
 no light, its own random draw. It is written as a DNG and read back through ``read_dark_frame``,
-as ``seeisp enhance --dark`` does. Per ratio it prints the model's PSNR without and with the dark
+as ``seeisp enhance --dark-frame`` does. Per ratio it prints the model's PSNR without and with the dark
 frame, and how far the measured black level is from the bias the simulation added (in DN).
 """
 

@@ -1,7 +1,7 @@
 """Speed and memory of seeisp on 12 MP and 24 MP frames: torch eager against ONNX Runtime fp32, fp16, int8.
 
     nice -n 10 python benchmarks/perf.py --quick   # 12 MP, lite model only, one repeat (a few minutes)
-    nice -n 10 python benchmarks/perf.py           # what docs/PERFORMANCE.md shows (about 20 minutes on 2 cores)
+    nice -n 10 python benchmarks/perf.py           # what docs/PERFORMANCE.md shows (much longer)
 
 Prints markdown. Measures, for each frame size:
 

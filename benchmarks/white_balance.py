@@ -1,4 +1,4 @@
-"""How well ``--wb auto`` finds the light: angular error of the estimated white balance, in degrees.
+"""How well ``--white-balance auto`` finds the light: angular error of the estimated white balance, in degrees.
 
     python benchmarks/white_balance.py --model full --camera SonyA7S2 --ratios 1 100 300
 
@@ -7,7 +7,7 @@ is unprocessed with a random camera and a random as-shot white balance, which is
 For every shot it estimates the balance from two pictures, the noisy raw as the network sees it
 (packed, amplified, read as RGB at half resolution) and the network's denoised output, with two
 estimators: grey world (the mean colour is grey; LibRaw's auto white balance) and grey edge
-(``seeisp.white_balance.grey_edge``, what ``--wb auto`` uses). The error is the angle between the
+(``seeisp.white_balance.grey_edge``, what ``--white-balance auto`` uses). The error is the angle between the
 estimated and the true colour of the light in camera RGB; 1-3 degrees is hard to see, 10 is a cast.
 """
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"### White balance error: {args.camera}, {len(images)} pictures of {Path(args.images).name}\n")
     print("Degrees between the estimated and the true light: median / mean / worst.\n")
-    print("| ratio | estimated from | grey world | grey edge (`--wb auto`) |")
+    print("| ratio | estimated from | grey world | grey edge (`--white-balance auto`) |")
     print("|---|---|---|---|")
     for ratio in args.ratios:
         for source in pictures:

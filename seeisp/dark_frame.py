@@ -8,10 +8,10 @@
 A raw's metadata gives the black level the camera was designed for. The sensor's own is off by a
 fraction of a DN to a few DN per colour, differently at each ISO (what ELD calibrated as the
 ``color_bias`` of its noise profiles). Amplified 100-300 times, that offset becomes a few per cent of
-white, and no network can tell it from light: on the benchmark's SonyA7S2 shots the full model loses
-0.4-0.8 dB to it at ratios 100-300. A dark frame (same camera, same ISO, no light) holds only that
-offset and the read noise, and averaging its hundreds of thousands of sites per colour measures the
-offset to about 0.1 DN (``benchmarks/dark_frame.py``).
+white, and no network can tell it from light. A dark frame (same camera, same ISO, no light) holds
+only that offset and the read noise, and averaging its hundreds of thousands of sites per colour
+measures the offset to a small fraction of a DN (``benchmarks/dark_frame.py`` measures both the offset's
+cost and what the dark frame wins back).
 
 Only the per-site offset of the 2x2 cell is subtracted, not the dark frame pixel by pixel: that would
 add the dark frame's own read noise to the picture's.

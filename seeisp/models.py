@@ -26,7 +26,7 @@ MODELS: dict[str, ModelInfo] = {
     m.name: m
     for m in (
         ModelInfo("full", "seeisp-full.onnx", "SID U-Net, width 32 (32-64-128-256-512 channels)"),
-        ModelInfo("lite", "seeisp-lite.onnx", "SID U-Net, width 16, three more convs per level, 59 % of full's work"),
+        ModelInfo("lite", "seeisp-lite.onnx", "SID U-Net, width 16, three more convs per level: less work than full"),
         ModelInfo("full-fp16", "seeisp-full-fp16.onnx", "full model with fp16 weights"),
         ModelInfo("lite-fp16", "seeisp-lite-fp16.onnx", "lite model with fp16 weights"),
         ModelInfo("full-int8", "seeisp-full-int8.onnx", "full model, static QDQ int8"),
@@ -39,9 +39,9 @@ def default_tile(width: int | None) -> int:
     """The tile size for a network of a given base width (its ``seeisp.width`` metadata; None when unknown).
 
     Bigger tiles recompute less overlap (each tile redoes a context margin on every inner side), but ONNX
-    Runtime's buffers grow with width x tile area. Measured (docs/PERFORMANCE.md): lite at 1024 instead of 512
-    takes 12 MP int8 end to end from 4.1 to 3.0 s and peaks at 1.5 GB at 24 MP; full at 1024 peaks at 2.1 GB
-    at 24 MP, over the 2 GB target, so wider networks, and files without the width, keep 512.
+    Runtime's buffers grow with width x tile area. Lite at 1024 is faster than at 512 and stays within the
+    memory target at 24 MP; full at 1024 does not (docs/PERFORMANCE.md), so wider networks, and files without
+    the width, keep 512.
     """
     return NARROW_MODEL_TILE if width is not None and width <= NARROW_MODEL_WIDTH else WIDE_MODEL_TILE
 

@@ -2,7 +2,7 @@
 
     write_image("dark.png", result.image)            # 8-bit PNG
     write_image("dark.tif", result.image)            # 16-bit TIFF, uncompressed
-    write_image("dark.tif", result.image, compress=True)  # 16-bit TIFF, zlib: ~12 % smaller, much slower
+    write_image("dark.tif", result.image, compress=True)  # 16-bit TIFF, zlib: smaller, slower
     write_image("dark.png", result.image, bits=16)   # 16-bit PNG
     write_camera_dng("dark-seeisp.dng", result.camera_rgb, result.raw, result.gains)  # for a raw editor
 
@@ -72,7 +72,7 @@ def quantize(image: np.ndarray, bits: int) -> np.ndarray:
     """Float image in [0, 1] (clipped, NaN -> 0) -> uint8 or uint16, rounded to nearest.
 
     Works through ``QUANTIZE_ROWS`` rows at a time: every step is per pixel, so the result is the
-    same as over the whole frame, without whole-frame float temporaries (0.66 GB at 24 MP).
+    same as over the whole frame, without whole-frame float temporaries.
     """
     image = np.asarray(image)
     pixels = np.empty(image.shape, np.uint8 if bits == 8 else np.uint16)
@@ -105,9 +105,8 @@ def write_image(
     as EXIF; without a shot the file has no EXIF.
 
     ``compress`` zlib-compresses a TIFF (with the horizontal predictor): the noise-like low bits of a
-    16-bit picture barely shrink (12 MP: 73 -> 64 MB) and it costs about 2.5 s per 12 MP on two cores,
-    so TIFFs are uncompressed by default. PNG and JPEG are always compressed; for them ``compress``
-    changes nothing.
+    16-bit picture barely shrink and compressing takes seconds per frame, so TIFFs are uncompressed by default.
+    PNG and JPEG are always compressed; for them ``compress`` changes nothing.
 
     Raises ``OutputError`` for an unknown suffix, a bit depth the format lacks, or a path that
     ``seeisp.writable.check_writable`` refuses (a folder, a camera raw, a folder missing or not writable).

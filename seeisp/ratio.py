@@ -4,7 +4,7 @@ The estimate scales the frame so that its level matches a well-exposed picture:
 ratio = TARGET_LEVEL / exposure_level(black-subtracted, normalised raw), clamped to [1, 300].
 The level is a mean that light sources cannot dominate: the mean of 16x16-pixel block means, each
 capped at 3 times the 75th percentile of them. A plain mean is set by a street lamp or a lit window
-in a night frame (they hold most of its light), which left the rest about 5 times too dark; capped, such
+in a night frame (they hold most of its light), which leaves the rest far too dark; capped, such
 blocks count as bright areas, and frames without light sources get the plain mean's estimate
 (``benchmarks/auto_ratio.py`` measures both). TARGET_LEVEL is the median level of the training
 pictures after unprocessing (measured on ../shared/data/clean/train). Block means of the unclipped

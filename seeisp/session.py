@@ -19,12 +19,12 @@ from .providers import choose_providers, session_options
 
 ProgressFn = Callable[[int, int], None]  # (tiles done, tiles in all)
 # Packed pixels of context each tile sees beyond the part of the output it gives, at least (see tile_overlap).
-# The trained networks read about this far: with 96, tiled and whole-frame outputs differ by at most 1.5e-4
-# (full) and 1.2e-3 (lite, whose extra convs read further), against 3e-3 to 6e-3 with 64.
+# The trained networks read about this far: with less, tiled and whole-frame outputs differ more at the seams
+# (lite, whose extra convs read further, more than full).
 DEFAULT_OVERLAP = 96
 MIN_TILE = 64  # packed pixels: smaller tiles would be mostly overlap
 # Packed pixels of the input mirrored around it before every network call. The networks' convolutions pad
-# with zeros, which leaves a frame's outermost pixels worse than the rest (about 1 dB in its outer 32 pixels);
+# with zeros, which leaves a frame's outermost pixels worse than the rest;
 # mirrored context gives them what they lack. Chosen on training pictures (0, 8, 16, 24, 32, 48 tried).
 CONTEXT_BORDER = 8
 
@@ -52,8 +52,8 @@ def tile_overlap(tile: int) -> int:
     ``DEFAULT_OVERLAP``, and at most 3/8 of it for small tiles.
 
     Large tiles afford more context for the same share of recomputed work. Lite's 1024 tiles get 128, which
-    on a 12 MP frame takes its largest seam difference from 1.5e-3 (with 96) to 1.6e-4 and adds no tiles at
-    12 or 24 MP, since tiles are sized to share the frame evenly.
+    makes its seams smaller than 96 does and adds no tiles at 12 or 24 MP, since tiles are sized to share the
+    frame evenly.
     """
     return min(max(DEFAULT_OVERLAP, tile // 8), 3 * tile // 8)
 

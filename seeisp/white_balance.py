@@ -51,12 +51,11 @@ def grey_edge(camera_rgb: np.ndarray, fallback: np.ndarray) -> np.ndarray:
 
     Edges are taken on the picture box-averaged to about ``ANALYSIS_SIDE`` pixels on its long side (2x2
     at least), the same scale of detail for every frame size, which also evens out what noise the
-    network left and keeps it fast (0.2 s for 12 MP on two cores).
+    network left and keeps it fast.
     Unlike grey world (the mean colour is grey, as LibRaw's auto white balance assumes) it does not
-    turn a frame filled with a red rose cyan. ``benchmarks/white_balance.py`` (Kodak, random as-shot
-    balances, Sony noise, ratio 300): median error 2.6 degrees on the denoised picture, against 7.9
-    on the noisy raw and 4.5 for grey world. Where the only strong edge is one perfectly sharp line
-    (a drawn chart), the colour fringe the demosaicking leaves along it can pull it 10 degrees off.
+    turn a frame filled with a red rose cyan. ``benchmarks/white_balance.py`` measures its error on the
+    denoised picture against the same on the noisy raw and against grey world. Where the only strong edge is
+    one perfectly sharp line (a drawn chart), the colour fringe the demosaicking leaves along it can pull it off.
     ``fallback`` when there are too few unclipped edges.
     """
     n = max(2, round(max(camera_rgb.shape[:2]) / ANALYSIS_SIDE))
