@@ -212,13 +212,12 @@ def test_a_model_with_a_garbled_input_range_is_a_model_error(tiny_fp32: Path, tm
         ModelSession(garbled)
 
 
-def test_training_summary_names_the_starting_weights_and_teacher_of_a_fine_tune(tiny_checkpoint: Path) -> None:
+def test_training_summary_names_the_starting_weights_of_a_fine_tune(tiny_checkpoint: Path) -> None:
     from seeisp.training.export import load_checkpoint, model_metadata
 
     model, state = load_checkpoint(tiny_checkpoint)
     assert "init_from" not in json.loads(model_metadata(model, state, "tiny")["seeisp.training"])
-    assert "teacher" not in json.loads(model_metadata(model, state, "tiny")["seeisp.training"])
-    changes = {"init_from": "weights/x.onnx", "pattern_share": 0.25, "teacher": "weights/y.onnx", "ema": 0.999}
+    changes = {"init_from": "weights/x.onnx", "pattern_share": 0.25, "ema": 0.999}
     tuned = {**state, "config": {**state.get("config", {}), **changes}}
     summary = json.loads(model_metadata(model, tuned, "tiny")["seeisp.training"])
     assert {k: summary[k] for k in changes} == changes

@@ -21,9 +21,6 @@ from pydantic_core import ErrorDetails
 
 from .model import UNetConfig
 
-# The losses ``seeisp.training.train.LOSSES`` implements, by name.
-LOSS_NAMES = ("tone_l1", "render_l1", "render_l2")
-
 
 class ConfigError(ValueError):
     """A setting no run can use, in one line; ``key`` names it (None for a rule between settings)."""
@@ -61,8 +58,6 @@ class TrainConfig:
     name: str = "lite"
     width: int = Field(16, ge=1)
     extra_convs: int = Field(0, ge=0)  # residual convolutions per level (UNetConfig); init_from may have fewer (grown)
-    # Train only the parameters under these names (e.g. ["head"], or the blocks a network was grown by); [] = all.
-    train_only: list[str] = field(default_factory=list)
     train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
     val_dir: str = "../shared/data/clean/val/kodak24"
     profiles_dir: str = "../shared/data/noise_profiles"
@@ -92,12 +87,7 @@ class TrainConfig:
     sid_share: float = 0.5  # share of training samples drawn from the SID pairs when sid_root is set
     sid_cache: str = ""  # folder for decoded SID frames (.npy); "" = decode every time
     noise_on_device: bool = False  # workers make clean crops; the noise is drawn on the training device (torch)
-    loss: str = "tone_l1"  # one of LOSS_NAMES (seeisp.training.train.LOSSES)
     ema: float = 0.0  # decay of an exponential moving average of the weights, validated and exported; 0 = off
-    teacher: str = ""  # distil: also learn the outputs of this trained model (.pt or fp32 .onnx); "" = off
-    teacher_width: int = Field(32, ge=1)  # the teacher's width (32 = full)
-    teacher_weight: float = Field(1.0, ge=0)  # weight of the loss against the teacher's output, beside the target's
-    loss_border: int = Field(0, ge=0)  # output pixels at each edge left out of the loss: context only, as at inference
     context_border: int = Field(0, ge=0)  # packed pixels mirrored around each crop, as inference does (CONTEXT_BORDER)
 
     @field_validator("*", mode="before")
@@ -134,13 +124,6 @@ class TrainConfig:
             raise ValueError(f"val_ratios must all be > 0, not {min(ratios)}")
         return ratios
 
-    @field_validator("loss")
-    @classmethod
-    def _known_loss(cls, loss: str) -> str:
-        if loss not in LOSS_NAMES:
-            raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSS_NAMES)}")
-        return loss
-
     @field_validator("ema")
     @classmethod
     def _decay(cls, ema: float) -> float:
@@ -153,8 +136,6 @@ class TrainConfig:
         packed, border, multiple = self.patch // 2, self.context_border, self.model_config.pad_multiple
         if border >= packed:  # mirroring needs more pixels than it copies
             raise ValueError(f"context_border must be smaller than the {packed}-pixel packed crop, not {border}")
-        if 2 * self.loss_border >= self.patch:
-            raise ValueError(f"loss_border must leave some of the {self.patch}-pixel patch, not {self.loss_border}")
         if (packed + 2 * border) % multiple:
             raise ValueError(
                 f"context_border must be >= 0 and bring the {packed}-pixel packed crop to a multiple of "
@@ -209,7 +190,7 @@ def _parse_override(key: str, raw: str, hint: object) -> object:
     is_list = typing.get_origin(hint) is list
     takes_text = hint is str or (is_list and typing.get_args(hint)[0] is str)
     if not raw.strip():
-        return [] if is_list else raw  # "train_only=" empties a list
+        return [] if is_list else raw  # "train_dirs=" empties a list
     try:
         parsed = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
