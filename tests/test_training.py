@@ -186,13 +186,13 @@ def test_config_file_plus_overrides(tmp_path: Path) -> None:
 
 
 def test_a_config_made_in_code_refuses_a_bad_value_in_one_line() -> None:
-    """TrainConfig(...) and dataclasses.replace (as extrapolate's command line uses it) say what the CLI says."""
+    """TrainConfig(...) and dataclasses.replace check their values as the CLI does."""
     with pytest.raises(ValueError) as raised:
         dataclasses.replace(TrainConfig(), val_crop=3)
     assert str(raised.value) == "val_crop must be a positive even number of raw pixels, not 3"
     with pytest.raises(ValueError, match=r"^steps: expected an integer, not True$"):
         TrainConfig(steps=True)
-    with pytest.raises(ValueError, match=r"^unknown config key 'stepz'; known: name, width, "):
+    with pytest.raises(TypeError, match="stepz"):
         TrainConfig(stepz=5)
     with pytest.raises(ValueError, match=r"^name: expected a string, not 16$"):
         TrainConfig(16)  # by position: the first field, name
