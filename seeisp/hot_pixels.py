@@ -12,10 +12,7 @@ A site is taken for hot when
   a star, a lamp or a thin bright line reaches several sites, as the lens spreads it; a defect does
   not. Comparing each neighbour with its own colour keeps the test blind to the scene's colour.
 
-A hot site gets the median of its 8 same-colour neighbours. Measured on simulated dark raws of Kodak
-pictures with 0.05 % of sites hot by 20-2000 DN (``benchmarks/hot_pixels.py``): the full model lost
-0.5 dB to them at ratio 100 and keeps all but 0.03 dB with the removal, which costs raws without hot
-pixels at most 0.01 dB (the few sites of noise or texture it takes for hot).
+A hot site gets the median of its 8 same-colour neighbours.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -15,13 +14,10 @@ torch = pytest.importorskip("torch")
 
 from seeisp.errors import SeeispError  # noqa: E402
 from seeisp.session import ModelSession  # noqa: E402
-from seeisp.sim.pictures import load_srgb  # noqa: E402
 from seeisp.sim.synthesis import random_camera  # noqa: E402
 from seeisp.training import train as train_module  # noqa: E402
 from seeisp.training.config import TrainConfig  # noqa: E402
 from seeisp.training.data import SyntheticPairs, load_images  # noqa: E402
-from seeisp.training.extrapolate import extrapolate, weights_of  # noqa: E402
-from seeisp.training.extrapolate import main as extrapolate_main  # noqa: E402
 from seeisp.training.model import SIDUNet, UNetConfig  # noqa: E402
 from seeisp.training.sid import CACHE_VERSION  # noqa: E402
 from seeisp.training.train import TrainResult, tone_l1, train  # noqa: E402
@@ -336,79 +332,6 @@ def test_a_network_grown_with_extra_convs_starts_as_the_one_it_grew_from(
         train_module.load_weights(SIDUNet(UNetConfig(width=4)), grown_out)
 
 
-def test_extrapolation_walks_the_line_from_anchor_through_final() -> None:
-    anchor = {"w": torch.tensor([1.0, 2.0]), "count": torch.tensor(3)}
-    final = {"w": torch.tensor([2.0, 0.0]), "count": torch.tensor(5)}
-    assert torch.equal(extrapolate(anchor, final, 0.0)["w"], anchor["w"])
-    assert torch.equal(extrapolate(anchor, final, 1.0)["w"], final["w"])
-    assert torch.equal(extrapolate(anchor, final, 2.0)["w"], torch.tensor([3.0, -2.0]))
-    assert extrapolate(anchor, final, 2.0)["count"].item() == 5  # integer buffers are not arithmetic
-
-
-def test_extrapolate_scores_each_alpha_and_writes_an_exportable_checkpoint(
-    picture_dirs: tuple[Path, Path], tmp_path: Path, one_thread: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    anchor, final = tmp_path / "seeisp-anchor.onnx", tmp_path / "seeisp-final.onnx"
-    train(tiny_config(picture_dirs, tmp_path / "first", onnx_out=str(anchor)))
-    train(  # the final was grown from the anchor: the anchor lacks its residual convolutions
-        tiny_config(
-            picture_dirs, tmp_path / "second", init_from=str(anchor), extra_convs=1, onnx_out=str(final), lr=1e-2
-        )
-    )
-    out = tmp_path / "extrapolated.pt"
-    _, val_dir = picture_dirs
-    validation = [f"--val-dir={val_dir}", "--val-images=2", "--val-crop=64", "--val-ratios", "100"]
-    no_profiles = f"--profiles-dir={tmp_path / 'no-profiles'}"
-    assert (
-        extrapolate_main([str(anchor), str(final), "--alphas", "0", "2", "-o", str(out), *validation, no_profiles]) == 0
-    )
-
-    printed = capsys.readouterr().out
-    scores = {float(a): float(s) for a, s in re.findall(r"alpha (\S+): validation (\S+) dB", printed)}
-    assert sorted(scores) == [0.0, 1.0, 2.0]
-    state = torch.load(out, weights_only=False)
-    best = state["extrapolation"]["alpha"]
-    assert scores[best] == max(scores.values())
-    assert state["val_psnr"] == pytest.approx(scores[best], abs=5e-4)  # printed to 3 decimals
-    assert state["model_config"]["extra_convs"] == 1 and state["config"]["width"] == 4
-
-    grown = UNetConfig(width=4, extra_convs=1)
-    start, end = weights_of(anchor, grown), weights_of(final, grown)
-    assert not start["down.0.4.conv.weight"].any()  # the anchor's missing convolution counts as zero
-    for name, tensor in extrapolate(start, end, best).items():
-        torch.testing.assert_close(state["model"][name], tensor, rtol=0, atol=0)
-
-    # The checkpoint exports like any other, and the file says how it was made.
-    from seeisp.training.export import export_onnx
-
-    exported = export_onnx(out, tmp_path / "seeisp-x.onnx")
-    training = json.loads(ModelSession(exported).metadata["seeisp.training"])
-    assert training["extrapolation"]["alpha"] == best and training["extrapolation"]["anchor"] == str(anchor)
-
-    with pytest.raises(SystemExit):  # an existing file is never overwritten
-        extrapolate_main([str(anchor), str(final), "-o", str(out), *validation, no_profiles])
-    assert "refusing to overwrite" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("suffix", [".pt", ".onnx"])
-def test_extrapolate_refuses_what_is_not_a_model_in_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
-) -> None:
-    junk = tmp_path / f"junk{suffix}"
-    junk.write_bytes(b"not a model")
-    cases = {
-        (str(junk), str(junk)): "not a checkpoint or ONNX file written by seeisp",
-        (str(junk), str(tmp_path / "missing.pt")): "missing.pt: no such file",
-    }
-    for args, message in cases.items():
-        with pytest.raises(SystemExit) as exit_info:
-            extrapolate_main([*args, "-o", str(tmp_path / "out.pt")])
-        assert exit_info.value.code == 2
-        error = capsys.readouterr().err.strip().splitlines()[-1]
-        assert message in error
-    assert not (tmp_path / "out.pt").exists()
-
-
 def test_cli_rejects_a_missing_weights_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from seeisp.cli import main
 
@@ -426,52 +349,6 @@ def test_decode_table_matches_decoding_each_pixel(dtype: type) -> None:
 
     codes = np.random.default_rng(0).integers(0, np.iinfo(dtype).max + 1, size=(64, 64, 3)).astype(dtype)
     np.testing.assert_array_equal(decode_table(np.dtype(dtype))[codes], bt709_decode(to_unit(codes)))
-
-
-def test_repack_keeps_pixels_halves_or_jpegs_on_request(tmp_path: Path) -> None:
-    import imageio.v3 as iio
-    import tifffile
-
-    from seeisp.training.repack import repack
-
-    rng = np.random.default_rng(0)
-    src = tmp_path / "src"
-    for folder in ("keep", "halve", "jpeg"):
-        (src / folder).mkdir(parents=True)
-    picture = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
-    iio.imwrite(src / "keep" / "a.png", picture)
-    iio.imwrite(src / "halve" / "b.png", picture)
-    iio.imwrite(src / "jpeg" / "c.png", picture)
-    tifffile.imwrite(src / "keep" / "d16.tif", picture.astype(np.uint16) * 257, photometric="rgb")
-
-    written = repack(src, tmp_path / "dst", halve=["halve"], jpeg=["jpeg"])
-    assert sorted(p.relative_to(tmp_path / "dst").as_posix() for p in written) == [
-        "halve/b.webp",
-        "jpeg/c.jpg",
-        "keep/a.webp",
-        "keep/d16.webp",
-    ]
-    np.testing.assert_array_equal(load_srgb(tmp_path / "dst" / "keep" / "a.webp"), picture)  # lossless
-    np.testing.assert_array_equal(load_srgb(tmp_path / "dst" / "keep" / "d16.webp"), picture)  # 16 -> 8 bit
-    assert load_srgb(tmp_path / "dst" / "halve" / "b.webp").shape == (20, 30, 3)
-    jpeg = load_srgb(tmp_path / "dst" / "jpeg" / "c.jpg").astype(float)
-    assert jpeg.shape == picture.shape and np.abs(jpeg - picture).mean() < 10  # lossy but close
-
-
-def test_repack_jpeg_quality_trades_bytes_for_fidelity(tmp_path: Path) -> None:
-    from seeisp.training.repack import repack
-
-    src = tmp_path / "src" / "jpeg"
-    src.mkdir(parents=True)
-    smooth = np.linspace(0, 255, 96 * 128 * 3).reshape(96, 128, 3)
-    picture = np.clip(smooth + np.random.default_rng(1).normal(0, 20, smooth.shape), 0, 255).astype(np.uint8)
-    iio.imwrite(src / "c.png", picture)
-    errors, sizes = [], []
-    for quality in (97, 80):
-        (written,) = repack(tmp_path / "src", tmp_path / f"q{quality}", jpeg=["jpeg"], quality=quality)
-        sizes.append(written.stat().st_size)
-        errors.append(np.abs(load_srgb(written).astype(float) - picture).mean())
-    assert sizes[1] < sizes[0] and errors[1] > errors[0]
 
 
 def test_ema_weights_are_the_ones_validated_and_exported(
@@ -556,26 +433,12 @@ def test_validation_covers_each_named_sensor_and_keeps_the_first_ones_crops(
     assert roughness(both[4:]) > 2 * roughness(quiet)
 
 
-def test_an_unknown_validation_sensor_is_a_one_line_error(
-    picture_dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_unknown_validation_sensor_is_a_one_line_error(picture_dirs: tuple[Path, Path], tmp_path: Path) -> None:
     profiles = tmp_path / "profiles"
     write_profile(profiles, "Quiet", (0.5, 1.0))
     config = tiny_config(picture_dirs, tmp_path, profiles_dir=str(profiles), val_cameras=["Quiet", "Nope"])
     with pytest.raises(SeeispError, match=r"unknown camera 'Nope'; profiles in .*: Quiet, virtual"):
         train_module.validation_set(config)
-
-    _, val_dir = picture_dirs
-    model = tmp_path / "model.pt"
-    train(tiny_config(picture_dirs, tmp_path / "run", steps=1, val_every=1))
-    (tmp_path / "run" / "run" / "best.pt").rename(model)
-    argv = [str(model), str(model), "-o", str(tmp_path / "x.pt"), f"--val-dir={val_dir}", f"--profiles-dir={profiles}"]
-    with pytest.raises(SystemExit) as exit_info:
-        extrapolate_main([*argv, "--val-cameras", "Nope"])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "unknown camera 'Nope'" in err[-1] and "Traceback" not in "\n".join(err)
-    assert not (tmp_path / "x.pt").exists()
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:

@@ -1,4 +1,4 @@
-"""argparse types shared by the ``seeisp`` commands, the training tools and the scripts in benchmarks/."""
+"""argparse types shared by the ``seeisp`` commands and the scripts in benchmarks/."""
 
 from __future__ import annotations
 

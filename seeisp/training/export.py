@@ -40,8 +40,6 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
     fine_tuning = ("init_from", "pattern_share", "ema")
     summary.update({k: cfg[k] for k in fine_tuning if cfg.get(k)})  # only when used
     summary.update(step=state.get("step"), val_psnr=state.get("val_psnr"))
-    if state.get("extrapolation"):  # seeisp.training.extrapolate
-        summary["extrapolation"] = state["extrapolation"]
     return {
         "seeisp.name": name,
         "seeisp.width": str(model.config.width),
