@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from seeisp.cli.argtypes import number_from, whole_number
+from seeisp.cli.argtypes import whole_number
 
 KODAK = "../shared/data/clean/val/kodak24"
 PROFILES = "../shared/data/noise_profiles"
@@ -27,8 +27,7 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-at_least_one, at_least_zero = whole_number(1), whole_number(0)  # argparse types: counts of pictures, threads, ...
-share = number_from(0, 1)  # an argparse type: a share from 0 to 1
+at_least_one = whole_number(1)  # an argparse type: counts of pictures, threads, ...
 
 
 def ratio(value: str) -> float:

@@ -12,9 +12,7 @@ A site is taken for hot when
   a star, a lamp or a thin bright line reaches several sites, as the lens spreads it; a defect does
   not. Comparing each neighbour with its own colour keeps the test blind to the scene's colour.
 
-A hot site gets the median of its 8 same-colour neighbours. ``benchmarks/hot_pixels.py`` measures, on
-simulated dark raws with hot sites planted, what they cost the model, what the removal wins back, and
-what it costs raws without hot pixels (the few sites of noise or texture it takes for hot).
+A hot site gets the median of its 8 same-colour neighbours.
 """
 
 from __future__ import annotations

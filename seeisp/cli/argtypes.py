@@ -1,4 +1,4 @@
-"""argparse types and options shared by the ``seeisp`` commands, the training tools and the scripts in benchmarks/."""
+"""argparse types and options shared by the ``seeisp`` commands and the scripts in benchmarks/."""
 
 from __future__ import annotations
 
@@ -47,18 +47,6 @@ def non_empty_path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path")
     return text
-
-
-def add_passes_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    """``--passes N`` (1, 2, 4 or 8, default 1: the ``passes`` of ``seeisp.enhance_file``) and ``--ensemble``, its
-    alias for ``--passes 8``; the two exclude each other."""
-    from ..ensemble import PASSES  # here: the training tools import this module without onnxruntime
-
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--passes", type=int, choices=PASSES, default=1, metavar="N", help=help_text)
-    group.add_argument(
-        "--ensemble", action="store_const", const=PASSES[-1], dest="passes", help="the same as --passes 8"
-    )
 
 
 def _number(text: str) -> float:

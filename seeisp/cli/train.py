@@ -23,10 +23,8 @@ def run(args: argparse.Namespace) -> int:
         config = TrainConfig.load(args.config, args.overrides)
     except (ValueError, OSError) as exc:
         raise SeeispError(str(exc)) from None
-    for key in ("init_from", "teacher"):
-        path = getattr(config, key)
-        if path and not Path(path).is_file():
-            raise SeeispError(f"{key}: {path}: no such file")
+    if config.init_from and not Path(config.init_from).is_file():
+        raise SeeispError(f"init_from: {config.init_from}: no such file")
     try:
         result = train(config)
     except (ValueError, SeeispError) as exc:  # unusable weights or data, found once training starts

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +40,9 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
     """What a standalone runner needs to feed the network and read its output."""
     cfg = state.get("config", {})
     summary = {k: cfg[k] for k in ("steps", "batch_size", "patch", "train_dirs", "profiles_dir") if k in cfg}
-    fine_tuning = ("init_from", "pattern_share", "ema", "teacher", "train_only")
+    fine_tuning = ("init_from", "pattern_share", "ema")
     summary.update({k: cfg[k] for k in fine_tuning if cfg.get(k)})  # only when used
     summary.update(step=state.get("step"), val_psnr=state.get("val_psnr"))
-    if state.get("extrapolation"):  # seeisp.training.extrapolate
-        summary["extrapolation"] = state["extrapolation"]
     return {
         "seeisp.name": name,
         "seeisp.width": str(model.config.width),
@@ -72,23 +73,50 @@ def export_onnx(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str],
 
 
 def _write_onnx(model: SIDUNet, state: dict, name: str, tmp: Path) -> None:
-    example = torch.zeros(1, model.config.in_channels, 64, 64)
-    torch.onnx.export(
-        model,
-        (example,),
-        str(tmp),
-        input_names=["raw"],
-        output_names=["rgb"],
-        dynamic_axes={"raw": {0: "batch", 2: "height", 3: "width"}, "rgb": {0: "batch", 2: "height2", 3: "width2"}},
-        opset_version=OPSET,
-        external_data=False,
-        dynamo=False,
-    )
-    proto = onnx.load(str(tmp))
+    # Batch 2, not 1: torch.export takes a size-1 dimension for a constant.
+    example = torch.zeros(2, model.config.in_channels, 64, 64)
+    dynamic = torch.export.Dim.DYNAMIC
+    with _quiet_exporter():
+        program = torch.onnx.export(
+            model,
+            (example,),
+            input_names=["raw"],
+            output_names=["rgb"],
+            dynamic_shapes={"inp": {0: dynamic, 2: dynamic, 3: dynamic}},
+            opset_version=OPSET,
+            dynamo=True,
+            verbose=False,
+        )
+    proto = program.model_proto
+    _name_dimensions(proto.graph.input[0], ("batch", None, "height", "width"))
+    _name_dimensions(proto.graph.output[0], ("batch", None, "height2", "width2"))
     for key, value in model_metadata(model, state, name).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(tmp))
+
+
+def _name_dimensions(value: onnx.ValueInfoProto, names: Sequence[str | None]) -> None:
+    """Give the dynamic dimensions of a graph input or output readable names (torch.export calls them s0, s1, ...)."""
+    for dimension, dim_name in zip(value.type.tensor_type.shape.dim, names, strict=True):
+        if dim_name is not None:
+            dimension.dim_param = dim_name
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """The exporter's chatter kept off the console: notes on optional torchvision operators it skips, and
+    deprecation warnings from inside torch that no caller can act on."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def variant_paths(out_dir: str | os.PathLike[str], name: str, precisions: Sequence[str]) -> dict[str, Path]:

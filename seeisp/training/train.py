@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from ..eval.metrics import psnr
 from ..pack import amplify, pack
-from ..render import GAMMA, POWER_SCALE, TOE_END, TOE_SLOPE, bt709_encode, camera_to_linear_srgb
+from ..render import bt709_encode, camera_to_linear_srgb
 from ..session import drop_context, mirror_context
 from ..sim.noise import VIRTUAL_SENSOR, SensorProfile, load_profiles, normalise, resolve_profile
 from ..sim.pictures import to_unit
@@ -33,7 +33,7 @@ from ..writable import staged_file
 from .config import TrainConfig
 from .data import SyntheticPairs, load_images
 from .device_noise import noisy_input, step_generator
-from .model import ResidualConv, SIDUNet, UNetConfig
+from .model import ResidualConv, SIDUNet
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -57,42 +57,6 @@ def tone_l1(output: torch.Tensor, target: torch.Tensor, white_balance: torch.Ten
         return (torch.clamp(x * wb, 0.0, 1.0) + 1e-3).pow(1 / 2.222)
 
     return F.l1_loss(output, target) + F.l1_loss(tone(output), tone(target))
-
-
-def bt709_torch(linear: torch.Tensor) -> torch.Tensor:
-    """``seeisp.render.bt709_encode`` in torch, differentiable (the power branch never sees values below its toe)."""
-    linear = linear.clamp(0.0, 1.0)
-    curve = POWER_SCALE * linear.clamp(min=TOE_END).pow(GAMMA) - (POWER_SCALE - 1)
-    return torch.where(linear < TOE_END, linear * TOE_SLOPE, curve)
-
-
-def rendered(camera_rgb: torch.Tensor, white_balance: torch.Tensor, camera_to_srgb: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) linear camera RGB -> the sRGB picture ``seeisp.render`` makes of it: WB, clip, matrix, curve."""
-    balanced = torch.clamp(camera_rgb * white_balance[:, :, None, None], 0.0, 1.0)
-    return bt709_torch(torch.einsum("nij,njhw->nihw", camera_to_srgb, balanced))
-
-
-def render_loss(
-    output: torch.Tensor,
-    target: torch.Tensor,
-    white_balance: torch.Tensor,
-    camera_to_srgb: torch.Tensor,
-    squared: bool = False,
-) -> torch.Tensor:
-    """L1 (or scaled squared error, which is what PSNR counts) on the rendered sRGB picture, plus a
-    small L1 in linear camera RGB that keeps a gradient where rendering clips."""
-    ours, theirs = rendered(output, white_balance, camera_to_srgb), rendered(target, white_balance, camera_to_srgb)
-    # x10: at the typical error of 0.05 the squared term's gradient matches the L1 term's.
-    picture = 10.0 * F.mse_loss(ours, theirs) if squared else F.l1_loss(ours, theirs)
-    return picture + 0.1 * F.l1_loss(output, target)
-
-
-# What the loop can train with: (output, target, white balance, camera->sRGB) -> loss.
-LOSSES = {
-    "tone_l1": lambda out, target, wb, matrix: tone_l1(out, target, wb),
-    "render_l1": lambda out, target, wb, matrix: render_loss(out, target, wb, matrix),
-    "render_l2": lambda out, target, wb, matrix: render_loss(out, target, wb, matrix, squared=True),
-}
 
 
 def validation_sensors(config: TrainConfig) -> list[SensorProfile]:
@@ -129,12 +93,8 @@ def with_context(net: torch.nn.Module, packed: torch.Tensor, border: int) -> tor
     as ``seeisp.session.mirror_context`` does at inference, cut back to (N, 3, 2h, 2w)."""
     if not border:
         return net(packed)
-    return inner(net(F.pad(packed, (border,) * 4, mode="reflect")), 2 * border)
-
-
-def inner(images: torch.Tensor, border: int) -> torch.Tensor:
-    """(N, C, H, W) without ``border`` pixels at each edge (as they are when ``border`` is 0)."""
-    return images[..., border : images.shape[-2] - border, border : images.shape[-1] - border]
+    output = net(F.pad(packed, (border,) * 4, mode="reflect"))
+    return output[..., 2 * border : -2 * border, 2 * border : -2 * border]
 
 
 @torch.no_grad()
@@ -190,26 +150,6 @@ def _grown(model: SIDUNet, name: str) -> bool:
     """Whether a state-dict entry belongs to a residual convolution (``extra_convs``), which may start at zero."""
     module_name = name.rsplit(".", 2)[0]  # "up.0.4.conv.weight" -> "up.0.4"
     return isinstance(model.get_submodule(module_name), ResidualConv)
-
-
-def trainable_parameters(model: torch.nn.Module, names: list[str]) -> list[torch.nn.Parameter]:
-    """The parameters under ``names`` (all where empty); the others are frozen, so the loss never reaches them."""
-    if not names:
-        return list(model.parameters())
-
-    def under(parameter: str, name: str) -> bool:
-        return parameter == name or parameter.startswith(f"{name}.")
-
-    parameters = dict(model.named_parameters())
-    for name in names:
-        if not any(under(parameter, name) for parameter in parameters):
-            raise ValueError(f"train_only: the network has no parameters under {name!r}")
-    kept = []
-    for parameter, tensor in parameters.items():
-        tensor.requires_grad_(any(under(parameter, name) for name in names))
-        if tensor.requires_grad:
-            kept.append(tensor)
-    return kept
 
 
 class StepBatches(torch.utils.data.Dataset):
@@ -325,7 +265,7 @@ def train(config: TrainConfig) -> TrainResult:
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = SIDUNet(config.model_config).to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(trainable_parameters(model, config.train_only), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     step, best = 0, -math.inf
     last = out / "last.pt"
     if last.exists():
@@ -346,13 +286,6 @@ def train(config: TrainConfig) -> TrainResult:
     if ema is not None and last.exists() and state.get("ema") is not None:
         ema.load_state_dict(state["ema"])
     scored = ema.module if ema is not None else model
-    teacher = None
-    if config.teacher:
-        # A small network cannot match the target everywhere; the teacher's output shows it what a
-        # network can make of the same noisy input, which is an easier and less noisy thing to learn.
-        teacher = SIDUNet(UNetConfig(width=config.teacher_width))
-        load_weights(teacher, config.teacher)
-        teacher = teacher.to(device, memory_format=memory_format).eval().requires_grad_(False)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     profiles = list(load_profiles(config.profiles_dir).values()) if Path(config.profiles_dir).is_dir() else []
@@ -378,27 +311,19 @@ def train(config: TrainConfig) -> TrainResult:
         writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
     bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
     started, first_step, losses = time.time(), step, []
-    loss_fn = LOSSES[config.loss]
     batches = StepBatches(pairs, config.seed + 1000 * rank, config.batch_size, clean=config.noise_on_device)
     for batch in batch_loader(batches, step, config.steps, config.workers, pin=cuda):
         if config.noise_on_device:
-            clean, y, wb, matrix, noise = (t.to(device, non_blocking=True) for t in batch)
+            clean, y, wb, _, noise = (t.to(device, non_blocking=True) for t in batch)
             x = noisy_input(clean, noise, step_generator(device, config.seed, rank, step))
         else:
-            x, y, wb, matrix = (t.to(device, non_blocking=True) for t in batch)
+            x, y, wb, _ = (t.to(device, non_blocking=True) for t in batch)
         x = x.contiguous(memory_format=memory_format)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda and config.amp):
             output = with_context(net, x, config.context_border)
-            if teacher is not None:
-                with torch.no_grad():
-                    taught = with_context(teacher, x, config.context_border).float()
-        output, y = inner(output, config.loss_border), inner(y, config.loss_border)
-        loss = loss_fn(output.float(), y, wb, matrix)
-        if teacher is not None:
-            taught = inner(taught, config.loss_border)
-            loss = loss + config.teacher_weight * loss_fn(output.float(), taught, wb, matrix)
+        loss = tone_l1(output.float(), y, wb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
