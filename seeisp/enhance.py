@@ -132,16 +132,16 @@ def enhance_raw(
 
     A dark frame that does not fit the raw raises ``DarkFrameError``, whose message does not name the picture.
     """
+    asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
+    passes = check_passes(passes)
+    balance = WhiteBalance.parse(white_balance)
     session = load_session(model)
     started = time.perf_counter()
     darks = as_dark_frames(dark_frame)
     dark = dark_frame_for(darks, raw) if darks else None
     if dark is not None:
         raw = dark.subtract(raw)
-    asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
     used = estimate_ratio(raw.mosaic) if asked is None else asked
-    balance = WhiteBalance.parse(white_balance)
-    passes = check_passes(passes)
     camera_rgb = denoise(
         raw, session, used, passes=passes, hot_pixels=hot_pixels, tile=tile, overlap=overlap, progress=progress
     )
