@@ -6,6 +6,8 @@ import argparse
 import math
 from collections.abc import Callable
 
+from ..ensemble import PASSES
+
 
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number of at least ``minimum`` (a count of pictures, threads, pixels)."""
@@ -47,6 +49,16 @@ def non_empty_path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path")
     return text
+
+
+def add_passes_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--passes N`` (1, 2, 4 or 8, default 1: the ``passes`` of ``seeisp.enhance_file``) and ``--ensemble``, its
+    alias for ``--passes 8``; the two exclude each other."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--passes", type=int, choices=PASSES, default=1, metavar="N", help=help_text)
+    group.add_argument(
+        "--ensemble", action="store_const", const=PASSES[-1], dest="passes", help="the same as --passes 8"
+    )
 
 
 def _number(text: str) -> float:
