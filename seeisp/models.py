@@ -27,8 +27,8 @@ MODELS: dict[str, ModelInfo] = {
     for m in (
         ModelInfo("full", "seeisp-full.onnx", "SID U-Net, width 32 (32-64-128-256-512 channels)"),
         ModelInfo("lite", "seeisp-lite.onnx", "SID U-Net, width 16, three more convs per level: less work than full"),
-        ModelInfo("full-fp16", "seeisp-full-fp16.onnx", "full model with fp16 weights"),
-        ModelInfo("lite-fp16", "seeisp-lite-fp16.onnx", "lite model with fp16 weights"),
+        ModelInfo("full-fp16", "seeisp-full-fp16.onnx", "full model with fp16 weights (made by seeisp export)"),
+        ModelInfo("lite-fp16", "seeisp-lite-fp16.onnx", "lite model with fp16 weights (made by seeisp export)"),
         ModelInfo("full-int8", "seeisp-full-int8.onnx", "full model, static QDQ int8"),
         ModelInfo("lite-int8", "seeisp-lite-int8.onnx", "lite model, static QDQ int8: fastest on a CPU"),
     )
@@ -71,8 +71,21 @@ def model_path(name: str | os.PathLike[str]) -> Path:
             return path
     installed = ", ".join(available_models()) or "none"
     raise ModelError(
-        f"model {name!r} is not installed ({MODELS[name].filename} not found in weights/); installed: {installed}"
+        f"model {name!r} is not installed ({MODELS[name].filename} not found in weights/){_how_to_make(name)}; "
+        f"installed: {installed}"
     )
+
+
+def _how_to_make(name: str) -> str:
+    """For a variant (``lite-fp16``) whose fp32 model is installed: the command that makes it, else ''."""
+    base, _, precision = name.rpartition("-")
+    if base not in MODELS:
+        return ""
+    for folder in weights_dirs():
+        fp32 = folder / MODELS[base].filename
+        if fp32.is_file():
+            return f"; make it with: seeisp export {fp32} --variants {precision} -o {folder} (needs the train extra)"
+    return ""
 
 
 def available_models() -> list[str]:

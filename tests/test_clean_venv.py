@@ -75,3 +75,16 @@ def test_demo_runs(clean_venv: Path, tmp_path: Path) -> None:
     check(result, "seeisp demo")
     assert "PSNR" in result.stdout
     assert any((tmp_path / "demo").iterdir())
+
+
+def test_the_package_ships_the_four_models_a_user_runs_and_nothing_else_of_weights(clean_venv: Path) -> None:
+    weights = "(pathlib.Path(seeisp.__file__).parent / 'weights').iterdir()"
+    probe = f"import pathlib, seeisp; print(*sorted(p.name for p in {weights}))"
+    result = run([str(clean_venv / "python"), "-c", probe], clean_venv)
+    check(result, "weights probe")
+    assert result.stdout.split() == [
+        "seeisp-full-int8.onnx",
+        "seeisp-full.onnx",
+        "seeisp-lite-int8.onnx",
+        "seeisp-lite.onnx",
+    ]  # no fp16 variant (seeisp export makes it), no Markdown

@@ -357,6 +357,43 @@ def test_export_cli_refuses_to_replace_models(tiny_checkpoint: Path, tmp_path: P
     assert ModelSession(existing).name == "tiny"
 
 
+def test_export_cli_makes_the_fp16_and_int8_variants_of_an_fp32_model(
+    tiny_fp32: Path, tiny_variants: dict[str, Path], tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "weights"
+    assert main(["export", str(tiny_fp32), "-o", str(out), "--calibration-samples", "2"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["seeisp-tiny-fp16.onnx", "seeisp-tiny-int8.onnx"]
+    fp16 = ModelSession(out / "seeisp-tiny-fp16.onnx")
+    assert fp16.name == "tiny-fp16" and fp16.metadata["seeisp.precision"] == "fp16"
+    packed = random_packed((4, 32, 48))
+    np.testing.assert_array_equal(fp16.run(packed), ModelSession(tiny_variants["fp16"]).run(packed))  # as from .pt
+    assert ModelSession(out / "seeisp-tiny-int8.onnx").metadata["seeisp.precision"] == "int8"
+    capsys.readouterr()
+
+    assert main(["export", str(tiny_fp32), "-o", str(tmp_path / "again"), "--variants", "fp32"]) == 2
+    assert "already an fp32 model" in capsys.readouterr().err
+    assert main(["export", str(out / "seeisp-tiny-int8.onnx"), "-o", str(tmp_path / "again")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seeisp: error:") and "not an fp32 seeisp model" in err and "\n" not in err.strip()
+    assert not (tmp_path / "again").exists()
+
+
+def test_a_missing_fp16_model_says_how_to_make_it(tmp_path: Path, capfd, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seeisp import models
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    shutil.copyfile(REPO / "weights" / "seeisp-lite.onnx", weights / "seeisp-lite.onnx")
+    monkeypatch.setattr(models, "weights_dirs", lambda: [weights])
+    dng = tmp_path / "dark.dng"
+    write_dng(dng, np.full((64, 64), 600, np.uint16), black_level=512, white_level=16383)
+    assert main(["enhance", str(dng), "-o", str(tmp_path / "out.png"), "--model", "lite-fp16"]) == 2
+    err = capfd.readouterr().err.strip()
+    assert "\n" not in err and "model 'lite-fp16' is not installed" in err
+    assert f"make it with: seeisp export {weights / 'seeisp-lite.onnx'} --variants fp16 -o {weights}" in err
+    assert not (tmp_path / "out.png").exists()
+
+
 @pytest.mark.parametrize("problem", ["a junk picture", "only small pictures"])
 def test_export_cli_checks_calibration_pictures_before_writing_any_file(
     tiny_checkpoint: Path, tmp_path: Path, capsys, problem: str
@@ -379,6 +416,7 @@ def test_export_cli_checks_calibration_pictures_before_writing_any_file(
     ("args", "message"),
     [
         (["missing.pt"], "missing.pt: no such checkpoint file"),
+        (["missing.onnx"], "missing.onnx: no such model file"),
         (["{not_a_checkpoint}"], "not a seeisp training checkpoint"),
         (["{checkpoint}", "--calibration-samples", "0"], "--calibration-samples must be at least 1"),
         (["{checkpoint}", "--name", "../evil"], "--name '../evil'"),

@@ -18,7 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("seeisp.cli.demo", "simulate a dark raw of a built-in scene and enhance it"),
     "ui": ("seeisp.cli.ui", "start the web page (needs the 'ui' extra)"),
     "train": ("seeisp.cli.train", "train a model (needs the 'train' extra)"),
-    "export": ("seeisp.cli.export", "export a checkpoint to ONNX fp32/fp16/int8 (needs the 'train' extra)"),
+    "export": (
+        "seeisp.cli.export",
+        "export a checkpoint to ONNX fp32/fp16/int8, or an fp32 model to fp16/int8 (needs the 'train' extra)",
+    ),
     "benchmark": ("seeisp.cli.benchmark", "PSNR/SSIM of seeisp vs LibRaw on simulated low-light pairs"),
 }
 

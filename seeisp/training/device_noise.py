@@ -2,10 +2,10 @@
 
 Why: ``SyntheticPairs.sample`` makes a whole sample in numpy, and most of its cost is drawing
 the noise of every pixel (Poisson shot noise, Tukey-lambda read noise). On a GPU machine the
-worker processes doing that could not keep the GPU busy (about 1000 samples/s from 16 cores,
-the GPU 18-58 % busy). With ``TrainConfig.noise_on_device`` the workers make only the clean
-part of each sample (``SyntheticPairs.clean_batch``: crop, camera, ratio, noise parameters) and
-``noisy_input`` here does the rest, batched, on the device the network trains on.
+worker processes doing that could not keep the GPU busy. With ``TrainConfig.noise_on_device``
+the workers make only the clean part of each sample (``SyntheticPairs.clean_batch``: crop, camera,
+ratio, noise parameters) and ``noisy_input`` here does the rest, batched, on the device the network
+trains on.
 
 ``noisy_input`` repeats, step by step, what the numpy path does from the clean mosaic onward:
 ``seeisp.sim.noise.simulate_dark_raw`` (shot noise in electrons with gain k, Tukey-lambda or

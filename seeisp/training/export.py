@@ -119,6 +119,24 @@ def _quiet_exporter() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def is_onnx(source: str | os.PathLike[str]) -> bool:
+    """Whether ``export_variants`` takes ``source`` for an ONNX model (else for a training checkpoint)."""
+    return Path(source).suffix.lower() == ".onnx"
+
+
+def onnx_training_config(path: str | os.PathLike[str]) -> dict:
+    """The name and training summary (``train_dirs``, ``profiles_dir``, ...) an fp32 ONNX file made by
+    ``export_onnx`` carries; a ``ValueError`` for any other file."""
+    from .quantize import seeisp_metadata
+
+    metadata = seeisp_metadata(onnx.load(str(path)))
+    if "seeisp.name" not in metadata:
+        raise ValueError("no seeisp metadata")
+    if metadata.get("seeisp.precision", "fp32") != "fp32":
+        raise ValueError(f"an {metadata['seeisp.precision']} model; variants are made from the fp32 one")
+    return {**json.loads(metadata.get("seeisp.training") or "{}"), "name": metadata["seeisp.name"]}
+
+
 def variant_paths(out_dir: str | os.PathLike[str], name: str, precisions: Sequence[str]) -> dict[str, Path]:
     """precision -> where ``export_variants`` writes it, named as in ``seeisp.models.MODELS``."""
     from .quantize import variant_filename
@@ -127,7 +145,7 @@ def variant_paths(out_dir: str | os.PathLike[str], name: str, precisions: Sequen
 
 
 def export_variants(
-    checkpoint: str | os.PathLike[str],
+    source: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     name: str | None = None,
     precisions: Sequence[str] = ("fp32", "fp16", "int8"),
@@ -136,11 +154,12 @@ def export_variants(
     log: Callable[[str], None] = lambda _message: None,
     fp16_storage: bool = False,
 ) -> dict[str, Path]:
-    """Checkpoint -> ``seeisp-<name>[-<precision>].onnx`` in ``out_dir`` for each precision.
+    """A checkpoint, or an fp32 ONNX file (for its fp16 and int8 variants) -> ``seeisp-<name>[-<precision>].onnx``
+    in ``out_dir`` for each precision.
 
     int8 is calibrated on simulated dark raws made from the pictures in ``calibration_dirs`` (a ``SeeispError``
-    when none of them holds a picture of ``CALIBRATION_PATCH`` px; default: the checkpoint's training folders when
-    they exist here, else the built-in scene) with the checkpoint's noise profiles (else the virtual sensor).
+    when none of them holds a picture of ``CALIBRATION_PATCH`` px; default: the source's training folders when
+    they exist here, else the built-in scene) with the source's noise profiles (else the virtual sensor).
     The files appear only when all are made. ``fp16_storage`` stores the
     fp32 file's weights in fp16 (``store_weights_fp16``), after the other variants are made from it.
     """
@@ -155,9 +174,11 @@ def export_variants(
         store_weights_fp16,
     )
 
-    _, state = load_checkpoint(checkpoint)
-    config = state.get("config", {})
-    name = name or config.get("name") or Path(checkpoint).stem
+    from_onnx = is_onnx(source)
+    if from_onnx and "fp32" in precisions:
+        raise SeeispError(f"{source}: already an fp32 model; make its fp16 or int8 variant from it")
+    config = onnx_training_config(source) if from_onnx else load_checkpoint(source)[1].get("config", {})
+    name = name or config.get("name") or Path(source).stem
     paths = variant_paths(out_dir, name, precisions)
     inputs: list[np.ndarray] = []
     if "int8" in paths:  # the calibration pictures first: a bad one must stop the export before any file is written
@@ -170,15 +191,16 @@ def export_variants(
         profiles_dir = config.get("profiles_dir")
         profiles = load_profiles(profiles_dir) if profiles_dir and Path(profiles_dir).is_dir() else {}
         inputs = calibration_inputs(calibration_samples, found or builtin_pictures(), list(profiles.values()))
-        source = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
-        log(f"int8: calibrating on {len(inputs)} simulated dark raws from {source}, ratios 1-300")
+        drawn_from = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
+        log(f"int8: calibrating on {len(inputs)} simulated dark raws from {drawn_from}, ratios 1-300")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     # Every file is made beside its destination and moved into place at the end: a failed export leaves none.
     with tempfile.TemporaryDirectory(prefix=".seeisp-export-", dir=out_dir) as tmp:
         staged = {precision: Path(tmp) / path.name for precision, path in paths.items()}
-        fp32 = staged.get("fp32", Path(tmp) / "fp32.onnx")
-        export_onnx(checkpoint, fp32, name)
-        log("fp32: exported")
+        fp32 = Path(source) if from_onnx else staged.get("fp32", Path(tmp) / "fp32.onnx")
+        if not from_onnx:
+            export_onnx(source, fp32, name)
+            log("fp32: exported")
         if "fp16" in staged:
             convert_fp16(fp32, staged["fp16"])
             log("fp16: converted")

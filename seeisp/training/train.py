@@ -280,8 +280,8 @@ def train(config: TrainConfig) -> TrainResult:
         if rank == 0:
             print(f"starting from the weights of {config.init_from}")
     # Adam keeps nudging the weights even at a tiny learning rate, and the validation score jitters
-    # with them (by up to 0.4 dB between checks in the GPU fine-tunes of weights/HISTORY.md); the
-    # average of the last ~1/(1-ema) steps moves smoothly, so "best" means something.
+    # with them from one check to the next; the average of the last ~1/(1-ema) steps moves smoothly,
+    # so "best" means something.
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
     if ema is not None and last.exists() and state.get("ema") is not None:
         ema.load_state_dict(state["ema"])
