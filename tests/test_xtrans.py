@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ from seeisp.eval.metrics import psnr
 from seeisp.hot_pixels import find_hot_pixels
 from seeisp.raw import CFA, CFAKind, XTransCFA, read_raw
 from seeisp.render import render
-from seeisp.sim.synthesis import mosaic
+from seeisp.sim.noise import NoiseParams
+from seeisp.sim.synthesis import bias_in_cell_order, mosaic
 from seeisp.xtrans import REFERENCE, as_bayer, bayer_cfa, phase, resampling_table, shifted, to_bayer
 
 from conftest import TEST_CAMERA, scene_camera_rgb, write_biased_dng
@@ -197,3 +199,31 @@ def test_a_dark_frame_is_refused_for_x_trans_in_one_line(tmp_path: Path, lite_se
         enhance_file(picture, ratio=50, model=lite_session, dark_frame=bayer_dark)
     with pytest.raises(DarkFrameError, match="X-Trans"):
         enhance_file(picture, ratio=50, model=lite_session, dark_frame=picture)
+
+
+def test_simulated_x_trans_shots_carry_each_colours_black_bias() -> None:
+    noise = NoiseParams(k=1.0, read_scale=1.0, read_lambda=None, row_sigma=0.0, black_bias=(4.0, 1.0, 3.0, 6.0))
+    cells = bias_in_cell_order(noise, REFERENCE.value).black_bias
+    assert len(cells) == 36
+    assert {REFERENCE.value[i]: cells[i] for i in range(36)} == {"R": 4.0, "G": 2.0, "B": 6.0}
+
+
+def test_benchmark_cli_scores_x_trans_raws(tmp_path: Path, model_file: Path, capsys) -> None:
+    import imageio.v3 as iio
+
+    from seeisp.cli import main
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    y, x = np.mgrid[0:516, 0:522]
+    picture = np.stack([40 + 150 * x / 522, 60 + 120 * y / 516, 200 - 150 * x / 522 + 40 * (y > 258)], axis=-1)
+    iio.imwrite(folder / "gradient.png", picture.astype(np.uint8))
+    scores = tmp_path / "scores.json"
+    args = ["benchmark", "--images", str(folder), "--camera", "virtual", "--ratios", "100", "--cfa", "xtrans"]
+    assert main([*args, "--models", str(model_file), "--json", str(scores)]) == 0
+    assert "X-Trans raws" in capsys.readouterr().out
+    results = json.loads(scores.read_text())
+    (case,) = results["cases"]
+    assert results["cfa"] == "xtrans" and XTransCFA(case["cfa"]) == REFERENCE  # the first picture: phase (0, 0)
+    model = next(name for name in case["methods"] if name.startswith("seeisp") and "auto" not in name)
+    assert case["methods"][model]["psnr"] > case["methods"]["LibRaw, amplified"]["psnr"] + 3
