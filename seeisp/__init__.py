@@ -1,8 +1,9 @@
 """seeisp: low-light raw to clean sRGB with a U-Net ("Learning to See in the Dark"), on ONNX Runtime.
 
 Data flow: ``read_raw`` (minus a ``DarkFrame``'s black level, if given) -> ``network_input`` (hot pixels
-replaced, packed, amplified) -> ``ModelSession`` -> white balance (``WhiteBalance``) -> ``render`` ->
-``write_image``; ``enhance_file`` does it all and ``EnhanceResult.save`` writes the file.
+replaced, an X-Trans mosaic resampled onto a Bayer grid by ``seeisp.xtrans``, packed, amplified) ->
+``ModelSession`` -> white balance (``WhiteBalance``) -> ``render`` -> ``write_image``; ``enhance_file`` does it
+all and ``EnhanceResult.save`` writes the file.
 Nothing here imports torch.
 """
 
@@ -22,7 +23,7 @@ from .errors import (
 from .hot_pixels import remove_hot_pixels
 from .output import write_image
 from .ratio import estimate_ratio, parse_ratio
-from .raw import CFA, Flip, RawImage, Shot, read_raw
+from .raw import CFA, CFAKind, Flip, RawImage, Shot, XTransCFA, read_raw
 from .render import render
 from .session import ModelSession
 from .white_balance import WhiteBalance
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CFA",
+    "CFAKind",
     "DarkFrame",
     "DarkFrameError",
     "EnhanceResult",
@@ -47,6 +49,7 @@ __all__ = [
     "Shot",
     "UnsupportedSensorError",
     "WhiteBalance",
+    "XTransCFA",
     "dark_frame_for",
     "enhance_file",
     "enhance_raw",

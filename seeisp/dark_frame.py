@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DarkFrameError, InvalidOptionError
-from .raw import CFA, RawImage, Shot, is_raw_name, read_raw
+from .raw import CFA, CFAKind, RawImage, Shot, is_raw_name, read_raw
 
 TRIM = 0.005  # share of sites cut from each end before averaging: hot sites and the read noise's long tails
 MAX_LEVEL = 0.01  # of the white level: a dark frame whose black is off by more than this saw light
+_BAYER_ONLY = "an X-Trans raw: dark frames work with Bayer raws only"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class DarkFrame:
     @classmethod
     def measure(cls, raw: RawImage, name: str = "dark frame", source: Path | None = None) -> DarkFrame:
         """Measure a dark frame already read. Raises ``DarkFrameError`` when it is too small or saw light."""
+        if raw.cfa.kind is not CFAKind.BAYER:
+            raise DarkFrameError(f"{name}: {_BAYER_ONLY}")
         h, w = raw.mosaic.shape
         if min(h, w) < 32:
             raise DarkFrameError(f"{name}: {w}x{h} pixels is too small to measure a black level")
@@ -75,6 +78,8 @@ class DarkFrame:
 
     def _misfit(self, raw: RawImage) -> str:
         """Why this dark frame cannot correct ``raw``; "" when it can."""
+        if raw.cfa.kind is not CFAKind.BAYER:
+            return _BAYER_ONLY
         if raw.cfa is not self.cfa:
             return f"colour filter {raw.cfa.value}, but {self.cfa.value} in the dark frame {self.name}"
         camera, dark_camera = raw.shot.camera, self.shot.camera

@@ -1,4 +1,4 @@
-"""Write minimal DNG files that LibRaw reads: Bayer (CFA) raws, linear and monochrome DNGs.
+"""Write minimal DNG files that LibRaw reads: Bayer and X-Trans (CFA) raws, linear and monochrome DNGs.
 
 Used for the demo raw, the synthetic benchmark pairs and the test fixtures.
 """
@@ -49,10 +49,10 @@ def write_dng(
     lens: str = "",
     artist: str = "",
 ) -> Path:
-    """Write a uint16 Bayer mosaic as a DNG.
+    """Write a uint16 Bayer (``cfa`` of 4 letters) or X-Trans (36 letters, the 6x6 cell row by row) mosaic as a DNG.
 
-    ``black_level`` is one value or four values in the order of the 2x2 CFA cells
-    (top-left, top-right, bottom-left, bottom-right). ``as_shot_neutral`` is the camera
+    ``black_level`` is one value or one per site of the CFA cell, in the order of ``cfa``
+    (for 2x2: top-left, top-right, bottom-left, bottom-right). ``as_shot_neutral`` is the camera
     RGB of a neutral grey (the reciprocal of the white-balance gains). The capture details
     (exposure, lens, time, ...) go into the main IFD, where LibRaw reads them in a DNG, all but
     ``iso``: LibRaw reads the ISO only from an EXIF IFD, which this writer does not make.
@@ -61,19 +61,20 @@ def write_dng(
     if bayer.ndim != 2:
         raise ValueError("bayer must be a 2-D array")
     cfa = cfa.upper()
-    if len(cfa) != 4 or set(cfa) - set(_CFA_CODES):
-        raise ValueError(f"cfa must be four letters of R, G, B, got {cfa!r}")
+    if len(cfa) not in (4, 36) or set(cfa) - set(_CFA_CODES):
+        raise ValueError(f"cfa must be 4 (Bayer) or 36 (X-Trans) letters of R, G, B, got {cfa!r}")
     if orientation not in _ORIENTATIONS:
         raise ValueError(f"orientation must be one of {_ORIENTATIONS}")
+    side = 2 if len(cfa) == 4 else 6
     matrix = np.eye(3) if xyz_to_camera is None else np.asarray(xyz_to_camera, dtype=float)
-    blacks = np.broadcast_to(np.asarray(black_level, dtype=float), (4,)) if np.ndim(black_level) else None
+    blacks = np.broadcast_to(np.asarray(black_level, dtype=float), (len(cfa),)) if np.ndim(black_level) else None
 
     tags: list[tuple] = [
         (271, "s", 0, make, True),
         (272, "s", 0, model, True),
         (274, "H", 1, orientation, True),
-        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, "B", 4, tuple(_CFA_CODES[c] for c in cfa), True),  # CFAPattern
+        (33421, "H", 2, (side, side), True),  # CFARepeatPatternDim
+        (33422, "B", len(cfa), tuple(_CFA_CODES[c] for c in cfa), True),  # CFAPattern
         (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
         (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
         (50708, "s", 0, f"{make} {model}", True),  # UniqueCameraModel
@@ -88,8 +89,8 @@ def write_dng(
         tags += [(50714, "2I", 1, _srational([float(black_level)], 100), True)]
     else:
         tags += [
-            (50713, "H", 2, (2, 2), True),  # BlackLevelRepeatDim
-            (50714, "2I", 4, _srational(blacks, 100), True),
+            (50713, "H", 2, (side, side), True),  # BlackLevelRepeatDim
+            (50714, "2I", len(cfa), _srational(blacks, 100), True),
         ]
     if exposure_time is not None:
         tags.append((33434, "2I", 1, _srational([exposure_time], 1_000_000), True))

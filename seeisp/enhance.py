@@ -21,10 +21,11 @@ from .level import match_input_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import estimate_ratio, parse_ratio
-from .raw import RawImage, read_raw
+from .raw import CFAKind, RawImage, read_raw
 from .render import render
 from .session import ModelSession, ProgressFn
 from .white_balance import WhiteBalance, balance_gains
+from .xtrans import as_bayer
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ def network_input(
 ) -> np.ndarray:
     """The (4, h, w) packed and amplified input of a single pass over the whole frame: what ``denoise`` gives
     a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
-    return amplify(pack(rggb_mosaic(raw, hot_pixels)), parse_ratio(ratio, allow_auto=False), input_range)
+    bayer = _bayer_raw(raw, hot_pixels=hot_pixels)
+    mosaic = rggb_mosaic(bayer, hot_pixels=hot_pixels and bayer is raw)
+    return amplify(pack(mosaic), parse_ratio(ratio, allow_auto=False), input_range)
 
 
 def denoise(
@@ -97,12 +100,21 @@ def denoise(
     pixels) default to the model's own (``ModelSession.run_tiled``).
     """
     passes = check_passes(passes)
-    mosaic = rggb_mosaic(raw, hot_pixels)
+    bayer = _bayer_raw(raw, hot_pixels=hot_pixels)
+    mosaic = rggb_mosaic(bayer, hot_pixels=hot_pixels and bayer is raw)
     if passes == 1:
         rgb = single_pass(mosaic, session, ratio, tile, overlap, progress)
     else:
         rgb = self_ensemble(mosaic, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
-    return restore_size(from_rggb(rgb, raw.cfa), raw.mosaic.shape)
+    return restore_size(from_rggb(rgb, bayer.cfa), raw.mosaic.shape)
+
+
+def _bayer_raw(raw: RawImage, *, hot_pixels: bool) -> RawImage:
+    """The raw as the Bayer networks read it: a Bayer raw as it is, an X-Trans raw resampled onto a Bayer grid
+    (``seeisp.xtrans``; its hot sites replaced there, unless ``hot_pixels=False``)."""
+    if raw.cfa.kind is CFAKind.XTRANS:
+        return as_bayer(raw, hot_pixels=hot_pixels)
+    return raw
 
 
 Model = str | os.PathLike[str] | ModelSession

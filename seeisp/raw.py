@@ -1,4 +1,4 @@
-"""Read a Bayer raw through LibRaw (rawpy) into a normalised mosaic plus the metadata needed to render it."""
+"""Read a Bayer or X-Trans raw through LibRaw (rawpy) into a normalised mosaic plus the metadata needed to render it."""
 
 from __future__ import annotations
 
@@ -12,12 +12,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import rawpy
 import tifffile
 
 from .errors import RawReadError, UnsupportedSensorError
+
+
+class CFAKind(enum.StrEnum):
+    """Which family a colour filter belongs to: a 2x2 Bayer cell, or Fujifilm's 6x6 X-Trans cell."""
+
+    BAYER = "Bayer"
+    XTRANS = "X-Trans"
 
 
 class CFA(enum.Enum):
@@ -28,9 +36,43 @@ class CFA(enum.Enum):
     GRBG = "GRBG"
     GBRG = "GBRG"
 
+    @property
+    def kind(self) -> CFAKind:
+        return CFAKind.BAYER
+
+    @property
+    def size(self) -> int:
+        """Pixels per side of the repeating cell."""
+        return 2
+
     def sites(self) -> tuple[tuple[int, int, int], ...]:
         """(row, column, channel) of each site of the 2x2 cell, the channel 0, 1 or 2 for R, G or B."""
         return tuple((index // 2, index % 2, "RGB".index(colour)) for index, colour in enumerate(self.value))
+
+
+@dataclass(frozen=True)
+class XTransCFA:
+    """A Fujifilm X-Trans colour filter: the 36 colours of its 6x6 cell, read row by row from the top-left pixel
+    (``seeisp.xtrans`` serves it with the Bayer networks)."""
+
+    value: str  # 36 letters of R, G, B
+
+    kind: ClassVar[CFAKind] = CFAKind.XTRANS
+    size: ClassVar[int] = 6
+
+    def __post_init__(self) -> None:
+        if len(self.value) != 36 or set(self.value) - set("RGB"):
+            raise ValueError(f"an X-Trans cell is 36 letters of R, G, B, got {self.value!r}")
+
+    def sites(self) -> tuple[tuple[int, int, int], ...]:
+        """(row, column, channel) of each site of the 6x6 cell, the channel 0, 1 or 2 for R, G or B."""
+        return tuple((index // 6, index % 6, "RGB".index(colour)) for index, colour in enumerate(self.value))
+
+
+def parse_cfa(letters: str) -> CFA | XTransCFA:
+    """A colour filter from its letters: 4 for a Bayer cell ("GBRG"), 36 for an X-Trans cell."""
+    letters = letters.upper()
+    return XTransCFA(letters) if len(letters) == 36 else CFA(letters)
 
 
 class Flip(enum.IntEnum):
@@ -70,7 +112,7 @@ def _no_gains() -> np.ndarray:
 
 @dataclass(frozen=True)
 class RawImage:
-    """A Bayer raw, black-subtracted and scaled so that 0 is black and 1 the sensor's white level.
+    """A Bayer or X-Trans raw, black-subtracted and scaled so that 0 is black and 1 the sensor's white level.
 
     ``mosaic`` is float32 (H, W) and not clipped: noise below black stays negative.
     ``white_balance`` holds the camera's as-shot R, G, B gains, scaled so the smallest is 1
@@ -78,7 +120,7 @@ class RawImage:
     """
 
     mosaic: np.ndarray
-    cfa: CFA
+    cfa: CFA | XTransCFA
     white_balance: np.ndarray
     camera_to_srgb: np.ndarray
     flip: Flip = Flip.NONE
@@ -210,7 +252,7 @@ def _libraw_messages_hidden(path: Path) -> Iterator[None]:
 
 
 def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
-    cfa = _bayer_cfa(raw, path)
+    cfa = _xtrans_cfa(raw) or _bayer_cfa(raw, path)
     visible = raw.raw_image_visible
     if visible is None or visible.ndim != 2 or min(visible.shape) < 2:
         raise UnsupportedSensorError(f"{path}: no Bayer mosaic in this raw")
@@ -280,6 +322,16 @@ def _bayer_cfa(raw: rawpy.RawPy, path: Path) -> CFA:
         return CFA(letters)
     except ValueError:
         raise UnsupportedSensorError(f"{path}: colour filter {letters} is not an RGB Bayer pattern") from None
+
+
+def _xtrans_cfa(raw: rawpy.RawPy) -> XTransCFA | None:
+    """The X-Trans cell of a flat raw with a 6x6 colour filter of red, green and blue; None for any other raw."""
+    pattern = raw.raw_pattern
+    if pattern is None or raw.raw_type != rawpy.RawType.Flat or pattern.shape != (6, 6):
+        return None
+    desc = raw.color_desc.decode("ascii", "replace")
+    letters = "".join(desc[i] if i < len(desc) else "?" for i in pattern.ravel())
+    return XTransCFA(letters) if set(letters) == set("RGB") else None
 
 
 def _gains(values: list[float]) -> np.ndarray | None:

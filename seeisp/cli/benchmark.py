@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         "else ../shared/data/noise_profiles from the current folder)",
     )
     p.add_argument("--limit", type=int, help="use only the first N pictures")
+    p.add_argument(
+        "--cfa",
+        choices=("bayer", "xtrans"),
+        default="bayer",
+        help="simulate Bayer raws (default) or Fujifilm X-Trans raws (6x6 colour filter)",
+    )
     p.add_argument("--json", type=Path, help="also write every score to this JSON file")
     p.add_argument("--force", action="store_true", help="replace the --json file if it exists")
     p.add_argument("--seed", type=int, default=0, help="seed of cameras, gains and noise (default: 0)")
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=lambda done, _total: bar.update(1),
             passes=args.passes,
+            cfa=args.cfa,
         )
     results["images_dir"] = str(args.images)
     print(to_markdown(results))

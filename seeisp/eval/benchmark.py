@@ -1,9 +1,10 @@
 """Quality benchmark: seeisp against LibRaw on simulated low-light raws of clean pictures.
 
 For every clean picture and ratio, ``make_pair`` unprocesses the picture with a random camera,
-mosaics it in one of the four CFA phases, gives it the noise of a calibrated sensor at a
-seeded gain and writes it as a DNG, so that LibRaw and seeisp read the very same file. Each
-method's picture is scored (PSNR, SSIM) against two references:
+mosaics it in one of the four Bayer CFA phases (or, with ``cfa="xtrans"``, one of the 36 X-Trans
+phases), gives it the noise of a calibrated sensor at a seeded gain and writes it as a DNG, so that
+LibRaw and seeisp read the very same file. Each method's picture is scored (PSNR, SSIM) against two
+references:
 
 * primary: the clean, never-mosaicked camera RGB rendered by ``seeisp.render`` with the raw's
   own metadata, i.e. the picture a perfect denoiser and demosaicker would give;
@@ -11,8 +12,8 @@ method's picture is scored (PSNR, SSIM) against two references:
   Chen et al. score against the long exposure developed by LibRaw.
 
 Methods: LibRaw's render of the raw amplified by the true ratio ("naive brightening"),
-the same with LibRaw's noise reduction (FBDD full + 3 median passes), and each seeisp model
-at the true ratio; the first model also runs with the estimated ("auto") ratio. With
+the same with LibRaw's noise reduction (FBDD full + 3 median passes; LibRaw skips FBDD on X-Trans),
+and each seeisp model at the true ratio; the first model also runs with the estimated ("auto") ratio. With
 ``passes`` over 1, each model also runs as its self-ensemble of that many passes ("seeisp NAME x8" for 8,
 ``seeisp.ensemble``).
 """
@@ -39,12 +40,15 @@ from ..session import ModelSession
 from ..sim.noise import VIRTUAL_SENSOR, NoiseParams, SensorProfile
 from ..sim.pictures import list_images, load_srgb, to_unit
 from ..sim.synthesis import Camera, mosaic, random_camera, shot_tags, unprocess, write_dark_shot
+from ..xtrans import REFERENCE, shifted
 from .baseline import libraw_render
 from .metrics import psnr, ssim
 
 NAIVE = "LibRaw, amplified"
 LIBRAW_NR = "LibRaw NR (FBDD + median)"
 CFA_PHASES = ("RGGB", "GRBG", "GBRG", "BGGR")
+XTRANS_PHASES = tuple(shifted(REFERENCE, rows, cols).value for rows in range(6) for cols in range(6))
+CFA_KINDS = {"bayer": CFA_PHASES, "xtrans": XTRANS_PHASES}  # the phases each benchmarked CFA kind cycles through
 AUTO_RATIO_TOLERANCE = 2.0  # the estimate counts as right within this factor of the true ratio
 MIN_SIDE = 22  # px: LibRaw refuses raws narrower or lower than 22 px (pictures are cropped to even sizes)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages) holding the seeisp package
@@ -194,10 +198,12 @@ def simulated_pairs(
     ratios: Sequence[float],
     folder: str | os.PathLike[str],
     seed: int = 0,
+    cfa: str = "bayer",
 ) -> Iterator[tuple[str, NoiseParams, Pair]]:
     """The benchmark's shots, picture by picture and ratio by ratio: (picture name, its noise, the pair).
 
-    Each picture gets a seeded random camera and the next of the four CFA phases; each (picture, ratio)
+    Each picture gets a seeded random camera and the next phase of its ``cfa`` kind ("bayer": the four CFA
+    phases; "xtrans": the 36 phases of the X-Trans cell); each (picture, ratio)
     its own seeded gain and noise, so any subset of ratios or pictures gives the same shots. The
     DNGs are written to ``folder``; ``Pair.remove`` deletes them. A picture that cannot be read or is
     smaller than ``MIN_SIDE`` raises ``PictureReadError`` or ``SeeispError`` naming it (``check_images``
@@ -208,11 +214,13 @@ def simulated_pairs(
         _check_size(Path(path), image.shape)
         srgb = to_unit(image)
         camera = random_camera(np.random.default_rng([seed, i]))
-        cfa = CFA_PHASES[i % len(CFA_PHASES)]
+        phases = CFA_KINDS[cfa]
+        pattern = phases[i % len(phases)]
         for ratio in ratios:
             rng = np.random.default_rng([seed, i, round(ratio * 1000)])
             noise = profile.sample(rng)
-            yield Path(path).name, noise, make_pair(srgb, ratio, camera, noise, rng, folder, cfa=cfa, name=f"{i:03d}")
+            pair = make_pair(srgb, ratio, camera, noise, rng, folder, cfa=pattern, name=f"{i:03d}")
+            yield Path(path).name, noise, pair
 
 
 def run_benchmark(
@@ -223,15 +231,19 @@ def run_benchmark(
     seed: int = 0,
     progress: CaseProgress | None = None,
     passes: int = 1,
+    cfa: str = "bayer",
 ) -> dict:
     """Score every method on every (picture, ratio); returns the cases and their summary (JSON-ready).
 
-    ``passes`` over 1 also scores each model's self-ensemble of that many passes (``run_case``).
+    ``passes`` over 1 also scores each model's self-ensemble of that many passes (``run_case``); ``cfa``: "bayer"
+    or "xtrans" raws (``simulated_pairs``).
     """
+    if cfa not in CFA_KINDS:
+        raise SeeispError(f"the benchmark's CFA is one of {', '.join(CFA_KINDS)}, not {cfa!r}")
     cases: list[dict] = []
     total = len(images) * len(ratios)
     with tempfile.TemporaryDirectory(prefix="seeisp-bench-") as folder:
-        for name, noise, pair in simulated_pairs(images, profile, ratios, folder, seed):
+        for name, noise, pair in simulated_pairs(images, profile, ratios, folder, seed, cfa):
             try:
                 case = run_case(pair, sessions, passes=passes)
             finally:
@@ -241,6 +253,7 @@ def run_benchmark(
                 progress(len(cases), total)
     return {
         "camera": profile.name,
+        "cfa": cfa,
         "images": len(images),
         "ratios": [float(r) for r in ratios],
         "seed": seed,
@@ -290,8 +303,9 @@ def summarise(cases: Sequence[dict]) -> dict:
 def to_markdown(results: dict) -> str:
     """The summary as a markdown table plus a line on the auto ratio."""
     summary = results["summary"]
+    kind = " X-Trans raws," if results.get("cfa") == "xtrans" else ""
     lines = [
-        f"### {results['camera']} noise, {results['images']} pictures, ratios "
+        f"### {results['camera']} noise,{kind} {results['images']} pictures, ratios "
         f"{', '.join(f'{r:g}' for r in results['ratios'])}, seed {results['seed']}",
         "",
         "PSNR/SSIM against the clean camera RGB rendered with the raw's metadata; "

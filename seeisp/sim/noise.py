@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,7 @@ class NoiseParams:
     read_scale: float
     read_lambda: float | None  # Tukey-lambda shape; None = Gaussian read noise
     row_sigma: float
-    black_bias: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # per 2x2 cell, R G G B
+    black_bias: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)  # per 2x2 cell, R G G B (or per 6x6 X-Trans cell)
     black: int = 512
     white: int = 16383
 
@@ -137,8 +138,10 @@ def simulate_dark_raw(
     else:
         signal += (params.read_scale * tukey_lambda(rng, params.read_lambda, shape)).astype(np.float32)
     signal += rng.normal(0.0, params.row_sigma, size=(shape[0], 1)).astype(np.float32)
-    bias = np.asarray(params.black_bias, np.float32).reshape(2, 2)
-    signal += np.tile(bias, (shape[0] // 2 + 1, shape[1] // 2 + 1))[: shape[0], : shape[1]]
+    bias = np.asarray(params.black_bias, np.float32)
+    side = math.isqrt(bias.size)  # a 2x2 Bayer cell, or 6x6 for X-Trans (``bias_in_cell_order``)
+    bias = bias.reshape(side, side)
+    signal += np.tile(bias, (shape[0] // side + 1, shape[1] // side + 1))[: shape[0], : shape[1]]
     return np.clip(np.round(signal + params.black), 0, params.white).astype(np.uint16)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dng import write_dng
-from ..raw import CFA
+from ..raw import parse_cfa
 from ..render import RGB_TO_XYZ, bt709_decode
 from .noise import NoiseParams, simulate_dark_raw
 
@@ -92,10 +92,12 @@ def mosaic_rggb(camera_rgb: np.ndarray) -> np.ndarray:
 
 
 def mosaic(camera_rgb: np.ndarray, cfa: str) -> np.ndarray:
-    """(H, W, 3) -> (H, W) mosaic with the 2x2 pattern ``cfa`` (e.g. "GBRG")."""
+    """(H, W, 3) -> (H, W) mosaic with the 2x2 pattern ``cfa`` (e.g. "GBRG") or a 6x6 X-Trans one (36 letters)."""
     out = np.empty(camera_rgb.shape[:2], dtype=camera_rgb.dtype)
-    for i, j, channel in CFA(cfa).sites():
-        out[i::2, j::2] = camera_rgb[i::2, j::2, channel]
+    pattern = parse_cfa(cfa)
+    n = pattern.size
+    for i, j, channel in pattern.sites():
+        out[i::n, j::n] = camera_rgb[i::n, j::n, channel]
     return out
 
 
@@ -107,8 +109,12 @@ def dark_raw_pair(
 
 
 def bias_in_cell_order(noise: NoiseParams, cfa: str) -> NoiseParams:
-    """Move the per-channel black bias (R, G1, G2, B) to the 2x2 cells of ``cfa``."""
+    """Move the per-channel black bias (R, G1, G2, B) to the 2x2 cells of ``cfa``; for an X-Trans ``cfa`` (36
+    letters) to its 6x6 cells, every green site getting the mean of the two greens' bias."""
     red, green1, green2, blue = noise.black_bias
+    if len(cfa) == 36:
+        by_colour = {"R": red, "G": (green1 + green2) / 2, "B": blue}
+        return dataclasses.replace(noise, black_bias=tuple(by_colour[letter] for letter in cfa.upper()))
     by_channel = {"R": [red], "G": [green1, green2], "B": [blue]}
     cells = tuple(by_channel[letter].pop(0) for letter in cfa)
     return dataclasses.replace(noise, black_bias=cells)
@@ -137,7 +143,8 @@ def write_dark_shot(
     **tags: object,
 ) -> Path:
     """Simulate a shot of clean camera RGB (H, W, 3; even sizes) with ``ratio`` times too little light and the
-    sensor noise ``noise``, mosaicked in ``cfa``, and write it as a DNG that LibRaw reads like a camera's raw.
+    sensor noise ``noise``, mosaicked in ``cfa`` (4 letters for Bayer, 36 for X-Trans), and write it as a DNG
+    that LibRaw reads like a camera's raw.
 
     The benchmark's, the demo's and ``benchmarks/perf.py``'s dark raws are all made here. ``tags`` go on to
     ``write_dng`` (exposure_time, iso, make, model).
