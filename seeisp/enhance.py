@@ -6,6 +6,7 @@ result.save("dark.png")  # with the raw's EXIF
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 from dataclasses import dataclass
@@ -15,13 +16,13 @@ import numpy as np
 
 from .dark_frame import DarkFrame, DarkFrames, as_dark_frames, dark_frame_for
 from .ensemble import ensemble_suffix, orientation_set, passes_of, self_ensemble, single_pass
-from .errors import DarkFrameError
+from .errors import DarkFrameError, InvalidArgumentTypeError
 from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import estimate_ratio, parse_ratio
-from .raw import RawImage, read_raw
+from .raw import RawImage, as_input_path, read_raw
 from .render import render
 from .session import ModelSession, ProgressFn
 from .white_balance import WhiteBalance, balance_gains
@@ -110,6 +111,18 @@ def denoise(
     return restore_size(from_rggb(rgb, raw.cfa), raw.mosaic.shape)
 
 
+def _check_types(**arguments: object) -> None:
+    """``InvalidArgumentTypeError`` (a ``SeeispError`` and a ``TypeError``) for an argument of a type that means
+    nothing here, before any work: a path that is not a str or os.PathLike, a ratio of True (a number to Python)."""
+    if "path" in arguments:
+        as_input_path(arguments["path"])
+    ratio, model = arguments.get("ratio"), arguments.get("model")
+    if isinstance(ratio, bool) or not (ratio is None or isinstance(ratio, (str, numbers.Real))):
+        raise InvalidArgumentTypeError(f"ratio must be a number or 'auto', not {ratio!r}")
+    if not isinstance(model, (str, os.PathLike, ModelSession, type(None))):
+        raise InvalidArgumentTypeError(f"model must be a name, an .onnx path or a ModelSession, not {model!r}")
+
+
 def enhance_raw(
     raw: RawImage,
     session: ModelSession,
@@ -129,6 +142,7 @@ def enhance_raw(
     does not name the picture, when it does not fit), and then, the raw's level being right, match the output's
     brightness over areas to the raw's (``seeisp.level``).
     """
+    _check_types(ratio=ratio)
     started = time.perf_counter()
     if dark_frame is not None:
         raw = dark_frame.subtract(raw)
@@ -182,6 +196,7 @@ def enhance_file(
     """
     from .models import default_model
 
+    _check_types(path=path, ratio=ratio, model=model)
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     started = time.perf_counter()
     darks = as_dark_frames(dark_frame)
