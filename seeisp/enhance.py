@@ -116,6 +116,9 @@ def _check_types(**arguments: object) -> None:
     nothing here, before any work: a path that is not a str or os.PathLike, a ratio of True (a number to Python)."""
     if "path" in arguments:
         as_input_path(arguments["path"])
+    for name, kind in (("raw", RawImage), ("session", ModelSession)):
+        if name in arguments and not isinstance(arguments[name], kind):
+            raise InvalidArgumentTypeError(f"{name} must be a {kind.__name__}, not {type(arguments[name]).__name__}")
     ratio, model = arguments.get("ratio"), arguments.get("model")
     if isinstance(ratio, bool) or not (ratio is None or isinstance(ratio, (str, numbers.Real))):
         raise InvalidArgumentTypeError(f"ratio must be a number or 'auto', not {ratio!r}")
@@ -142,7 +145,7 @@ def enhance_raw(
     does not name the picture, when it does not fit), and then, the raw's level being right, match the output's
     brightness over areas to the raw's (``seeisp.level``).
     """
-    _check_types(ratio=ratio)
+    _check_types(raw=raw, session=session, ratio=ratio)
     started = time.perf_counter()
     if dark_frame is not None:
         raw = dark_frame.subtract(raw)

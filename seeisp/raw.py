@@ -262,7 +262,7 @@ def _check_budget(raw: rawpy.RawPy, path: Path, max_megapixels: float) -> None:
     held = path.stat().st_size
     if held * 8 < pixels * MIN_BITS_PER_PIXEL:
         raise RawTooLargeError(
-            f"{path}: its {held} bytes cannot hold the image data for {megapixels} (damaged or forged header)"
+            f"{path}: truncated, or a forged header: {held} bytes cannot hold the image data for {megapixels}"
         )
 
 

@@ -11,7 +11,7 @@ from fuzz_batch import fuzz
 
 SEED = 20261207
 CASES = 120
-PEAK_RSS_MB = 800  # the child's whole batch: Python, ONNX Runtime and the model, plus one small picture at a time
+PEAK_RSS_MB = 500  # the child's whole batch: Python, ONNX Runtime and the model, plus one small picture at a time
 
 
 def test_a_batch_of_mutated_dngs_fails_file_by_file(tmp_path: Path, model_file: Path) -> None:

@@ -274,6 +274,54 @@ def test_the_api_refuses_arguments_of_the_wrong_type(tmp_path: Path, model_file:
         enhance_file(write_dark_dng(tmp_path / "dark.dng"), **{"model": model_file, **options})
 
 
+@pytest.mark.parametrize("argument", ["raw", "session"])
+def test_enhance_raw_refuses_what_is_not_a_raw_or_a_session(tmp_path: Path, lite_session, argument: str) -> None:
+    from seeisp.enhance import enhance_raw
+    from seeisp.raw import read_raw
+
+    arguments = {"raw": read_raw(write_dark_dng(tmp_path / "dark.dng")), "session": lite_session, argument: None}
+    with pytest.raises(SeeispError, match=f"{argument} must be a"):
+        enhance_raw(**arguments, ratio=100)
+
+
+def test_the_library_checks_the_header_before_decoding(tmp_path: Path) -> None:
+    from seeisp.errors import RawTooLargeError
+    from seeisp.raw import pixel_limit, read_raw
+
+    bomb = write_dark_dng(tmp_path / "bomb.dng")
+    for code, value in ((256, 20000), (257, 20000), (278, 20000), (259, 7)):
+        set_tag(bomb, code, value)
+    with pytest.raises(RawTooLargeError, match=r"400 megapixels, more than the limit of 250$"):
+        read_raw(bomb)  # the web page reads through here too
+    raw = write_dark_dng(tmp_path / "dark.dng")
+    with pytest.raises(RawTooLargeError, match=r"more than the limit of 0\.05$"):
+        read_raw(raw, max_megapixels=0.05)
+    with pixel_limit(0.05), pytest.raises(RawTooLargeError):
+        read_raw(raw)
+    assert read_raw(raw).mosaic.shape == (256, 384)
+
+
+def test_reading_leaves_file_descriptor_2_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Swapping it under a lock serialised threaded reads; LibRaw's chatter is the CLI's to handle (seeisp/cli/quiet.py).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from seeisp.raw import read_raw
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("read_raw swapped a file descriptor")
+
+    files = [write_dark_dng(tmp_path / f"{index}.dng", seed=index) for index in range(4)]
+    cut = tmp_path / "cut.dng"
+    cut.write_bytes(files[0].read_bytes()[:5000])
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "dup2", refuse)
+        with ThreadPoolExecutor(4) as pool:
+            shapes = list(pool.map(lambda path: read_raw(path).mosaic.shape, files))
+        with pytest.raises(SeeispError, match="truncated"):
+            read_raw(cut)
+    assert shapes == [(256, 384)] * 4
+
+
 def test_sigterm_handler_is_restored(capfd, tmp_path: Path, model_file: Path) -> None:
     before = signal.getsignal(signal.SIGTERM)
     run_batch(capfd, write_dark_dng(tmp_path / "dark.dng"), "--model", model_file)
