@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,40 +66,42 @@ def make_cases(folder: Path, seed: int, cases: int, good: int = 3) -> dict[str, 
     return made
 
 
+# Runs `seeisp ARGV[2:]` and, as it exits, writes its peak resident memory (kB) to the file ARGV[1]. /proc's VmHWM,
+# not getrusage's ru_maxrss: that one also counts the memory of the parent it was forked from, before exec.
+_MEASURED = """
+import atexit, runpy, sys
+def report(target=sys.argv[1]):
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(target, "w") as out:
+        out.write(peak)
+atexit.register(report)
+sys.argv = ["seeisp", *sys.argv[2:]]
+runpy.run_module("seeisp", run_name="__main__")
+"""
+
+
 def run_enhance(args: list[str], timeout: float) -> tuple[int, str, str, float, float]:
-    """`python -m seeisp ARGS` in a child: (exit code, stdout, stderr, seconds, peak RSS in MB of that child)."""
+    """`python -m seeisp ARGS` in a child: (exit code, stdout, stderr, seconds, its peak resident memory in MB;
+    NaN when it did not say, killed at ``timeout``)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    started = time.perf_counter()
-    with (
-        open(os.devnull, "rb") as stdin,
-        _scratch("out") as out_file,
-        _scratch("err") as err_file,
-    ):
-        child = subprocess.Popen(
-            [sys.executable, "-m", "seeisp", *args], stdin=stdin, stdout=out_file, stderr=err_file, env=env
-        )
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                child.kill()
-                pid, status, usage = os.wait4(child.pid, 0)
-                break
-            time.sleep(0.1)
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    with tempfile.TemporaryDirectory(prefix="seeisp-fuzz-") as scratch:
+        peak_file = Path(scratch) / "peak"
+        started = time.perf_counter()
+        try:
+            result = subprocess.run(
+                [sys.executable, "-c", _MEASURED, str(peak_file), *args],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                env=env,
+                timeout=timeout,
+            )
+            code, out, err = result.returncode, result.stdout, result.stderr
+        except subprocess.TimeoutExpired as expired:
+            code, out, err = -9, expired.stdout or b"", (expired.stderr or b"") + b"\nkilled at the timeout"
         seconds = time.perf_counter() - started
-        out_file.seek(0)
-        err_file.seek(0)
-        out, err = out_file.read(), err_file.read()
-    return child.returncode, out, err, seconds, usage.ru_maxrss / 1024  # ru_maxrss is in kB on Linux
-
-
-def _scratch(kind: str):
-    import tempfile
-
-    return tempfile.TemporaryFile("w+", encoding="utf-8", errors="backslashreplace", prefix=f"fuzz-{kind}-")
+        peak = int(peak_file.read_text()) / 1024 if peak_file.is_file() else float("nan")
+    return code, out.decode(errors="backslashreplace"), err.decode(errors="backslashreplace"), seconds, peak
 
 
 def fuzz(folder: Path, *, seed: int, cases: int, model: str | os.PathLike[str], timeout: float = 600) -> FuzzReport:
