@@ -110,6 +110,8 @@ def test_names_too_long_for_the_system_are_lines_not_tracebacks(capfd, tmp_path:
     assert out[-1] == "1 written, 0 skipped, 1 failed"
     code, _, err = run_batch(capfd, good, "-o", tmp_path / ("o" * 300 + ".png"), "--model", model_file)
     assert code != 0 and len(err) == 1 and "file name too long" in err[0]
+    code, _, err = run_batch(capfd, good, "--dark", tmp_path / ("d" * 300 + ".ARW"), "--model", model_file)
+    assert code != 0 and len(err) == 1 and err[0].endswith(".ARW: file name too long")
 
 
 def test_a_folder_without_search_permission_is_one_line(tmp_path: Path, model_file: Path) -> None:

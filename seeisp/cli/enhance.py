@@ -15,7 +15,7 @@ from ..batch import Action, Job, plan_jobs, same_file
 from ..dark_frame import DarkFrame, read_dark_frames
 from ..enhance import enhance_file
 from ..ensemble import PASSES
-from ..errors import SeeispError, one_line, printable
+from ..errors import SeeispError, one_line, os_problem, printable
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..providers import usable_cores
@@ -127,8 +127,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    with quiet_batch() as chatter, pixel_limit(args.max_megapixels):
-        return _run(args, chatter)
+    try:
+        with quiet_batch() as chatter, pixel_limit(args.max_megapixels):
+            return _run(args, chatter)
+    except OSError as exc:  # about an option's file (--dark, --model): each input's own are its line in the batch
+        name = f"{exc.filename}: " if exc.filename else ""
+        raise SeeispError(f"{name}{os_problem(exc)}") from None
 
 
 def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
