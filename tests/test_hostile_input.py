@@ -328,3 +328,20 @@ def test_sigterm_handler_is_restored(capfd, tmp_path: Path, model_file: Path) ->
     before = signal.getsignal(signal.SIGTERM)
     run_batch(capfd, write_dark_dng(tmp_path / "dark.dng"), "--model", model_file)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_what_c_code_writes_to_stderr_is_taken_per_file(capfd) -> None:
+    from seeisp.cli.quiet import quiet_batch
+
+    name = Path("shots/cut\nshort\udcff.dng")  # LibRaw writes the name as it was given, newline and bytes included
+    with quiet_batch() as chatter:
+        os.write(2, os.fsencode(name) + b": Unexpected end of file\n[W:onnxruntime] a warning\n")
+        print("seeisp: error: still on stderr", file=sys.stderr)
+        about, other = chatter.take(name)
+        os.write(2, b"shots/other.dng: Unexpected end of file\n")
+        assert chatter.take(name) == ([], "shots/other.dng: Unexpected end of file\n")
+    assert about == ["Unexpected end of file"]
+    assert other == "[W:onnxruntime] a warning\n"
+    assert capfd.readouterr().err == "seeisp: error: still on stderr\n"
+    os.write(2, b"after the batch\n")
+    assert capfd.readouterr().err == "after the batch\n"
