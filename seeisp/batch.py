@@ -13,14 +13,14 @@ from __future__ import annotations
 import enum
 import glob
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, os_problem
 from .output import FORMATS, SUFFIXES, check_bits, format_of
 from .raw import holds_camera_raw, is_raw_name, is_seeisp_dng
-from .writable import check_writable
+from .writable import check_writable, name_problem
 
 DEFAULT_FORMAT = "png"
 
@@ -50,29 +50,40 @@ def collect_inputs(specs: Sequence[str]) -> list[Path | Job]:
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: planning says so
+            key = path.absolute()
         if key not in seen:
             seen.add(key)
             found.append(path)
 
     for spec in specs:
         path = Path(spec)
-        if path.is_dir():
-            raws = sorted(p for p in path.iterdir() if p.is_file() and _is_raw_to_enhance(p))
-            if not raws:
-                found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files in this folder"))
-            for raw in raws:
-                add(raw)
-        elif not path.exists() and _is_glob(spec):
-            matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
-            raws = [m for m in matches if m.is_file() and _is_raw_to_enhance(m)]
-            if not raws:
-                found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files match"))
-            for raw in raws:
-                add(raw)
-        else:
-            add(path)  # a missing file is reported when planning
+        try:
+            _collect(spec, path, add, found)
+        except (OSError, RuntimeError) as exc:  # a name too long, a folder without search permission, a loop
+            found.append(Job(path, None, Action.FAIL, f"{spec}: {os_problem(exc)}"))
     return found
+
+
+def _collect(spec: str, path: Path, add: Callable[[Path], None], found: list[Path | Job]) -> None:
+    """Add the raws that one command-line input names, or a FAIL job when it names none."""
+    if path.is_dir():
+        raws = sorted(p for p in path.iterdir() if p.is_file() and _is_raw_to_enhance(p))
+        if not raws:
+            found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files in this folder"))
+        for raw in raws:
+            add(raw)
+    elif not path.exists() and _is_glob(spec):
+        matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
+        raws = [m for m in matches if m.is_file() and _is_raw_to_enhance(m)]
+        if not raws:
+            found.append(Job(path, None, Action.FAIL, f"{spec}: no raw files match"))
+        for raw in raws:
+            add(raw)
+    else:
+        add(path)  # a missing file is reported when planning
 
 
 def _is_raw_to_enhance(path: Path) -> bool:
@@ -98,8 +109,11 @@ def plan_jobs(
         raise OutputError(f"unknown output format {fmt!r}; use one of {', '.join(SUFFIXES)}")
     collected = collect_inputs(specs)
     sources = [item for item in collected if isinstance(item, Path)]
-    inputs = {_identity(p) for p in sources if p.exists()}
-    folder, single_file = _output_target(output, len(sources), fmt, bits, inputs)
+    inputs = {_identity(p) for p in sources if _exists(p)}
+    try:
+        folder, single_file = _output_target(output, len(sources), fmt, bits, inputs)
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop, a folder without search permission
+        raise OutputError(f"-o {output}: {os_problem(exc)}") from None
     suffix = SUFFIXES[fmt or DEFAULT_FORMAT]
 
     jobs: list[Job] = []
@@ -114,8 +128,20 @@ def plan_jobs(
 
 
 def _plan_one(source: Path, target: Path, inputs: set[object], claimed: dict[object, Path], overwrite: bool) -> Job:
-    if not source.exists():
+    try:
+        return _plan_checked(source, target, inputs, claimed, overwrite)
+    except (OSError, RuntimeError) as exc:  # the OS refused to say (no search permission, a symlink loop, ...)
+        return Job(source, None, Action.FAIL, f"{source}: {os_problem(exc)}")
+
+
+def _plan_checked(source: Path, target: Path, inputs: set[object], claimed: dict[object, Path], overwrite: bool) -> Job:
+    try:
+        source.stat()
+    except FileNotFoundError:
         return Job(source, None, Action.FAIL, f"{source}: no such file")
+    problem = name_problem(target)
+    if problem:
+        return Job(source, None, Action.FAIL, f"{source}: output {problem}")
     if source.is_dir():
         return Job(source, None, Action.FAIL, f"{source}: is a folder, not a raw file")
     key = _identity(target)
@@ -191,6 +217,13 @@ def _identity(path: Path) -> object:
     except OSError:
         return path.resolve()
     return (stat.st_dev, stat.st_ino)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _is_glob(spec: str) -> bool:

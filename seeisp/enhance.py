@@ -6,6 +6,7 @@ result.save("dark.png")  # with the raw's EXIF
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 from dataclasses import dataclass
@@ -15,13 +16,13 @@ import numpy as np
 
 from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
 from .ensemble import check_passes, ensemble_suffix, orientation_set, self_ensemble, single_pass
-from .errors import DarkFrameError
+from .errors import DarkFrameError, InvalidArgumentTypeError
 from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import estimate_ratio, parse_ratio
-from .raw import CFAKind, RawImage, read_raw
+from .raw import CFAKind, RawImage, as_input_path, read_raw
 from .render import render
 from .session import ModelSession, ProgressFn
 from .white_balance import WhiteBalance, balance_gains
@@ -127,6 +128,20 @@ def load_session(model: Model | None) -> ModelSession:
     return model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
 
 
+def _check_types(**arguments: object) -> None:
+    """``InvalidArgumentTypeError`` (a ``SeeispError`` and a ``TypeError``) for an argument of a type that means
+    nothing here, before any work: a path that is not a str or os.PathLike, a ratio of True (a number to Python)."""
+    if "path" in arguments:
+        as_input_path(arguments["path"])
+    if "raw" in arguments and not isinstance(arguments["raw"], RawImage):
+        raise InvalidArgumentTypeError(f"raw must be a RawImage, not {type(arguments['raw']).__name__}")
+    ratio, model = arguments.get("ratio"), arguments.get("model")
+    if isinstance(ratio, bool) or not (ratio is None or isinstance(ratio, (str, numbers.Real))):
+        raise InvalidArgumentTypeError(f"ratio must be a number or 'auto', not {ratio!r}")
+    if not isinstance(model, (str, os.PathLike, ModelSession, type(None))):
+        raise InvalidArgumentTypeError(f"model must be a name, an .onnx path or a ModelSession, not {model!r}")
+
+
 def enhance_raw(
     raw: RawImage,
     *,
@@ -144,6 +159,7 @@ def enhance_raw(
 
     A dark frame that does not fit the raw raises ``DarkFrameError``, whose message does not name the picture.
     """
+    _check_types(raw=raw, ratio=ratio, model=model)
     asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
     passes = check_passes(passes)
     balance = WhiteBalance.parse(white_balance)
@@ -204,6 +220,7 @@ def enhance_file(
     ``tile`` and ``overlap`` (packed pixels) default to the model's own (``ModelSession.run_tiled``);
     ``progress(done, total)`` is called after each tile.
     """
+    _check_types(path=path, ratio=ratio, model=model)
     session = load_session(model)
     started = time.perf_counter()
     darks = as_dark_frames(dark_frame)  # read before the picture: a bad dark frame fails fast

@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import sys
-import tempfile
-import threading
+import stat
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,15 @@ import numpy as np
 import rawpy
 import tifffile
 
-from .errors import RawReadError, UnsupportedSensorError
+from .errors import (
+    InvalidArgumentTypeError,
+    RawReadError,
+    RawTooLargeError,
+    SeeispError,
+    UnsupportedSensorError,
+    one_line,
+    os_problem,
+)
 
 
 class CFAKind(enum.StrEnum):
@@ -169,32 +176,53 @@ def holds_camera_raw(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a file LibRaw opens as a camera's raw (of any sensor, damaged or not) that seeisp did
     not develop: a file seeisp must never write over."""
     path = Path(path)
-    # LibRaw also opens some JPEGs (those a Nikon or Panasonic EXIF names): ask it only about raw-like files.
-    if not path.is_file() or not _has_raw_header(path) or is_seeisp_dng(path):
-        return False
-    raw = rawpy.RawPy()
     try:
-        with _libraw_messages_hidden(path):
-            raw.open_file(str(path))  # the header only: cheap
-        return True
-    except rawpy.LibRawError:
+        # LibRaw also opens some JPEGs (those a Nikon or Panasonic EXIF names): ask it only about raw-like files.
+        if not path.is_file() or not _has_raw_header(path) or is_seeisp_dng(path):
+            return False
+        with _opened(path):  # the header only: cheap
+            return True
+    except Exception:  # LibRaw's errors, or a name it cannot be given
         return False
+
+
+DEFAULT_MAX_MEGAPIXELS = 250.0  # above any camera's single shot (the largest have about 150)
+# No raw format packs a sensor's pixels into less (lossless JPEG spends at least a bit on each): a header that claims
+# more pixels than its file holds bits is damaged or forged, and would be decoded into garbage at great cost.
+MIN_BITS_PER_PIXEL = 1
+
+_max_megapixels: ContextVar[float] = ContextVar("seeisp_max_megapixels", default=DEFAULT_MAX_MEGAPIXELS)
+
+
+@contextlib.contextmanager
+def pixel_limit(megapixels: float) -> Iterator[None]:
+    """Within the block, ``read_raw`` (and so ``enhance_file``) refuses raws of more than ``megapixels``, not
+    ``DEFAULT_MAX_MEGAPIXELS``: how ``seeisp enhance --max-megapixels`` raises the limit for its batch."""
+    token = _max_megapixels.set(float(megapixels))
+    try:
+        yield
     finally:
-        raw.close()
+        _max_megapixels.reset(token)
 
 
-def read_raw(path: str | os.PathLike[str]) -> RawImage:
-    """Open any Bayer raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``."""
-    path = Path(path)
-    if not path.exists():
-        raise RawReadError(f"{path}: no such file")
-    if path.is_dir():
-        raise RawReadError(f"{path}: is a folder, not a raw file")
-    if path.stat().st_size == 0:
-        raise RawReadError(f"{path}: file is empty")
+def read_raw(path: str | os.PathLike[str], *, max_megapixels: float | None = None) -> RawImage:
+    """Open any Bayer raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``, one line
+    naming the file, whatever went wrong (the OS, LibRaw, a damaged file).
+
+    Before decoding, the header's pixel count is checked against ``max_megapixels`` (default ``pixel_limit``'s,
+    ``DEFAULT_MAX_MEGAPIXELS``) and against the bytes the file holds (``RawTooLargeError``): a small forged file
+    cannot make LibRaw decode gigabytes of garbage.
+    """
+    path = as_input_path(path)
+    _check_regular_file(path)
+    limit = _max_megapixels.get() if max_megapixels is None else max_megapixels
     try:
-        with _libraw_messages_hidden(path), rawpy.imread(str(path)) as raw:
+        with _opened(path) as raw:
+            _check_budget(raw, path, limit)
+            _check_dng(path)
             return _from_rawpy(raw, path)
+    except SeeispError:
+        raise
     except rawpy.LibRawFileUnsupportedError:
         raise RawReadError(f"{path}: not a raw image LibRaw can read") from None
     except rawpy.LibRawIOError:
@@ -203,9 +231,118 @@ def read_raw(path: str | os.PathLike[str]) -> RawImage:
         raise RawReadError(f"{path}: cannot be read (truncated or damaged raw file)") from None
     except rawpy.LibRawError as exc:
         raise RawReadError(f"{path}: LibRaw failed to decode it ({type(exc).__name__})") from None
+    except MemoryError:
+        raise RawReadError(f"{path}: not enough memory to decode it") from None
+    except OSError as exc:
+        raise RawReadError(f"{path}: cannot be read: {os_problem(exc)}") from None
+    except Exception as exc:  # whatever else a damaged file makes rawpy raise (NotImplementedError, ValueError, ...)
+        raise RawReadError(f"{path}: LibRaw could not decode it ({type(exc).__name__}: {one_line(exc)})") from None
 
 
-_STDERR_SWAP = threading.Lock()
+def as_input_path(path: object) -> Path:
+    """``path`` as a ``Path``; ``InvalidArgumentTypeError`` for what is not a str or os.PathLike (None, bytes, 3),
+    ``RawReadError`` for a name no file can have (a NUL character)."""
+    try:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError
+        name = Path(path)
+    except TypeError:  # also an os.PathLike whose path is bytes
+        raise InvalidArgumentTypeError(f"path must be a str or os.PathLike, not {type(path).__name__}") from None
+    if "\x00" in str(name):
+        raise RawReadError(f"{str(name)!r}: a file name cannot hold a NUL character")
+    return name
+
+
+def _check_regular_file(path: Path) -> None:
+    """``RawReadError`` unless ``path`` is a non-empty regular file (not a folder, FIFO or device)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise RawReadError(f"{path}: no such file") from None
+    except (OSError, RuntimeError) as exc:
+        raise RawReadError(f"{path}: {os_problem(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise RawReadError(f"{path}: is a folder, not a raw file")
+    if not stat.S_ISREG(info.st_mode):
+        raise RawReadError(f"{path}: not a regular file ({_FILE_KINDS.get(stat.S_IFMT(info.st_mode), 'special')})")
+    if info.st_size == 0:
+        raise RawReadError(f"{path}: file is empty")
+
+
+_FILE_KINDS = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[rawpy.RawPy]:
+    """LibRaw opened on ``path`` (its header read, nothing decoded yet), closed after the block."""
+    raw = rawpy.RawPy()
+    try:
+        with open(path, "rb") as stream:  # an unreadable file fails here, in words, not as a LibRaw I/O error
+            try:
+                name = str(path)
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # rawpy passes names to LibRaw as UTF-8: hand it the bytes instead
+                raw.open_buffer(stream)
+            else:
+                raw.open_file(name)
+        yield raw
+    finally:
+        raw.close()
+
+
+def _check_budget(raw: rawpy.RawPy, path: Path, max_megapixels: float) -> None:
+    """``RawTooLargeError`` when the header claims more pixels than the limit or than the file has bits."""
+    pixels = raw.sizes.raw_width * raw.sizes.raw_height
+    megapixels = f"{pixels / 1e6:.4g} megapixels"
+    if pixels > max_megapixels * 1e6:
+        raise RawTooLargeError(f"{path}: {megapixels}, more than the limit of {max_megapixels:g}")
+    held = path.stat().st_size
+    if held * 8 < pixels * MIN_BITS_PER_PIXEL:
+        raise RawTooLargeError(
+            f"{path}: truncated, or a forged header: {held} bytes cannot hold the image data for {megapixels}"
+        )
+
+
+def _check_dng(path: Path) -> None:
+    """For a DNG, what its tags say of its sensor data, before LibRaw decodes it: the colour filter pattern must be
+    stated (else LibRaw's answer depends on the files it read before), uncompressed data must be in the file."""
+    for page in _dng_cfa_pages(path):
+        if 33422 not in page.tags:  # CFAPattern
+            raise UnsupportedSensorError(f"{path}: no colour filter pattern (CFAPattern) in this DNG")
+        try:
+            compression = int(page.tags[259].value) if 259 in page.tags else 1
+            if compression != 1:
+                continue
+            size = path.stat().st_size
+            need = -(-page.imagewidth * page.imagelength * page.samplesperpixel * page.bitspersample // 8)
+            strips = zip(page.dataoffsets, page.databytecounts, strict=True)  # unequal counts: damaged, LibRaw decides
+            have = sum(max(0, min(count, size - offset)) for offset, count in strips)
+        except Exception:  # tags too damaged to say: LibRaw decides
+            continue
+        if have < need:
+            raise RawReadError(
+                f"{path}: cannot be read (truncated or damaged raw file: {have} of its {need} bytes of image data)"
+            )
+
+
+def _dng_cfa_pages(path: Path) -> list[tifffile.TiffPage]:
+    """The IFDs of a DNG that hold colour-filter sensor data; none for other files or a header tifffile cannot
+    parse."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            first = tif.pages.first
+            if 50706 not in first.tags:  # DNGVersion
+                return []
+            pages = [first, *(first.pages or [])]
+            return [page for page in pages if isinstance(page, tifffile.TiffPage) and page.photometric == 32803]
+    except Exception:
+        return []
+
 
 # How the common raw formats begin: TIFF-based ones (DNG, NEF, ARW, CR2, PEF, ...), ORF, RW2, RAF, X3F, MRW.
 _RAW_MAGICS = (b"II*\x00", b"MM\x00*", b"IIRO", b"IIRS", b"MMOR", b"IIU\x00", b"FUJIFILM", b"FOVb", b"\x00MRM")
@@ -219,36 +356,6 @@ def _has_raw_header(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(_RAW_MAGICS) or head[4:8] == b"ftyp" or head[6:14] == b"HEAPCCDR"  # CR3, CRW
-
-
-@contextlib.contextmanager
-def _libraw_messages_hidden(path: Path) -> Iterator[None]:
-    """Keep LibRaw's own C-level line ('<file>: Unexpected end of file') off stderr when reading fails.
-
-    Our exception says the same in one line. Anything else written to stderr meanwhile (other
-    threads), and LibRaw's warnings when the read succeeds, are passed on afterwards. The lock
-    keeps two threads from swapping file descriptor 2 at once, which would lose stderr for good.
-    """
-    with _STDERR_SWAP, tempfile.TemporaryFile() as sink:
-        try:
-            saved = os.dup(2)
-        except OSError:  # no stderr to protect
-            yield
-            return
-        sys.stderr.flush()
-        os.dup2(sink.fileno(), 2)
-        failed = True
-        try:
-            yield
-            failed = False
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines = sink.read().decode(errors="replace").splitlines(keepends=True)
-            kept = [line for line in lines if not (failed and line.startswith(f"{path}: "))]
-            if kept:
-                sys.stderr.write("".join(kept))
 
 
 def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
@@ -307,7 +414,12 @@ def _shot(raw: rawpy.RawPy, path: Path) -> Shot:
 
 
 def _bayer_cfa(raw: rawpy.RawPy, path: Path) -> CFA:
-    pattern = raw.raw_pattern
+    try:
+        pattern = raw.raw_pattern
+    except NotImplementedError:  # rawpy's answer for a colour filter code it has no layout for
+        raise UnsupportedSensorError(
+            f"{path}: a colour filter LibRaw cannot lay out; seeisp needs a 2x2 Bayer raw"
+        ) from None
     if pattern is None or raw.raw_type != rawpy.RawType.Flat:
         raise UnsupportedSensorError(f"{path}: no Bayer pattern (Foveon, sRAW or linear DNG); seeisp needs a Bayer raw")
     if raw.num_colors == 1 or pattern.shape == (1, 1):

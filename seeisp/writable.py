@@ -37,6 +37,9 @@ def check_writable(
     ancestor is not a folder), or that this process cannot create files in.
     """
     path = Path(path)
+    problem = name_problem(path)
+    if problem:
+        raise OutputError(f"{path}: {problem}")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder, not a file")
     if holds_camera_raw(path):
@@ -46,6 +49,32 @@ def check_writable(
         raise OutputError(f"{path}: already exists; {advice}")
     _check_folder(path, path.parent, make_folders)
     return path
+
+
+def name_problem(path: Path) -> str:
+    """What keeps a file of this name from being written, found before any work ("" if nothing): a name longer
+    than its file system takes, once the staging name's characters are added (``staged_file``), or one that cannot
+    be encoded for it."""
+    try:
+        name = os.fsencode(path.name)
+    except UnicodeEncodeError:
+        return "name cannot be encoded for the file system"
+    if b"\x00" in os.fsencode(path):
+        return "name holds a NUL character"
+    longest = _longest_name(path.parent) - STAGING_EXTRA
+    if len(name) > longest:
+        return f"name is too long for the file system ({len(name)} bytes, at most {longest} here)"
+    return ""
+
+
+def _longest_name(folder: Path) -> int:
+    """The longest file name (bytes) the file system of ``folder``, or of its nearest existing ancestor, takes."""
+    for candidate in (folder, *folder.parents):
+        try:
+            return os.pathconf(candidate, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            continue
+    return 255
 
 
 def check_writable_folder(folder: str | os.PathLike[str]) -> Path:
@@ -84,11 +113,20 @@ def staged_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     that happens to have that name is never touched, and with the umask's mode (not tempfile's private 0600), which
     the file keeps when a writer opens it again by name."""
     path = Path(path)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    with open(temp, "x"):
-        pass
+    temp = path.with_name(_staging_name(path.name, secrets.token_hex(4)))
+    made = False
     try:
+        with open(temp, "x"):
+            made = True
         yield temp
         os.replace(temp, path)
     finally:
-        temp.unlink(missing_ok=True)
+        if made:  # an interrupt (SIGINT, or SIGTERM as seeisp enhance takes it) ends up here too
+            temp.unlink(missing_ok=True)
+
+
+def _staging_name(name: str, token: str) -> str:
+    return f".{name}.{token}.part"
+
+
+STAGING_EXTRA = len(_staging_name("", secrets.token_hex(4)))  # characters the staging name adds to the file's

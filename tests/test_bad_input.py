@@ -199,7 +199,7 @@ def test_a_bad_file_does_not_stop_the_batch(capfd: pytest.CaptureFixture[str], t
     assert (tmp_path / "a.png").is_file() and (tmp_path / "c.png").is_file()
     assert not (tmp_path / "b.png").exists() and not (tmp_path / "d.png").exists()
     assert sorted(err.strip().splitlines()) == [
-        f"seeisp: error: {bad}: cannot be read (truncated or damaged raw file)",
+        f"seeisp: error: {bad}: cannot be read (truncated or damaged raw file: 24304 of its 49152 bytes of image data)",
         f"seeisp: error: {text}: not a raw image LibRaw can read",
     ]
     assert f"{good_a} -> " in out and f"{good_b} -> " in out

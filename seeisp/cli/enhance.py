@@ -14,14 +14,16 @@ from collections.abc import Callable
 from ..batch import Action, Job, plan_jobs, same_file
 from ..dark_frame import DarkFrame, read_dark_frames
 from ..enhance import enhance_file
-from ..errors import SeeispError
+from ..errors import SeeispError, one_line, os_problem, printable
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..providers import usable_cores
 from ..ratio import parse_ratio
+from ..raw import DEFAULT_MAX_MEGAPIXELS, pixel_limit
 from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
-from .argtypes import add_passes_option, non_empty_path, whole_number
+from .argtypes import add_passes_option, non_empty_path, number_from, whole_number
+from .quiet import CapturedStderr, quiet_batch
 
 EPILOG = """\
 INPUT may be raw files, folders (their raw files) or globs such as 'shots/*.ARW'.
@@ -102,16 +104,33 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument(
         "--threads", type=_thread_count, metavar="N", help=f"CPU threads for inference (at most {_max_threads()})"
     )
+    p.add_argument(
+        "--max-megapixels",
+        type=number_from(0.01, 100_000),
+        default=DEFAULT_MAX_MEGAPIXELS,
+        metavar="N",
+        help=f"refuse raws whose header claims more pixels, before decoding (default: {DEFAULT_MAX_MEGAPIXELS:g})",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        with quiet_batch() as chatter, pixel_limit(args.max_megapixels):
+            return _run(args, chatter)
+    except OSError as exc:  # about an option's file (--dark, --model): each input's own are its line in the batch
+        name = f"{exc.filename}: " if exc.filename else ""
+        raise SeeispError(f"{name}{os_problem(exc)}") from None
+
+
+def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     ratio = parse_ratio(args.ratio)
     model_file = model_path(args.model or default_model())
     providers = args.providers
     darks = read_dark_frames(args.dark_frame) if args.dark_frame else []
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
+    chatter.take()  # LibRaw's lines about files planning looked into: what they mean is in the jobs
 
     session: ModelSession | None = None  # loaded at the first file to enhance, then shared by all
     written = skipped = failed = 0
@@ -128,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
                 _say(f"seeisp: error: {job.reason}", sys.stderr)
             else:
                 session = session or ModelSession(model_file, providers=providers, threads=args.threads)
-                if _enhance_one(job, session, ratio, darks, args):
+                done = _enhance_one(job, session, ratio, darks, args)
+                _pass_on(chatter, job, done)
+                if done:
                     written += 1
                 else:
                     failed += 1
@@ -164,11 +185,24 @@ def _enhance_one(
     except MemoryError:
         _say(f"seeisp: error: {job.source}: out of memory (try a smaller --tile)", sys.stderr)
         return False
+    except Exception as exc:  # a library failing on a damaged file: that file's line, and the batch goes on
+        _say(f"seeisp: error: {job.source}: {type(exc).__name__}: {one_line(exc)}", sys.stderr)
+        return False
     how = " (auto)" if result.ratio_is_auto else ""
     seconds = time.perf_counter() - started
     dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
     _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{dark}  {seconds:.1f} s", sys.stdout)
     return True
+
+
+def _pass_on(chatter: CapturedStderr, job: Job, done: bool) -> None:
+    """What C code printed while ``job`` ran: LibRaw's messages about the file become its warning lines when it was
+    written (its error line says it all when not); anything else (ONNX Runtime's) is passed on as it came."""
+    about_it, other = chatter.take(job.source)
+    for message in about_it if done else []:
+        _say(f"seeisp: warning: {job.source}: LibRaw: {message}", sys.stderr)
+    if other:
+        sys.stderr.write(other)
 
 
 def _progress(disable: bool = False, **kwargs):
@@ -203,7 +237,7 @@ def _say(line: str, stream) -> None:
     """Print a line without tearing a progress bar drawn on the terminal."""
     from tqdm import tqdm
 
-    tqdm.write(line, file=stream)
+    tqdm.write(printable(line), file=stream)
 
 
 def _max_threads() -> int:
