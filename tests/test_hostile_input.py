@@ -276,12 +276,12 @@ def test_the_api_refuses_arguments_of_the_wrong_type(tmp_path: Path, model_file:
         enhance_file(write_dark_dng(tmp_path / "dark.dng"), **{"model": model_file, **options})
 
 
-@pytest.mark.parametrize("argument", ["raw", "session"])
-def test_enhance_raw_refuses_what_is_not_a_raw_or_a_session(tmp_path: Path, lite_session, argument: str) -> None:
+@pytest.mark.parametrize(("argument", "value"), [("raw", None), ("model", 3)])
+def test_enhance_raw_refuses_what_is_not_a_raw_or_a_model(tmp_path: Path, lite_session, argument: str, value) -> None:
     from seeisp.enhance import enhance_raw
     from seeisp.raw import read_raw
 
-    arguments = {"raw": read_raw(write_dark_dng(tmp_path / "dark.dng")), "session": lite_session, argument: None}
+    arguments = {"raw": read_raw(write_dark_dng(tmp_path / "dark.dng")), "model": lite_session, argument: value}
     with pytest.raises(SeeispError, match=f"{argument} must be a"):
         enhance_raw(**arguments, ratio=100)
 
