@@ -6,6 +6,7 @@ replaced, packed, amplified) -> ``ModelSession`` -> white balance (``WhiteBalanc
 Nothing here imports torch.
 """
 
+from .burst import BurstError, BurstFrameWarning, enhance_burst
 from .dark_frame import DarkFrame, dark_frame_for, read_dark_frame, read_dark_frames
 from .enhance import EnhanceResult, enhance_file, enhance_raw, network_input
 from .errors import (
@@ -31,6 +32,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CFA",
+    "BurstError",
+    "BurstFrameWarning",
     "DarkFrame",
     "DarkFrameError",
     "EnhanceResult",
@@ -48,6 +51,7 @@ __all__ = [
     "UnsupportedSensorError",
     "WhiteBalance",
     "dark_frame_for",
+    "enhance_burst",
     "enhance_file",
     "enhance_raw",
     "estimate_ratio",
