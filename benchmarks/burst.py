@@ -6,7 +6,8 @@
 Each clean picture is unprocessed with a seeded random camera; every frame of a burst sees the scene through its
 own handheld motion (translation up to +/-24 px and rotation up to 1 degree, none for the first frame, the
 reference), cropped by a margin so every frame stays inside the picture, and gets its own sensor noise at the
-ratio; the frames are written as DNGs and merged by ``enhance_burst``. The moving variant pastes a patch of
+ratio (one noise draw per burst: the frames share the gain and the sensor's black-level bias, which ``--dark``
+takes off with a simulated dark frame, from single frame and burst alike); the frames are written as DNGs and merged by ``enhance_burst``. The moving variant pastes a patch of
 another picture into the scene that travels 10-40 px per frame. Per camera and ratio the script prints the
 PSNR of the first frame alone through the same model and the gain of N merged frames over it, on the whole
 picture (static scene) and on the area the patch passes through (moving variant). A second table compares
@@ -25,6 +26,7 @@ import cv2
 import numpy as np
 
 from seeisp.burst import enhance_burst, merge_burst
+from seeisp.dark_frame import DarkFrame, read_dark_frame
 from seeisp.dng import write_dng
 from seeisp.enhance import enhance_file, enhance_raw
 from seeisp.eval.metrics import psnr
@@ -99,6 +101,8 @@ def write_burst(
     h, w = camera_rgb.shape[:2]
     corners = moving_patch_path(rng, (h, w), frames) if moving is not None else [None] * frames
     paths, reference = [], None
+    dark_frame = simulate_dark_raw(np.zeros((h - 2 * MARGIN, w - 2 * MARGIN), np.float32), 1.0, noise, rng)
+    write_dng(folder / "dark.dng", dark_frame, **shot_tags(camera, noise))
     for index in range(frames):
         motion = np.array([[1, 0, 0], [0, 1, 0]], np.float64) if index == 0 else handheld_motion(rng, (h, w))
         clean = frame_scene(camera_rgb, motion, moving, corners[index])
@@ -140,30 +144,33 @@ def benchmark(args) -> None:
                         )
                         raw = read_raw(paths[0])
                         reference = render(clean, raw)
-                        single = enhance_file(paths[0], ratio=ratio, model=session)
+                        dark = read_dark_frame(Path(folder) / "dark.dng") if args.dark else None
+                        single = enhance_file(paths[0], ratio=ratio, model=session, dark_frame=dark)
                         key = (camera_name, ratio, variant)
                         singles.setdefault(key, []).append(quality(single.image, reference, area))
                         for frames in args.frames:
                             with warnings.catch_warnings():
                                 warnings.simplefilter("ignore")
-                                merged = enhance_burst(paths[:frames], ratio=ratio, model=session)
+                                merged = enhance_burst(paths[:frames], ratio=ratio, model=session, dark_frame=dark)
                             score = quality(merged.image, reference, area)
                             gains.setdefault((*key, frames), []).append(score - singles[key][-1])
                             if variant == "static" and args.compare_ratio:
                                 lower.setdefault((camera_name, ratio, frames), []).append(
-                                    score_at_lower_ratio(paths[:frames], ratio, session, reference) - score
+                                    score_at_lower_ratio(paths[:frames], ratio, session, reference, dark) - score
                                 )
                         print(f"  {camera_name} {path.name} ratio {ratio:g} {variant}: done", flush=True)
     print_tables(args, singles, gains, lower)
 
 
-def score_at_lower_ratio(paths: list[Path], ratio: float, session: ModelSession, reference: np.ndarray) -> float:
+def score_at_lower_ratio(
+    paths: list[Path], ratio: float, session: ModelSession, reference: np.ndarray, dark: DarkFrame | None
+) -> float:
     """PSNR of the merged raw fed at ratio / sqrt(N) (the ratio of one frame with its noise), brightened after."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         raw, merged = merge_burst(paths)
     boost = math.sqrt(len(merged))
-    result = enhance_raw(raw, session, ratio=max(1.0, ratio / boost))
+    result = enhance_raw(raw, session, ratio=max(1.0, ratio / boost), dark_frame=dark)
     camera_rgb = result.camera_rgb * np.float32(ratio / max(1.0, ratio / boost))
     return psnr(render(camera_rgb, raw), reference)
 
@@ -225,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[100, 250, 300], limit=4, cameras=["SonyA7S2", "NikonD850"])
     parser.add_argument("--frames", type=int, nargs="+", default=[1, 2, 4, 8], help="burst lengths (default: 1 2 4 8)")
     parser.add_argument("--compare-ratio", action="store_true", help="also feed the merged raw at ratio / sqrt(N)")
+    parser.add_argument(
+        "--dark", action="store_true", help="take the sensor's black-level bias off with a simulated dark frame"
+    )
     parser.add_argument("--timing", action="store_true", help="time 4 frames of 24 MP against one instead")
     args = parser.parse_args(argv)
     if 1 not in args.frames:

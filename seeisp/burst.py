@@ -5,7 +5,8 @@
 
 As in HDR+ (Hasinoff et al. 2016), every frame is aligned to the first one (the reference) on a
 downsampled grey image of its 2x2-packed mosaic, so the colour filter's phase is kept: first the global
-motion of a handheld camera (a rotation and translation found by phase correlation and then ECC), then
+motion of a handheld camera (a turn and a translation that most of the picture shares: phase correlation,
+then a flow field and RANSAC), then
 a dense coarse-to-fine local flow (OpenCV's DIS), so that parts of the scene that moved are followed too.
 The four colour planes are then resampled with the same motion and merged one frame at a time into a
 weighted sum (frames are streamed, never held together): where an aligned frame differs from the
@@ -49,9 +50,13 @@ GLOBAL_SIDE = 768  # packed pixels: the longer side of the grey image the global
 FLOW_SIDE = 1536  # packed pixels: the longer side of the grey image the local flow is found on
 MIN_OVERLAP = 0.5  # the least share of the reference a frame must still cover after its global motion
 MIN_AGREEMENT = 0.3  # the least mean merge weight over the overlap for a frame to count as the same scene
-MISMATCH_SCALE = 1.5  # how many noise variances of excess difference halve a frame's weight (roughly)
-DIFF_BLUR = 1.0  # packed pixels: the Gaussian that low-passes the difference before it is compared to the noise
-TILE = 8  # packed pixels: the window the compared difference is averaged over (16 x 16 raw pixels)
+# How strictly a frame's difference to the reference must match the noise (tuned with benchmarks/burst.py): its
+# weight halves where the squared difference, averaged over TILE x TILE packed pixels after a Gaussian of
+# DIFF_BLUR, exceeds the noise's by MISMATCH_SCALE times. Strict, because aliasing differs from frame to frame: the
+# planes are sampled at every other site, so no resampling gives back the reference's own samples of fine detail.
+MISMATCH_SCALE = 0.15
+DIFF_BLUR = 0.3  # packed pixels
+TILE = 2  # packed pixels
 NOISE_FLOOR = 1e-4  # of the white level: the least noise assumed (a noise-free raw is still quantised)
 
 
@@ -110,19 +115,52 @@ def _to_uint8(image: np.ndarray, top: float) -> np.ndarray:
 # --- motion -----------------------------------------------------------------------------------------------------
 
 
-def global_motion(reference: np.ndarray, frame: np.ndarray) -> np.ndarray | None:
-    """The 2x3 affine (rotation and translation) that maps a reference grey pixel to where it lies in ``frame``;
-    None when ECC finds none (another scene). Phase correlation gives the translation to start ECC from."""
+def global_motion(reference: np.ndarray, frame: np.ndarray, top: float) -> np.ndarray | None:
+    """The 2x3 affine (a turn and a translation) that maps a reference grey pixel to where it lies in ``frame``,
+    as most of the picture moved; None when no motion fits (another scene).
+
+    The median translation of overlapping windows (``coarse_translation``) is the start; the flow from the
+    reference to the frame so shifted then gives a motion for every part of the picture, and RANSAC fits the one
+    most of them share. A moving object, however bright, then does not pull the background's alignment, as it
+    would pull phase correlation or ECC over the whole picture."""
     cv2 = _cv2()
-    window = cv2.createHanningWindow(reference.shape[::-1], cv2.CV_32F)
-    (dx, dy), _ = cv2.phaseCorrelate(reference, frame, window)
-    warp = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
-    try:
-        _, warp = cv2.findTransformECC(reference, frame, warp, cv2.MOTION_EUCLIDEAN, criteria, None, 5)
-    except cv2.error:
+    dx, dy = coarse_translation(reference, frame)
+    h, w = reference.shape
+    shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+    shifted = cv2.warpAffine(
+        frame, shift, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+    flow = local_flow(reference, shifted, top, smooth=0.0)
+    step = max(2, min(h, w) // 64)
+    ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step].reshape(2, -1)
+    inside = (xs + dx >= 0) & (xs + dx <= w - 1) & (ys + dy >= 0) & (ys + dy <= h - 1)
+    ys, xs = ys[inside], xs[inside]
+    if len(xs) < 16:
         return None
-    return warp.astype(np.float64)
+    source = np.stack([xs, ys], axis=1).astype(np.float32)
+    target = source + flow[ys, xs] + np.float32([dx, dy])
+    motion, _ = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC, ransacReprojThreshold=1.0)
+    if motion is None:
+        return None
+    motion[:, :2] /= math.sqrt(abs(np.linalg.det(motion[:, :2])))  # a camera turns and shifts; it does not zoom
+    return motion.astype(np.float64)
+
+
+def coarse_translation(reference: np.ndarray, frame: np.ndarray, windows: int = 3) -> tuple[float, float]:
+    """The median of the translations that phase correlation finds in ``windows`` x ``windows`` overlapping windows
+    half the picture's size: the translation of most of the picture, not of its brightest object."""
+    cv2 = _cv2()
+    h, w = reference.shape
+    wh, ww = h // 2, w // 2
+    hann = cv2.createHanningWindow((ww, wh), cv2.CV_32F)
+    shifts = []
+    for top in np.linspace(0, h - wh, windows).astype(int):
+        for left in np.linspace(0, w - ww, windows).astype(int):
+            window = (slice(top, top + wh), slice(left, left + ww))
+            (dx, dy), _ = cv2.phaseCorrelate(reference[window], frame[window], hann)
+            shifts.append((dx, dy))
+    dx, dy = np.median(np.array(shifts), axis=0)
+    return float(dx), float(dy)
 
 
 def _packed_to_grey(scale: float) -> np.ndarray:
@@ -144,16 +182,17 @@ def to_grey_coordinates(motion: np.ndarray, scale: float) -> np.ndarray:
     return (packed_to_grey @ np.vstack([motion, [0, 0, 1]]) @ np.linalg.inv(packed_to_grey))[:2]
 
 
-def local_flow(reference: np.ndarray, aligned: np.ndarray, top: float) -> np.ndarray:
+def local_flow(reference: np.ndarray, aligned: np.ndarray, top: float, smooth: float = 2.0) -> np.ndarray:
     """Dense (h, w, 2) flow, in grey pixels, from the reference to a globally aligned frame's grey image:
-    the remaining local motion, coarse to fine (OpenCV's DIS), smoothed as the noise asks."""
+    the remaining local motion, coarse to fine (OpenCV's DIS), smoothed by a Gaussian of ``smooth`` pixels
+    against the noise. ``top``: the grey level taken for white."""
     cv2 = _cv2()
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     dis.setPatchSize(12)
     dis.setPatchStride(4)
     a, b = (_to_uint8(cv2.GaussianBlur(image, (0, 0), 1.0), top) for image in (reference, aligned))
     flow = dis.calc(a, b, None)
-    return cv2.GaussianBlur(flow, (0, 0), 2.0)
+    return cv2.GaussianBlur(flow, (0, 0), smooth) if smooth > 0 else flow
 
 
 def sample_maps(
@@ -188,7 +227,7 @@ def warp_planes(planes: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, turn: 
             plane,
             map_x + shift_x,
             map_y + shift_y,
-            cv2.INTER_LINEAR,
+            cv2.INTER_CUBIC,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=float("nan"),
         )
@@ -287,7 +326,7 @@ def check_same_kind(reference: RawImage, frame: RawImage, path: str | os.PathLik
 
 
 @dataclass
-class _Reference:
+class Reference:
     """What aligning and merging against the reference needs, computed once."""
 
     planes: np.ndarray
@@ -296,28 +335,40 @@ class _Reference:
     global_scale: float
     flow_grey: np.ndarray
     flow_scale: float
-    top: float  # the flow grey's level mapped to white for DIS
+    global_top: float  # the grey levels taken for white (DIS reads 8-bit images)
+    top: float
 
     @classmethod
-    def of(cls, planes: np.ndarray) -> _Reference:
+    def of(cls, planes: np.ndarray) -> Reference:
         global_grey, global_scale = grey(planes, GLOBAL_SIDE)
         flow_grey, flow_scale = grey(planes, FLOW_SIDE)
-        top = max(float(np.percentile(flow_grey, 99.5)), 1e-6)
-        return cls(planes, NoiseModel.of_planes(planes), global_grey, global_scale, flow_grey, flow_scale, top)
+        global_top, top = (max(float(np.percentile(image, 99.5)), 1e-6) for image in (global_grey, flow_grey))
+        noise = NoiseModel.of_planes(planes)
+        return cls(planes, noise, global_grey, global_scale, flow_grey, flow_scale, global_top, top)
 
 
-def align(reference: _Reference, planes: np.ndarray) -> np.ndarray | None:
-    """A frame's planes resampled onto the reference (NaN where it does not reach); None when it does not align."""
-    cv2 = _cv2()
+def frame_motion(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
+    """A frame's global motion against the reference, as a 2x3 affine from a packed pixel of the reference to where
+    it lies in the frame; None when the frame does not align or keeps too little of the reference in view."""
     frame_grey, _ = grey(planes, GLOBAL_SIDE)
-    warp = global_motion(reference.global_grey, frame_grey)
+    warp = global_motion(reference.global_grey, frame_grey, reference.global_top)
     if warp is None:
         return None
     motion = to_packed_coordinates(warp, reference.global_scale)
-    shape = reference.planes.shape[1:]
-    map_x, map_y = sample_maps(motion, None, 1.0, shape)
-    if np.mean((map_x >= 0) & (map_x <= shape[1] - 1) & (map_y >= 0) & (map_y <= shape[0] - 1)) < MIN_OVERLAP:
+    h, w = reference.planes.shape[1:]
+    corners = motion @ np.array([[0, w - 1, 0, w - 1], [0, 0, h - 1, h - 1], [1, 1, 1, 1]])
+    inside = np.clip(corners, 0, [[w - 1], [h - 1]])
+    overlap = np.ptp(inside[0]) * np.ptp(inside[1]) / max((w - 1) * (h - 1), 1)  # roughly, for small turns
+    return motion if overlap >= MIN_OVERLAP else None
+
+
+def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
+    """A frame's planes resampled onto the reference (NaN where it does not reach); None when it does not align."""
+    cv2 = _cv2()
+    motion = frame_motion(reference, planes)
+    if motion is None:
         return None
+    shape = reference.planes.shape[1:]
     flow_grey, _ = grey(planes, FLOW_SIDE)
     globally_aligned = cv2.warpAffine(
         flow_grey,
@@ -347,7 +398,7 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]], hot_pixels: bool = True
         raise BurstError("a burst needs at least one frame")
     first = Path(paths[0])
     reference_raw = read_raw(first)
-    reference = _Reference.of(frame_planes(reference_raw, hot_pixels))
+    reference = Reference.of(frame_planes(reference_raw, hot_pixels))
     total = np.array(reference.planes, copy=True)  # the reference counts with weight 1 everywhere
     weight_sum = np.ones(total.shape[1:], np.float32)
     merged = [first]
