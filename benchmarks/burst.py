@@ -3,15 +3,17 @@
     python benchmarks/burst.py --model lite --limit 4 [--camera SonyA7S2 NikonD850] [--frames 2 4 8]
     python benchmarks/burst.py --model lite-int8 --timing  # 4 frames of 24 MP against one, end to end
 
-Each clean picture is unprocessed with a seeded random camera; every frame of a burst sees the scene through its
-own handheld motion (translation up to +/-24 px and rotation up to 1 degree, none for the first frame, the
+Each clean picture is unprocessed with a seeded random camera; every frame of a burst sees the scene through
+its own handheld motion (translation up to +/-24 px and rotation up to 1 degree, none for the first frame, the
 reference), cropped by a margin so every frame stays inside the picture, and gets its own sensor noise at the
 ratio (one noise draw per burst: the frames share the gain and the sensor's black-level bias, which ``--dark``
-takes off with a simulated dark frame, from single frame and burst alike); the frames are written as DNGs and merged by ``enhance_burst``. The moving variant pastes a patch of
-another picture into the scene that travels 10-40 px per frame. Per camera and ratio the script prints the
-PSNR of the first frame alone through the same model and the gain of N merged frames over it, on the whole
-picture (static scene) and on the area the patch passes through (moving variant). A second table compares
-feeding the merged raw at the burst's ratio with feeding it at ratio / sqrt(N), the output scaled back up.
+takes off with a simulated dark frame, from single frame and burst alike). The frames are written as DNGs and
+merged by ``enhance_burst``. The moving variant pastes a patch of another picture into the scene that travels
+10-40 px per frame. Per camera and ratio the script prints the PSNR of the first frame alone through the same
+model and the gain of N merged frames over it, on the whole picture (static scene) and on the area the patch
+passes through (moving variant). ``--tripod`` leaves the camera still. ``--compare-ratio`` adds a table that
+compares feeding the merged raw at the burst's ratio with feeding it at ratio / sqrt(N), the output scaled
+back up.
 """
 
 from __future__ import annotations
@@ -92,9 +94,11 @@ def write_burst(
     profile,
     seed: int | list,
     moving: np.ndarray | None,
+    tripod: bool = False,
 ) -> tuple[list[Path], np.ndarray, tuple[slice, slice] | None]:
-    """Simulate and write a burst; returns the DNGs, the reference frame's clean camera RGB, and the area the moving
-    patch covers in the reference frame (None for a static scene)."""
+    """Simulate and write a burst (``tripod``: no camera motion) and a dark frame of the same sensor noise beside it;
+    returns the DNGs, the reference frame's clean camera RGB, and the area the moving patch covers in the
+    reference frame (None for a static scene)."""
     rng = np.random.default_rng(seed)
     camera = random_camera(rng)
     noise = profile.sample(rng)
@@ -104,7 +108,8 @@ def write_burst(
     dark_frame = simulate_dark_raw(np.zeros((h - 2 * MARGIN, w - 2 * MARGIN), np.float32), 1.0, noise, rng)
     write_dng(folder / "dark.dng", dark_frame, **shot_tags(camera, noise))
     for index in range(frames):
-        motion = np.array([[1, 0, 0], [0, 1, 0]], np.float64) if index == 0 else handheld_motion(rng, (h, w))
+        still = index == 0 or tripod
+        motion = np.array([[1, 0, 0], [0, 1, 0]], np.float64) if still else handheld_motion(rng, (h, w))
         clean = frame_scene(camera_rgb, motion, moving, corners[index])
         reference = clean if index == 0 else reference
         dark = simulate_dark_raw(mosaic(clean, "RGGB"), ratio, noise, rng)
@@ -140,7 +145,7 @@ def benchmark(args) -> None:
                     for variant, moving in (("static", None), ("moving", patch)):
                         seed = [args.camera.index(camera_name), index, round(ratio), variant == "moving"]
                         paths, clean, area = write_burst(
-                            Path(folder), camera_rgb, max(args.frames), ratio, profile, seed, moving
+                            Path(folder), camera_rgb, max(args.frames), ratio, profile, seed, moving, args.tripod
                         )
                         raw = read_raw(paths[0])
                         reference = render(clean, raw)
@@ -235,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dark", action="store_true", help="take the sensor's black-level bias off with a simulated dark frame"
     )
+    parser.add_argument("--tripod", action="store_true", help="no camera motion between the frames")
     parser.add_argument("--timing", action="store_true", help="time 4 frames of 24 MP against one instead")
     args = parser.parse_args(argv)
     if 1 not in args.frames:

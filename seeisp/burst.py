@@ -41,7 +41,6 @@ import numpy as np
 from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
 from .enhance import EnhanceResult, enhance_file, enhance_raw
 from .errors import DarkFrameError, SeeispError
-from .hot_pixels import remove_hot_pixels
 from .pack import even_crop
 from .raw import RawImage, read_raw
 from .session import ModelSession
@@ -382,30 +381,26 @@ def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
     return warp_planes(planes, map_x, map_y, motion[:, :2])
 
 
-def frame_planes(raw: RawImage, hot_pixels: bool) -> np.ndarray:
-    """A frame's planes as they are merged: hot sites replaced first (``seeisp.hot_pixels``) unless asked not to,
-    since after alignment a hot site lands somewhere else in every frame."""
-    return to_planes(remove_hot_pixels(raw.mosaic) if hot_pixels else raw.mosaic)
-
-
-def merge_burst(paths: Sequence[str | os.PathLike[str]], hot_pixels: bool = True) -> tuple[RawImage, list[Path]]:
+def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list[Path]]:
     """Read, align and merge the frames (the first is the reference), one at a time.
 
     Returns the reference with the merged mosaic, and the frames merged (the reference first). A frame that
     does not align is left out with a ``BurstFrameWarning``; one of another camera, size, colour filter or ISO
-    raises ``BurstError``."""
+    raises ``BurstError``. Hot pixels need no care here: a frame's land off the reference's sites after alignment
+    and differ from it far beyond the noise, so they get no weight, and the reference's own (or a tripod burst's,
+    where all frames share them) are replaced in the merged raw as in a single one (``seeisp.hot_pixels``)."""
     if not paths:
         raise BurstError("a burst needs at least one frame")
     first = Path(paths[0])
     reference_raw = read_raw(first)
-    reference = Reference.of(frame_planes(reference_raw, hot_pixels))
+    reference = Reference.of(to_planes(reference_raw.mosaic))
     total = np.array(reference.planes, copy=True)  # the reference counts with weight 1 everywhere
     weight_sum = np.ones(total.shape[1:], np.float32)
     merged = [first]
     for path in map(Path, paths[1:]):
         raw = read_raw(path)
         check_same_kind(reference_raw, raw, path)
-        aligned = align(reference, frame_planes(raw, hot_pixels))
+        aligned = align(reference, to_planes(raw.mosaic))
         del raw
         weights = None if aligned is None else merge_weights(reference.planes, aligned, reference.noise)
         if weights is None or _agreement(weights) < MIN_AGREEMENT:
@@ -448,7 +443,7 @@ def enhance_burst(
     started = time.perf_counter()
     session = model if isinstance(model, ModelSession) else ModelSession.from_name(model or default_model())
     darks = as_dark_frames(dark_frame)
-    raw, merged = merge_burst(paths, hot_pixels=options.get("hot_pixels", True))
+    raw, merged = merge_burst(paths)
     try:
         result = enhance_raw(raw, session, dark_frame=dark_frame_for(darks, raw) if darks else None, **options)
     except DarkFrameError as exc:

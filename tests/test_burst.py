@@ -211,3 +211,25 @@ def test_cli_burst_of_one_frame_is_plain_enhance(tmp_path: Path, model_file: Pat
     path = write_frame(tmp_path / "only.dng", textured_scene(128, 160))
     assert main(["enhance", "--burst", str(path), "--ratio", "10", "--model", str(model_file), "-q"]) == 0
     assert (tmp_path / "only.png").is_file()
+
+
+def test_hot_pixels_of_other_frames_get_no_weight(tmp_path: Path) -> None:
+    scene = textured_scene(300, 360, seed=2)
+    paths = [
+        write_frame(tmp_path / f"f{i}.dng", crop(scene, dy, dx, (256, 320)), seed=i)
+        for i, (dy, dx) in enumerate([(0, 0), (4, -6)])
+    ]
+    raw = read_raw(paths[1])
+    hot = raw.mosaic.copy()
+    hot[101, 151] = 0.9  # one site far above anything around it; it lands near (97, 157) of the reference
+    hot_path = write_dng(
+        tmp_path / "hot.dng",
+        np.rint(hot * (WHITE - BLACK) + BLACK).astype(np.uint16),
+        black_level=BLACK,
+        white_level=WHITE,
+        as_shot_neutral=(0.55, 1.0, 0.7),
+        make="Acme",
+        model="Nightcam",
+    )
+    merged, _ = merge_quietly([paths[0], hot_path])
+    assert np.abs(merged.mosaic - read_raw(paths[0]).mosaic).max() < 0.2 * LEVEL + 8 * NOISE_DN / (WHITE - BLACK)
