@@ -47,6 +47,7 @@ from .session import ModelSession
 
 GLOBAL_SIDE = 768  # packed pixels: the longer side of the grey image the global motion is found on
 FLOW_SIDE = 1536  # packed pixels: the longer side of the grey image the local flow is found on
+FLOW_DEADBAND = 0.5  # grey pixels of local flow taken for the noise's jitter (``significant``)
 MIN_OVERLAP = 0.5  # the least share of the reference a frame must still cover after its global motion
 MIN_AGREEMENT = 0.3  # the least mean merge weight over the overlap for a frame to count as the same scene
 # How strictly a frame's difference to the reference must match the noise (tuned with benchmarks/burst.py): its
@@ -192,6 +193,14 @@ def local_flow(reference: np.ndarray, aligned: np.ndarray, top: float, smooth: f
     a, b = (_to_uint8(cv2.GaussianBlur(image, (0, 0), 1.0), top) for image in (reference, aligned))
     flow = dis.calc(a, b, None)
     return cv2.GaussianBlur(flow, (0, 0), smooth) if smooth > 0 else flow
+
+
+def significant(flow: np.ndarray, deadband: float) -> np.ndarray:
+    """The flow where it is clearly more than the noise's jitter: zero below ``deadband`` pixels, all of it above
+    twice that, and a ramp between. A still scene is then resampled by its global motion alone, smoothly, and only
+    what moved is followed."""
+    length = np.sqrt((flow**2).sum(axis=-1, keepdims=True))
+    return flow * np.clip(length / deadband - 1.0, 0.0, 1.0) if deadband > 0 else flow
 
 
 def sample_maps(
@@ -376,7 +385,7 @@ def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    flow = local_flow(reference.flow_grey, globally_aligned, reference.top)
+    flow = significant(local_flow(reference.flow_grey, globally_aligned, reference.top), FLOW_DEADBAND)
     map_x, map_y = sample_maps(motion, flow, reference.flow_scale, shape)
     return warp_planes(planes, map_x, map_y, motion[:, :2])
 
