@@ -6,14 +6,19 @@
 As in HDR+ (Hasinoff et al. 2016), every frame is aligned to the first one (the reference) on a
 downsampled grey image of its 2x2-packed mosaic, so the colour filter's phase is kept: first the global
 motion of a handheld camera (a turn and a translation that most of the picture shares: phase correlation,
-then a flow field and RANSAC), then
-a dense coarse-to-fine local flow (OpenCV's DIS), so that parts of the scene that moved are followed too.
+then a flow field and RANSAC), then a dense coarse-to-fine local flow (OpenCV's DIS), so that parts of the
+scene that moved are followed too.
 The four colour planes are then resampled with the same motion and merged one frame at a time into a
 weighted sum (frames are streamed, never held together): where an aligned frame differs from the
 reference by no more than the noise predicts, it counts fully; where it differs by more (a moving
 object the flow missed, an occlusion), its weight falls towards zero and the reference stands alone.
 The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that agrees with the
 reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``.
+
+What a burst gains is bounded by aliasing more than by noise: each colour plane samples every other site, so
+a frame resampled onto the reference never gives back the reference's own samples of fine detail. The merge
+is therefore strict in detailed areas and averages freely in smooth ones; a tripod burst, which needs no
+resampling, gains the most (``benchmarks/burst.py``, numbers in docs/PERFORMANCE.md).
 
 The merged mosaic has the reference's brightness and the noise of a longer exposure, and goes through
 the same network as one frame (``enhance_raw``) at the burst's own ratio: measured on simulated bursts
@@ -50,13 +55,22 @@ FLOW_SIDE = 1536  # packed pixels: the longer side of the grey image the local f
 FLOW_DEADBAND = 0.5  # grey pixels of local flow taken for the noise's jitter (``significant``)
 MIN_OVERLAP = 0.5  # the least share of the reference a frame must still cover after its global motion
 MIN_AGREEMENT = 0.3  # the least mean merge weight over the overlap for a frame to count as the same scene
-# How strictly a frame's difference to the reference must match the noise (tuned with benchmarks/burst.py): its
-# weight halves where the squared difference, averaged over TILE x TILE packed pixels after a Gaussian of
-# DIFF_BLUR, exceeds the noise's by MISMATCH_SCALE times. Strict, because aliasing differs from frame to frame: the
-# planes are sampled at every other site, so no resampling gives back the reference's own samples of fine detail.
-MISMATCH_SCALE = 0.15
-DIFF_BLUR = 0.3  # packed pixels
-TILE = 2  # packed pixels
+
+
+@dataclass(frozen=True)
+class MismatchScale:
+    """One scale at which a frame's difference to the reference is compared with the noise (``mismatch``); the
+    frame's weight halves where the difference exceeds the noise's by ``allowed`` times (Wiener-like)."""
+
+    blur: float  # packed pixels: the Gaussian that low-passes the difference
+    tile: int  # packed pixels: the window its square is averaged over
+    allowed: float
+
+
+# Tuned with benchmarks/burst.py. Fine and strict, because aliasing differs from frame to frame: the planes sample
+# every other site, so no resampling gives back the reference's own samples of fine detail. Coarse, to see a
+# moving object whose difference per pixel hides in the noise but shows once averaged over an area.
+MISMATCH = (MismatchScale(blur=0.3, tile=2, allowed=0.15), MismatchScale(blur=2.0, tile=8, allowed=1.0))
 NOISE_FLOOR = 1e-4  # of the white level: the least noise assumed (a noise-free raw is still quantised)
 
 
@@ -294,25 +308,31 @@ def _blur_variance_factor(sigma: float) -> float:
     return float((kernel**2).sum()) ** 2
 
 
-def merge_weights(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel) -> np.ndarray:
-    """(h, w) weights in [0, 1] of an aligned frame against the reference: near 1 where their difference is
-    what the noise of both predicts, falling (Wiener-like) as it exceeds that, 0 where the frame does not reach.
-
-    The difference is low-passed first (``DIFF_BLUR``), so a shift of an edge or of texture stands out of the
-    noise, and compared over windows of ``TILE`` packed pixels."""
+def mismatch(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel, scale: MismatchScale) -> np.ndarray:
+    """(h, w): how many times the squared difference between an aligned frame and the reference, low-passed by a
+    Gaussian of ``scale.blur`` and averaged over ``scale.tile`` x ``scale.tile`` packed pixels, exceeds what the
+    noise of both predicts; about 1 where they differ by noise alone."""
     cv2 = _cv2()
-    factor = _blur_variance_factor(DIFF_BLUR)
+    factor = _blur_variance_factor(scale.blur)
     ratio = np.zeros(reference.shape[1:], np.float32)
     for ref_plane, plane in zip(reference, aligned, strict=True):
         diff = np.nan_to_num(plane - ref_plane, nan=0.0)
-        low = cv2.GaussianBlur(diff, (0, 0), DIFF_BLUR)
-        level = cv2.GaussianBlur(ref_plane, (0, 0), DIFF_BLUR)
+        low = cv2.GaussianBlur(diff, (0, 0), scale.blur)
+        level = cv2.GaussianBlur(ref_plane, (0, 0), scale.blur)
         ratio += low**2 / (2 * factor * noise.variance(level))
-    ratio = cv2.blur(ratio / len(reference), (TILE, TILE))
-    excess = np.clip(ratio - 1.0, 0, None) / MISMATCH_SCALE
-    weights = 1.0 / (1.0 + excess**2)
+    return cv2.blur(ratio / len(reference), (scale.tile, scale.tile))
+
+
+def merge_weights(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel) -> np.ndarray:
+    """(h, w) weights in [0, 1] of an aligned frame against the reference: near 1 where their difference is
+    what the noise of both predicts, falling (Wiener-like) as it exceeds that at either scale of ``MISMATCH``,
+    0 where the frame does not reach."""
+    weights = np.ones(reference.shape[1:], np.float32)
+    for scale in MISMATCH:
+        excess = np.clip(mismatch(reference, aligned, noise, scale) - 1.0, 0, None) / scale.allowed
+        weights /= 1.0 + excess**2
     weights[np.isnan(aligned).any(axis=0)] = 0.0
-    return weights.astype(np.float32)
+    return weights
 
 
 # --- the burst --------------------------------------------------------------------------------------------------
