@@ -17,8 +17,8 @@ reference almost nowhere (another scene) is left out with a ``BurstFrameWarning`
 
 What a burst gains is bounded by aliasing more than by noise: each colour plane samples every other site, so
 a frame resampled onto the reference never gives back the reference's own samples of fine detail. The merge
-is therefore strict in detailed areas and averages freely in smooth ones; a tripod burst, which needs no
-resampling, gains the most (``benchmarks/burst.py``, numbers in docs/PERFORMANCE.md).
+is therefore strict in detailed areas and averages freely in smooth ones; a tripod burst, which needs almost
+no resampling, gains the most (``benchmarks/burst.py``, numbers in docs/PERFORMANCE.md).
 
 The merged mosaic has the reference's brightness and the noise of a longer exposure, and goes through
 the same network as one frame (``enhance_raw``) at the burst's own ratio: measured on simulated bursts
