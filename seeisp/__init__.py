@@ -7,6 +7,7 @@ all and ``EnhanceResult.save`` writes the file.
 Nothing here imports torch.
 """
 
+from .burst import BurstError, BurstFrameWarning, enhance_burst
 from .dark_frame import DarkFrame, dark_frame_for, read_dark_frame, read_dark_frames
 from .enhance import EnhanceResult, enhance_file, enhance_raw, network_input
 from .errors import (
@@ -32,6 +33,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CFA",
+    "BurstError",
+    "BurstFrameWarning",
     "CFAKind",
     "DarkFrame",
     "DarkFrameError",
@@ -51,6 +54,7 @@ __all__ = [
     "WhiteBalance",
     "XTransCFA",
     "dark_frame_for",
+    "enhance_burst",
     "enhance_file",
     "enhance_raw",
     "estimate_ratio",

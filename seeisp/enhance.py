@@ -42,6 +42,7 @@ class EnhanceResult:
     white_balance: WhiteBalance = WhiteBalance.CAMERA
     gains: np.ndarray | None = None  # the R, G, B gains ``image`` was rendered with; None: the raw's as-shot ones
     dark_frame: str = ""  # the name of the dark frame whose black level was taken off, if any
+    frames: int = 1  # raws merged into the one enhanced (``seeisp.burst``)
 
     @property
     def model_label(self) -> str:
@@ -54,7 +55,8 @@ class EnhanceResult:
         how = " (auto)" if self.ratio_is_auto else ""
         balance = "" if self.white_balance is WhiteBalance.CAMERA else f", {self.white_balance} white balance"
         dark = f", dark frame {self.dark_frame}" if self.dark_frame else ""
-        return f"seeisp {self.model_label}, ratio {round(self.ratio, 1):g}{how}{balance}{dark}"
+        burst = f", {self.frames} frames merged" if self.frames > 1 else ""
+        return f"seeisp {self.model_label}, ratio {round(self.ratio, 1):g}{how}{balance}{dark}{burst}"
 
     def save(self, path: str | os.PathLike[str], bits: int | None = None, *, compress: bool = False) -> Path:
         """Write the picture (``seeisp.output.write_image``) with the raw's EXIF and ``description``; to a .dng

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
-from ..batch import Action, Job, plan_jobs, same_file
+from ..batch import Action, Job, collect_inputs, plan_jobs, same_file
+from ..burst import BurstFrameWarning, enhance_burst
 from ..dark_frame import DarkFrame, read_dark_frames
-from ..enhance import enhance_file
+from ..enhance import EnhanceResult, enhance_file
 from ..errors import SeeispError, one_line, os_problem, printable
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
@@ -30,6 +33,7 @@ INPUT may be raw files, folders (their raw files) or globs such as 'shots/*.ARW'
 Outputs go next to each input (img.ARW -> img.png) unless -o names a file (one input)
 or a folder (a trailing slash, an existing folder, or several inputs).
 Existing outputs are skipped unless --overwrite; an input file is never overwritten.
+With --burst, the inputs are the frames of one burst, merged into one picture named after the first.
 Exit status: 0 when every file was written or skipped, 1 when any file failed, 2 for a bad option."""
 
 
@@ -111,6 +115,12 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         metavar="N",
         help=f"refuse raws whose header claims more pixels, before decoding (default: {DEFAULT_MAX_MEGAPIXELS:g})",
     )
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        help="the inputs are frames of one scene (tripod or handheld): align and merge them into one picture, "
+        "named after the first frame, which the others are aligned to; needs pip install 'seeisp[burst]'",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -129,6 +139,8 @@ def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     model_file = model_path(args.model or default_model())
     providers = args.providers
     darks = read_dark_frames(args.dark_frame) if args.dark_frame else []
+    if args.burst:
+        return _run_burst(args, ratio, model_file, darks)
     jobs = plan_jobs(args.inputs, args.output, args.format, args.bits, args.overwrite)
     chatter.take()  # LibRaw's lines about files planning looked into: what they mean is in the jobs
 
@@ -160,15 +172,65 @@ def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     return 1 if failed else 0
 
 
+def _run_burst(args: argparse.Namespace, ratio: float | None, model_file: Path, darks: list[DarkFrame]) -> int:
+    """All inputs as the frames of one burst, written as one picture named after the first frame."""
+    collected = collect_inputs(args.inputs)
+    problems = [item.reason for item in collected if isinstance(item, Job)]
+    frames = [
+        item
+        for item in collected
+        if isinstance(item, Path) and not any(dark.source and same_file(item, dark.source) for dark in darks)
+    ]
+    for problem in problems:
+        _say(f"seeisp: error: {problem}", sys.stderr)
+    if problems or not frames:
+        return 1
+    (job,) = plan_jobs([str(frames[0])], args.output, args.format, args.bits, args.overwrite)
+    if job.output is not None and any(same_file(job.output, frame) for frame in frames if frame.exists()):
+        job = Job(job.source, None, Action.FAIL, f"{job.source}: output {job.output} is a frame of the burst")
+    if job.action is not Action.ENHANCE:
+        _say(
+            f"{job.source}: skipped, {job.reason}" if job.action is Action.SKIP else f"seeisp: error: {job.reason}",
+            sys.stdout if job.action is Action.SKIP else sys.stderr,
+        )
+        return 0 if job.action is Action.SKIP else 1
+    session = ModelSession(model_file, providers=args.providers, threads=args.threads)
+    return 0 if _enhance_one(job, session, ratio, darks, args, enhance=_burst_of(frames)) else 1
+
+
+def _burst_of(frames: list[Path]) -> Callable[..., EnhanceResult]:
+    """``enhance_file``'s stand-in for a burst: the same arguments, all of ``frames`` merged (``enhance_burst``);
+    a frame left out is reported on one line."""
+
+    def enhance(_reference, ratio=None, model=None, **options) -> EnhanceResult:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", BurstFrameWarning)
+            result = enhance_burst(frames, ratio=ratio, model=model, **options)
+        for warning in caught:
+            if issubclass(warning.category, BurstFrameWarning):
+                _say(f"seeisp: warning: {warning.message}", sys.stderr)
+            else:
+                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        return result
+
+    return enhance
+
+
 def _enhance_one(
-    job: Job, session: ModelSession, ratio: float | None, darks: list[DarkFrame], args: argparse.Namespace
+    job: Job,
+    session: ModelSession,
+    ratio: float | None,
+    darks: list[DarkFrame],
+    args: argparse.Namespace,
+    enhance: Callable[..., EnhanceResult] = enhance_file,
 ) -> bool:
-    """Read, enhance and write one file; report it on one line. False when it failed."""
+    """Read, enhance and write one file (with ``enhance``: ``enhance_file`` or a burst's); report it on one line.
+    False when it failed."""
     assert job.output is not None  # planned jobs to enhance always have one
     started = time.perf_counter()
     try:
         with _TileProgress(disable=args.quiet, name=job.source.name) as on_tile:
-            result = enhance_file(
+            result = enhance(
                 job.source,
                 model=session,
                 ratio=ratio,
@@ -191,6 +253,7 @@ def _enhance_one(
     how = " (auto)" if result.ratio_is_auto else ""
     seconds = time.perf_counter() - started
     dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
+    dark += f"  {result.frames} frames merged" if result.frames > 1 else ""
     _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{dark}  {seconds:.1f} s", sys.stdout)
     return True
 
