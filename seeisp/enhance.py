@@ -22,7 +22,7 @@ from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import estimate_ratio, parse_ratio
 from .raw import RawImage, read_raw
-from .render import render
+from .render import clip_highlights, render, whiten_blown
 from .session import ModelSession, ProgressFn
 from .white_balance import WhiteBalance, balance_gains
 
@@ -80,7 +80,8 @@ def network_input(
 ) -> np.ndarray:
     """The (4, h, w) packed and amplified input of a single pass over the whole frame: what ``denoise`` gives
     a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
-    return amplify(pack(rggb_mosaic(raw, hot_pixels)), parse_ratio(ratio, allow_auto=False), input_range)
+    ratio = parse_ratio(ratio, allow_auto=False)
+    return amplify(pack(clip_highlights(rggb_mosaic(raw, hot_pixels), raw.white_balance, ratio)), ratio, input_range)
 
 
 def denoise(
@@ -103,10 +104,12 @@ def denoise(
     """
     passes = passes_of(ensemble)
     mosaic = rggb_mosaic(raw, hot_pixels)
+    clipped = clip_highlights(mosaic, raw.white_balance, ratio)
     if passes == 1:
-        rgb = single_pass(mosaic, session, ratio, tile, overlap, progress)
+        rgb = single_pass(clipped, session, ratio, tile, overlap, progress)
     else:
-        rgb = self_ensemble(mosaic, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
+        rgb = self_ensemble(clipped, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
+    rgb = whiten_blown(rgb, mosaic, raw.white_balance, ratio)
     return restore_size(from_rggb(rgb, raw.cfa), raw.mosaic.shape)
 
 
