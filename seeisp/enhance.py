@@ -20,7 +20,7 @@ from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
-from .ratio import estimate_ratio, parse_ratio
+from .ratio import choose_exposure, parse_ev, parse_ratio
 from .raw import RawImage, read_raw
 from .render import clip_highlights, render, whiten_blown
 from .session import ModelSession, ProgressFn
@@ -40,6 +40,8 @@ class EnhanceResult:
     white_balance: WhiteBalance = WhiteBalance.CAMERA
     gains: np.ndarray | None = None  # the R, G, B gains ``image`` was rendered with; None: the raw's as-shot ones
     dark_frame: str = ""  # the name of the dark frame whose black level was taken off, if any
+    ev: float = 0.0  # the exposure compensation in stops that ``ratio`` includes
+    note: str = ""  # one line on the ratio when it had to be clamped (``seeisp.ratio.choose_exposure``)
 
     @property
     def ensemble(self) -> bool:
@@ -55,6 +57,7 @@ class EnhanceResult:
     def description(self) -> str:
         """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto), auto white balance"."""
         how = " (auto)" if self.ratio_is_auto else ""
+        how += f", ev {self.ev:+g}" if self.ev else ""
         balance = "" if self.white_balance is WhiteBalance.CAMERA else f", {self.white_balance} white balance"
         dark = f", dark frame {self.dark_frame}" if self.dark_frame else ""
         return f"seeisp {self.model_label}, ratio {round(self.ratio, 1):g}{how}{balance}{dark}"
@@ -124,8 +127,11 @@ def enhance_raw(
     white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
     hot_pixels: bool = True,
     dark_frame: DarkFrame | None = None,
+    *,
+    ev: float = 0.0,
 ) -> EnhanceResult:
     """Enhance an already read raw. ``ratio``: 1 to 300, or None or "auto" to estimate it from the frame;
+    ``ev``: exposure compensation in stops on top of it (the result clamped to 1..300, ``EnhanceResult.note``);
     ``ensemble`` and ``hot_pixels`` as in ``denoise``; ``white_balance``: the camera's (as LibRaw), daylight, or
     auto (``seeisp.white_balance``);
     ``dark_frame``: take its black level off first (``seeisp.dark_frame``; ``DarkFrameError``, whose message
@@ -135,8 +141,8 @@ def enhance_raw(
     started = time.perf_counter()
     if dark_frame is not None:
         raw = dark_frame.subtract(raw)
-    asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
-    used = estimate_ratio(raw.mosaic) if asked is None else asked
+    exposure = choose_exposure(raw.mosaic, parse_ratio(ratio), ev)  # parse_ratio: None for None or 'auto'
+    used = exposure.ratio
     balance = WhiteBalance.parse(white_balance)
     passes = passes_of(ensemble)
     camera_rgb = denoise(raw, session, used, tile, overlap, progress, passes, hot_pixels)
@@ -148,13 +154,15 @@ def enhance_raw(
         camera_rgb=camera_rgb,
         raw=raw,
         ratio=used,
-        ratio_is_auto=asked is None,
+        ratio_is_auto=exposure.auto,
         model=session.name,
         seconds=time.perf_counter() - started,
         passes=passes,
         white_balance=balance,
         gains=gains,
         dark_frame=dark_frame.name if dark_frame is not None else "",
+        ev=parse_ev(ev),
+        note=exposure.note,
     )
 
 
@@ -169,8 +177,11 @@ def enhance_file(
     dark_frame: DarkFrames | None = None,
     tile: int | None = None,
     overlap: int | None = None,
+    *,
+    ev: float = 0.0,
 ) -> EnhanceResult:
     """Read a raw file and enhance it with a model (a registered name, a .onnx path or a session).
+    ``ev``: exposure compensation in stops on top of ``ratio``, auto or given (``enhance_raw``).
 
     ``ensemble=True`` averages 8 orientations of the mosaic: about +0.5 dB PSNR, 8 times the time
     (``ensemble=2``: about +0.3 dB for twice the time; 4 passes: +0.4 dB).
@@ -201,6 +212,7 @@ def enhance_file(
             white_balance=white_balance,
             hot_pixels=hot_pixels,
             dark_frame=dark_frame_for(darks, raw) if darks else None,
+            ev=ev,
         )
     except DarkFrameError as exc:
         raise DarkFrameError(f"{path}: {exc}") from None

@@ -13,14 +13,18 @@ raw are unbiased by zero-mean noise, so the estimate is steady even at ratio 300
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
-from .errors import InvalidRatioError
+from .errors import InvalidOptionError, InvalidRatioError
 
 TARGET_LEVEL = 0.19
 MIN_RATIO, MAX_RATIO = 1.0, 300.0
 BLOCK = 16  # pixels: a block mean averages 256 raw pixels, so noise barely moves it
 CAP_PERCENTILE, CAP_FACTOR = 75.0, 3.0  # light sources must cover under a quarter of the frame
+NEARLY_BLACK_MARGIN = 1.5  # an estimate this far beyond MAX_RATIO says the frame is nearly black
 
 
 def parse_ratio(value: str | float | None, allow_auto: bool = True) -> float | None:
@@ -55,9 +59,50 @@ def exposure_level(mosaic: np.ndarray) -> float:
     return float(np.mean(np.minimum(blocks, cap)))
 
 
-def estimate_ratio(mosaic: np.ndarray) -> float:
-    """A deterministic ratio that brings the normalised mosaic's ``exposure_level`` to ``TARGET_LEVEL``."""
+def unclamped_estimate(mosaic: np.ndarray) -> float:
+    """The ratio that brings the normalised mosaic's ``exposure_level`` to ``TARGET_LEVEL``, beyond the models'
+    range too (``math.inf`` for a frame at or below black)."""
     level = exposure_level(mosaic)
-    if level <= TARGET_LEVEL / MAX_RATIO:
-        return MAX_RATIO
-    return float(np.clip(TARGET_LEVEL / level, MIN_RATIO, MAX_RATIO))
+    return TARGET_LEVEL / level if level > 0 else math.inf
+
+
+def estimate_ratio(mosaic: np.ndarray) -> float:
+    """A deterministic ratio for the normalised mosaic (``unclamped_estimate``), clamped to the models' range."""
+    return float(np.clip(unclamped_estimate(mosaic), MIN_RATIO, MAX_RATIO))
+
+
+def parse_ev(value: str | float | None) -> float:
+    """Exposure compensation in stops (``--ev +1``, ``ev=-0.5``): any finite number; 0 for None or ""."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0.0
+    try:
+        ev = float(value)
+    except (TypeError, ValueError):
+        ev = float("nan")
+    if not math.isfinite(ev):
+        raise InvalidOptionError(f"ev must be a number of stops such as 1 or -0.5, got {value!r}")
+    return ev
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """The ratio a frame is enhanced at, and why it is not the one asked for, if it is not."""
+
+    ratio: float
+    auto: bool  # estimated from the frame (``estimate_ratio``) rather than given
+    note: str = ""  # one line, when the ratio had to be clamped to the models' range
+
+
+def choose_exposure(mosaic: np.ndarray, asked: float | None, ev: float = 0.0) -> Exposure:
+    """The ratio for a normalised mosaic: ``asked`` (None: ``estimate_ratio``), times 2 ** ``ev``, clamped to
+    ``MIN_RATIO``..``MAX_RATIO`` with a note when that changed it: a frame too dark for any ratio in the
+    range, or a compensation beyond it."""
+    ev = parse_ev(ev)
+    wanted = (unclamped_estimate(mosaic) if asked is None else asked) * 2.0**ev
+    ratio = float(np.clip(wanted, MIN_RATIO, MAX_RATIO))
+    note = ""
+    if asked is None and ev == 0 and wanted > MAX_RATIO * NEARLY_BLACK_MARGIN:
+        note = f"the frame is nearly black: ratio clamped to {MAX_RATIO:g}"
+    elif ev != 0 and not math.isclose(ratio, wanted, rel_tol=1e-9):
+        note = f"ratio {wanted:.3g} after ev {ev:+g} clamped to {ratio:g}, the models' range"
+    return Exposure(ratio=ratio, auto=asked is None, note=note)

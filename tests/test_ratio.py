@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 from seeisp.enhance import enhance_raw
-from seeisp.errors import InvalidRatioError
-from seeisp.ratio import MAX_RATIO, MIN_RATIO, TARGET_LEVEL, estimate_ratio, exposure_level, parse_ratio
+from seeisp.errors import InvalidOptionError, InvalidRatioError
+from seeisp.ratio import (
+    MAX_RATIO,
+    MIN_RATIO,
+    TARGET_LEVEL,
+    choose_exposure,
+    estimate_ratio,
+    exposure_level,
+    parse_ev,
+    parse_ratio,
+)
 from seeisp.raw import read_raw
 
 from conftest import write_dark_dng
@@ -78,3 +87,42 @@ def test_the_library_checks_the_ratio_too(tmp_path: Path, lite_session) -> None:
     raw = read_raw(write_dark_dng(tmp_path / "dark.dng"))
     with pytest.raises(InvalidRatioError):
         enhance_raw(raw, lite_session, ratio=1000)
+
+
+def test_ev_multiplies_a_given_ratio_by_two_per_stop() -> None:
+    frame = dark_frame(100)
+    assert choose_exposure(frame, 50.0, ev=1).ratio == pytest.approx(100)
+    assert choose_exposure(frame, 50.0, ev=-0.5).ratio == pytest.approx(50 / 2**0.5)
+    assert choose_exposure(frame, 50.0, ev=1).note == ""
+
+
+def test_ev_applies_on_top_of_the_auto_ratio() -> None:
+    frame = dark_frame(100)
+    auto = choose_exposure(frame, None)
+    assert auto.auto and choose_exposure(frame, None, ev=-1).ratio == pytest.approx(auto.ratio / 2)
+
+
+def test_ev_beyond_the_models_range_is_clamped_with_a_note() -> None:
+    up = choose_exposure(dark_frame(100), 200.0, ev=2)
+    assert up.ratio == MAX_RATIO and "clamped to 300" in up.note
+    down = choose_exposure(dark_frame(100), 2.0, ev=-3)
+    assert down.ratio == MIN_RATIO and "clamped to 1" in down.note
+
+
+def test_a_nearly_black_frame_gets_the_largest_ratio_and_a_note() -> None:
+    nearly_black = choose_exposure(dark_frame(5000), None)
+    assert nearly_black.ratio == MAX_RATIO and "nearly black" in nearly_black.note
+    assert "\n" not in nearly_black.note
+
+
+@pytest.mark.parametrize("text", ["x", "nan", "inf"])
+def test_parse_ev_refuses_what_is_not_a_finite_number(text: str) -> None:
+    with pytest.raises(InvalidOptionError, match="ev must be a number of stops"):
+        parse_ev(text)
+
+
+def test_enhance_records_the_ev_and_the_ratio_it_gave(tmp_path: Path, lite_session) -> None:
+    raw = read_raw(write_dark_dng(tmp_path / "dark.dng"))
+    result = enhance_raw(raw, lite_session, ratio=40, ev=1)
+    assert (result.ratio, result.ev, result.note) == (80, 1, "")
+    assert "ratio 80, ev +1" in result.description

@@ -19,7 +19,7 @@ from ..errors import SeeispError
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..providers import usable_cores
-from ..ratio import parse_ratio
+from ..ratio import parse_ev, parse_ratio
 from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
 from .argtypes import non_empty_path, whole_number
@@ -45,7 +45,15 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument(
         "--ratio",
         default="auto",
-        help="amplification ratio, 1 to 300 (exposure you want / exposure taken), or 'auto' (default)",
+        help="amplification ratio, 1 to 300 (exposure you want / exposure taken), or 'auto' (default): "
+        "estimated from the frame, keeping a night scene looking like night",
+    )
+    p.add_argument(
+        "--ev",
+        type=_stops,
+        default=0.0,
+        metavar="STOPS",
+        help="exposure compensation in stops on top of the ratio, auto or given, e.g. +1 or -0.5",
     )
     p.add_argument(
         "--model", metavar="NAME|PATH", help="registered model name or a .onnx file (default: best installed)"
@@ -167,6 +175,7 @@ def _enhance_one(
                 white_balance=args.wb,
                 dark_frame=darks,
                 tile=args.tile,
+                ev=args.ev,
             )
         result.save(job.output, args.bits, compress=args.compress)
     except SeeispError as exc:
@@ -176,9 +185,13 @@ def _enhance_one(
         _say(f"seeisp: error: {job.source}: out of memory (try a smaller --tile)", sys.stderr)
         return False
     how = " (auto)" if result.ratio_is_auto else ""
+    how += f", ev {result.ev:+g}" if result.ev else ""
+    note = f"  ({result.note})" if result.note else ""
     seconds = time.perf_counter() - started
     dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
-    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{dark}  {seconds:.1f} s", sys.stdout)
+    _say(
+        f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{note}{dark}  {seconds:.1f} s", sys.stdout
+    )
     return True
 
 
@@ -227,6 +240,13 @@ def _thread_count(text: str) -> int:
     if value > _max_threads():
         raise argparse.ArgumentTypeError(f"at most {_max_threads()} (four per CPU core), got {value}")
     return value
+
+
+def _stops(text: str) -> float:
+    try:
+        return parse_ev(text)
+    except SeeispError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _provider_list(text: str) -> list[str]:
