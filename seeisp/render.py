@@ -47,6 +47,7 @@ def camera_to_linear_srgb(camera_rgb: np.ndarray, white_balance: np.ndarray, cam
 
 HIGHLIGHT_BOX = 3  # sites of one colour per side of the local mean that decides whether a colour renders white
 HIGHLIGHT_REACH = 2  # sites around such a mean clipped too: thin dark lines between blown areas, edges
+NEARLY_WHITE = (0.5, 0.9)  # of white: a blown colour the network drew this bright is raised to white, in a ramp
 _RGGB_SITES = (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 2))  # (row, column) in the cell, colour
 
 
@@ -90,14 +91,19 @@ def whiten_blown(
     camera_rgb: np.ndarray, mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float
 ) -> np.ndarray:
     """The network's camera RGB (H, W, 3, RGGB orientation, even size) with every colour that is blown in its
-    input (``blown_sites``) raised to where it renders white: the network, never trained beyond white, stops a
-    little short of it, and the colours it leaves short tint what should be white."""
+    input (``blown_sites``) and that the network already took close to white raised the rest of the way: never
+    trained beyond white, it stops a little short, and the colours it leaves short tint what should be white.
+    Only close to white (a ramp over ``NEARLY_WHITE``): where it drew a blown colour darker, as in fine lines
+    between blown areas, raising that colour alone would tint them instead."""
     blown = np.repeat(np.repeat(blown_sites(mosaic_rggb, white_balance, ratio), 2, axis=1), 2, axis=2)
     by_colour = (blown[0], blown[1] | blown[2], blown[3])
     whites = white_levels(white_balance, 1.0)
     out = camera_rgb.copy()
+    low, high = NEARLY_WHITE
     for channel, mask in enumerate(by_colour):
-        out[..., channel][mask] = np.maximum(out[..., channel][mask], whites[channel])
+        values = out[..., channel][mask]
+        closeness = np.clip((values / whites[channel] - low) / (high - low), 0, 1)
+        out[..., channel][mask] = values + closeness * np.maximum(whites[channel] - values, 0)
     return out
 
 
