@@ -37,8 +37,10 @@ from seeisp.eval.benchmark import CFA_PHASES, check_images, find_images
 from seeisp.eval.metrics import psnr
 from seeisp.ratio import (
     CLIPPED_SITE,
+    FEATURE_REACH,
     MAX_RATIO,
     MIN_RATIO,
+    LearnedExposure,
     block_means,
     features_of,
     learned_exposure,
@@ -75,7 +77,8 @@ class Shot:
     picture: str
     scene: str  # "ordinary" or "night"
     ratio: float
-    clean_rgb: np.ndarray  # the reference's camera RGB
+    scene_rgb: np.ndarray  # the scene's camera RGB, lamps beyond white as they are: what the sensor sees
+    clean_rgb: np.ndarray  # the reference's camera RGB: the scene clipped at white
     camera: Camera
     noise: NoiseParams
     cfa: str
@@ -84,7 +87,7 @@ class Shot:
     def write(self, path: Path) -> Path:
         """The dark shot as a DNG: the very raw whose mosaic ``shots`` gave."""
         rng = np.random.default_rng(self.seed)
-        return write_dark_shot(path, self.clean_rgb, self.camera, self.ratio, self.noise, rng, self.cfa)
+        return write_dark_shot(path, self.scene_rgb, self.camera, self.ratio, self.noise, rng, self.cfa)
 
 
 def night_scene(linear: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -138,13 +141,16 @@ def shots(
         cfa = CFA_PHASES[i % len(CFA_PHASES)]
         for s, scene in enumerate(("ordinary", "night")):
             rng = np.random.default_rng([seed, i, s])
-            clean = linear_srgb_to_camera(linear if scene == "ordinary" else night_scene(linear, rng), camera)
+            lit = linear if scene == "ordinary" else night_scene(linear, rng)
+            seen = np.maximum(lit @ camera.srgb_to_camera.T.astype(np.float32) / camera.white_balance, 0)
+            seen = seen.astype(np.float32)
+            clean = linear_srgb_to_camera(lit, camera)
             drawn = ratios or list(np.exp(rng.uniform(0, np.log(MAX_RATIO), FIT_RATIOS_PER_PICTURE)))
             for k, ratio in enumerate(drawn):
                 noise = profile.sample(np.random.default_rng([seed, i, s, k, 0]))
-                shot = Shot(path.name, scene, float(ratio), clean, camera, noise, cfa, (seed, i, s, k, 1))
+                shot = Shot(path.name, scene, float(ratio), seen, clean, camera, noise, cfa, (seed, i, s, k, 1))
                 cells = bias_in_cell_order(noise, cfa)
-                dark = simulate_dark_raw(mosaic(clean, cfa), ratio, cells, np.random.default_rng(shot.seed))
+                dark = simulate_dark_raw(mosaic(seen, cfa), ratio, cells, np.random.default_rng(shot.seed))
                 yield shot, normalise(dark, noise)
 
 
@@ -180,17 +186,42 @@ def cached(path: Path | None, make: Callable[[], list[dict]]) -> list[dict]:
 
 
 def fit(records: list[dict], out: Path) -> None:
-    """Fit the ridge regression of log2(true ratio) on the records' features and write it as JSON."""
+    """Fit ``LearnedExposure`` on the records and write it as JSON: a logistic regression of night against
+    ordinary, and for each kind of scene a ridge regression of log2(true ratio), on the standardised features."""
     x = np.array([features_of(r["blocks"].astype(np.float64), r["clipped"]) for r in records])
     y = np.log2([r["ratio"] for r in records])
+    night = np.array([r["scene"] == "night" for r in records])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = (x - mean) / scale
-    weights = np.linalg.solve(z.T @ z + RIDGE * len(z) * np.eye(z.shape[1]), z.T @ (y - y.mean()))
-    model = {"mean": mean, "scale": scale, "weights": weights, "bias": y.mean()}
-    lines = [f'  "{key}": {json.dumps(np.round(value, 6).tolist())}' for key, value in model.items()]
+    z = np.clip((x - mean) / scale, -FEATURE_REACH, FEATURE_REACH)
+    model = {"mean": mean, "scale": scale, "night": logistic(z, night.astype(np.float64))}
+    for name, chosen in (("ordinary_ratio", ~night), ("night_ratio", night)):
+        model[name] = ridge(z[chosen], y[chosen])
+    lines = [f'  "{key}": {json.dumps(rounded(value))}' for key, value in model.items()]
     out.write_text("{\n" + ",\n".join(lines) + "\n}\n")
-    residual = z @ weights + y.mean() - y
+    learned = LearnedExposure.load(out)
+    residual = np.array([learned.log2_ratio(f) for f in x]) - y
     print(f"fitted on {len(y)} shots; median |error| {np.median(np.abs(residual)):.3f} stops -> {out}")
+
+
+def ridge(z: np.ndarray, y: np.ndarray) -> dict:
+    weights = np.linalg.solve(z.T @ z + RIDGE * len(z) * np.eye(z.shape[1]), z.T @ (y - y.mean()))
+    return {"weights": weights, "bias": y.mean()}
+
+
+def logistic(z: np.ndarray, label: np.ndarray, steps: int = 3000, rate: float = 0.5) -> dict:
+    """Logistic regression by gradient descent, with the ridge's penalty."""
+    weights, bias = np.zeros(z.shape[1]), 0.0
+    for _ in range(steps):
+        error = 1 / (1 + np.exp(-(z @ weights + bias))) - label
+        weights -= rate * (z.T @ error / len(z) + RIDGE * weights)
+        bias -= rate * error.mean()
+    return {"weights": weights, "bias": bias}
+
+
+def rounded(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    return np.round(np.asarray(value, np.float64), 6).tolist()
 
 
 def learned(record: dict) -> float:

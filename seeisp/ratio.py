@@ -103,23 +103,45 @@ def features_of(blocks: np.ndarray, clipped: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LearnedExposure:
-    """A linear model of log2(ratio) on standardised ``exposure_features`` (``benchmarks/auto_ratio.py --fit``)."""
+    """log2(ratio) from standardised ``exposure_features``: a logistic model of whether the frame is a night
+    scene mixes two linear ones, one fitted on ordinary scenes, one on night scenes
+    (``benchmarks/auto_ratio.py --fit``)."""
 
     mean: np.ndarray
     scale: np.ndarray
-    weights: np.ndarray
-    bias: float
+    night: tuple[np.ndarray, float]  # logistic: the probability that the frame is a night scene
+    ordinary_ratio: tuple[np.ndarray, float]  # linear: log2(ratio) of an ordinary scene
+    night_ratio: tuple[np.ndarray, float]  # linear: log2(ratio) of a night scene
 
     @classmethod
     def load(cls, path: Path = LEARNED_EXPOSURE_FILE) -> LearnedExposure:
         data = json.loads(path.read_text())
-        return cls(*(np.asarray(data[key], np.float64) for key in ("mean", "scale", "weights")), float(data["bias"]))
+
+        def model(name: str) -> tuple[np.ndarray, float]:
+            return np.asarray(data[name]["weights"], np.float64), float(data[name]["bias"])
+
+        return cls(
+            np.asarray(data["mean"], np.float64),
+            np.asarray(data["scale"], np.float64),
+            model("night"),
+            model("ordinary_ratio"),
+            model("night_ratio"),
+        )
+
+    def standardise(self, features: np.ndarray) -> np.ndarray:
+        """Each feature in standard deviations of the training shots', limited to ``FEATURE_REACH``, so that a
+        frame unlike any of them cannot send the estimate far off."""
+        return np.clip((features - self.mean) / self.scale, -FEATURE_REACH, FEATURE_REACH)
+
+    def night_probability(self, features: np.ndarray) -> float:
+        weights, bias = self.night
+        return float(1 / (1 + np.exp(-(self.standardise(features) @ weights + bias))))
 
     def log2_ratio(self, features: np.ndarray) -> float:
-        """The model's log2(ratio); each feature first limited to ``FEATURE_REACH`` standard deviations of the
-        training shots', so that a frame unlike any of them cannot send the estimate far off."""
-        standard = np.clip((features - self.mean) / self.scale, -FEATURE_REACH, FEATURE_REACH)
-        return float(standard @ self.weights + self.bias)
+        z = self.standardise(features)
+        night = self.night_probability(features)
+        (ordinary_weights, ordinary_bias), (night_weights, night_bias) = self.ordinary_ratio, self.night_ratio
+        return float((1 - night) * (z @ ordinary_weights + ordinary_bias) + night * (z @ night_weights + night_bias))
 
 
 @functools.cache

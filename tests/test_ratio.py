@@ -1,4 +1,4 @@
-"""The auto ratio: the frame's level brought to a well-exposed one, without letting light sources set it."""
+"""The ratio: auto (learned, keeping night scenes dark; and the metering rule it replaced), --ev, clamping."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from seeisp.ratio import (
 from seeisp.raw import read_raw
 
 from conftest import write_dark_dng
+
+TEST_LEVEL_OF_A_DAY_PICTURE = 0.19  # a well-exposed picture's mean level
 
 
 def dark_frame(ratio: float, shape: tuple[int, int] = (512, 768), noise: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -128,3 +130,37 @@ def test_enhance_records_the_ev_and_the_ratio_it_gave(tmp_path: Path, lite_sessi
     result = enhance_raw(raw, lite_session, ratio=40, ev=1)
     assert (result.ratio, result.ev, result.note) == (80, 1, "")
     assert "ratio 80, ev +1" in result.description
+
+
+def night_street(ratio: float, seed: int = 0) -> tuple[np.ndarray, float]:
+    """A normalised dark frame of a street at night, ``ratio`` times too dark, and its reference's mean level:
+    a textured scene at a night level under pools of warm light, a dark sky, four lamps clipped in the sensor."""
+    rng = np.random.default_rng(seed)
+    h, w = 512, 768
+    yy, xx = np.mgrid[0:h, 0:w]
+    texture = np.clip(rng.lognormal(0, 0.6, (h // 16, w // 16)), 0, 5).repeat(16, 0).repeat(16, 1)
+    lamps = [(250, 100), (260, 400), (240, 650), (120, 300)]
+    pools = 0.1 + sum(np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * 120.0**2)) for y, x in lamps)
+    scene = texture * pools
+    scene[: h // 3] *= 0.03  # the sky
+    scene *= 0.05 / scene.mean()
+    frame = (scene / ratio).astype(np.float32)
+    for y, x in lamps:
+        frame[(yy - y) ** 2 + (xx - x) ** 2 <= 8**2] = 1.0
+    return frame, float(np.clip(scene + (frame >= 1), 0, 1).mean())
+
+
+@pytest.mark.parametrize("ratio", [30, 100, 300])
+def test_a_night_street_stays_as_dark_as_a_night_exposure(ratio: float) -> None:
+    frame, _ = night_street(ratio)
+    level = float(np.clip(frame * estimate_ratio(frame), 0, 1).mean())
+    assert 0.02 <= level <= 0.16  # the mean level of long exposures of night scenes
+    assert metered_estimate(frame) > 2 * estimate_ratio(frame)  # the metering rule brightened it to day
+
+
+def test_an_underexposed_ordinary_scene_is_brought_back_to_its_brightness() -> None:
+    rng = np.random.default_rng(1)
+    texture = np.clip(rng.lognormal(0, 0.6, (32, 48)), 0, 5).repeat(16, 0).repeat(16, 1)
+    scene = TEST_LEVEL_OF_A_DAY_PICTURE * texture / texture.mean()
+    for ratio in (10, 100):
+        assert abs(np.log2(estimate_ratio((scene / ratio).astype(np.float32)) / ratio)) <= 2 / 3
