@@ -41,7 +41,8 @@ CONTEXT_BORDER = 8
 # The clip after amplification, unless the model's metadata says otherwise: noise below black is kept.
 DEFAULT_INPUT_RANGE = "-1,1"
 
-# --ratio auto: scale the frame's level to that of a well-exposed picture (as seeisp.ratio does): the mean
+# --ratio auto: scale the frame's level to that of a well-exposed picture (seeisp.ratio.metered_estimate, the
+# metering rule; seeisp's own auto ratio is a learned estimator that also keeps night scenes dark): the mean
 # of 16x16 block means, each capped at 3x their 75th percentile, so light sources do not set the exposure.
 TARGET_LEVEL, MIN_RATIO, MAX_RATIO = 0.19, 1.0, 300.0
 BLOCK, CAP_PERCENTILE, CAP_FACTOR = 16, 75.0, 3.0

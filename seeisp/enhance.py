@@ -21,9 +21,9 @@ from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
-from .ratio import estimate_ratio, parse_ratio
+from .ratio import choose_exposure, parse_ev, parse_ratio
 from .raw import CFAKind, RawImage, as_input_path, read_raw
-from .render import render
+from .render import clip_highlights, render, whiten_blown
 from .session import ModelSession, ProgressFn
 from .white_balance import WhiteBalance, balance_gains
 from .xtrans import as_bayer
@@ -42,6 +42,8 @@ class EnhanceResult:
     white_balance: WhiteBalance = WhiteBalance.CAMERA
     gains: np.ndarray | None = None  # the R, G, B gains ``image`` was rendered with; None: the raw's as-shot ones
     dark_frame: str = ""  # the name of the dark frame whose black level was taken off, if any
+    ev: float = 0.0  # the exposure compensation in stops that ``ratio`` includes
+    note: str = ""  # one line on the ratio when it had to be clamped (``seeisp.ratio.choose_exposure``)
     frames: int = 1  # raws merged into the one enhanced (``seeisp.burst``)
 
     @property
@@ -53,6 +55,7 @@ class EnhanceResult:
     def description(self) -> str:
         """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto), auto white balance"."""
         how = " (auto)" if self.ratio_is_auto else ""
+        how += f", ev {self.ev:+g}" if self.ev else ""
         balance = "" if self.white_balance is WhiteBalance.CAMERA else f", {self.white_balance} white balance"
         dark = f", dark frame {self.dark_frame}" if self.dark_frame else ""
         burst = f", {self.frames} frames merged" if self.frames > 1 else ""
@@ -79,9 +82,10 @@ def network_input(
 ) -> np.ndarray:
     """The (4, h, w) packed and amplified input of a single pass over the whole frame: what ``denoise`` gives
     a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
+    ratio = parse_ratio(ratio, allow_auto=False)
     bayer = _bayer_raw(raw, hot_pixels=hot_pixels)
     mosaic = rggb_mosaic(bayer, hot_pixels=hot_pixels and bayer is raw)
-    return amplify(pack(mosaic), parse_ratio(ratio, allow_auto=False), input_range)
+    return amplify(pack(clip_highlights(mosaic, raw.white_balance, ratio)), ratio, input_range)
 
 
 def denoise(
@@ -105,10 +109,12 @@ def denoise(
     passes = check_passes(passes)
     bayer = _bayer_raw(raw, hot_pixels=hot_pixels)
     mosaic = rggb_mosaic(bayer, hot_pixels=hot_pixels and bayer is raw)
+    clipped = clip_highlights(mosaic, raw.white_balance, ratio)
     if passes == 1:
-        rgb = single_pass(mosaic, session, ratio, tile, overlap, progress)
+        rgb = single_pass(clipped, session, ratio, tile, overlap, progress)
     else:
-        rgb = self_ensemble(mosaic, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
+        rgb = self_ensemble(clipped, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
+    rgb = whiten_blown(rgb, mosaic, raw.white_balance, ratio)
     return restore_size(from_rggb(rgb, bayer.cfa), raw.mosaic.shape)
 
 
@@ -149,6 +155,7 @@ def enhance_raw(
     *,
     model: Model | None = None,
     ratio: float | str | None = None,
+    ev: float = 0.0,
     passes: int = 1,
     white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
     dark_frame: DarkFrames | None = None,
@@ -163,6 +170,7 @@ def enhance_raw(
     """
     _check_types(raw=raw, ratio=ratio, model=model)
     asked = parse_ratio(ratio)  # None for None or 'auto': estimate it
+    ev = parse_ev(ev)
     passes = check_passes(passes)
     balance = WhiteBalance.parse(white_balance)
     session = load_session(model)
@@ -171,7 +179,8 @@ def enhance_raw(
     dark = dark_frame_for(darks, raw) if darks else None
     if dark is not None:
         raw = dark.subtract(raw)
-    used = estimate_ratio(raw.mosaic) if asked is None else asked
+    exposure = choose_exposure(raw.mosaic, asked, ev)
+    used = exposure.ratio
     camera_rgb = denoise(
         raw, session, used, passes=passes, hot_pixels=hot_pixels, tile=tile, overlap=overlap, progress=progress
     )
@@ -183,13 +192,15 @@ def enhance_raw(
         camera_rgb=camera_rgb,
         raw=raw,
         ratio=used,
-        ratio_is_auto=asked is None,
+        ratio_is_auto=exposure.auto,
         model=session.name,
         seconds=time.perf_counter() - started,
         passes=passes,
         white_balance=balance,
         gains=gains,
         dark_frame=dark.name if dark is not None else "",
+        ev=ev,
+        note=exposure.note,
     )
 
 
@@ -198,6 +209,7 @@ def enhance_file(
     *,
     model: Model | None = None,
     ratio: float | str | None = None,
+    ev: float = 0.0,
     passes: int = 1,
     white_balance: WhiteBalance | str = WhiteBalance.CAMERA,
     dark_frame: DarkFrames | None = None,
@@ -210,6 +222,8 @@ def enhance_file(
 
     ``model``: a registered name, a .onnx path or a ``ModelSession`` (default: the best installed model).
     ``ratio``: 1 to 300, or None or "auto" to estimate it from the frame (``seeisp.ratio``).
+    ``ev``: exposure compensation in stops on top of the ratio, auto or given; the result is clamped to 1..300,
+    with a one-line ``EnhanceResult.note`` when that changed it.
     ``passes``: 1, 2, 4 or 8 network passes over orientations of the mosaic, averaged (``seeisp.ensemble``):
     more passes, better quality, each pass as long as the first.
     ``white_balance``: "camera" (as shot, as LibRaw), "daylight" or "auto" (``seeisp.white_balance``).
@@ -232,6 +246,7 @@ def enhance_file(
             raw,
             model=session,
             ratio=ratio,
+            ev=ev,
             passes=passes,
             white_balance=white_balance,
             dark_frame=darks,

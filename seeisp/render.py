@@ -2,7 +2,8 @@
 
 LibRaw's steps: white-balance gains (smallest = 1), clip at 1, demosaic, camera-to-sRGB
 matrix, clip, BT.709 transfer curve (power 1/2.222, slope 4.5 below 0.018). seeisp's
-network replaces the demosaic step; everything else here follows LibRaw.
+network replaces the demosaic step; everything else here follows LibRaw, and ``clip_highlights``
+moves LibRaw's clip to before the network, where it belongs for a network's input.
 """
 
 from __future__ import annotations
@@ -42,6 +43,99 @@ def camera_to_linear_srgb(camera_rgb: np.ndarray, white_balance: np.ndarray, cam
     """(H, W, 3) camera RGB -> linear sRGB in [0, 1]: WB gains, clip, colour matrix, clip."""
     balanced = np.clip(camera_rgb * np.asarray(white_balance, np.float32), 0.0, 1.0)
     return np.clip(balanced @ np.asarray(camera_to_srgb, np.float32).T, 0.0, 1.0)
+
+
+HIGHLIGHT_BOX = 5  # sites of one colour per side of the local mean that decides whether a colour is blown
+# How far above white that mean must be: noise lifts the mean of a near-white area over white at times, and
+# clipping or raising it there would darken or lighten it by patches. A little above white, it renders white.
+BLOWN_ABOVE = 1.15
+HIGHLIGHT_REACH = 2  # sites around such a mean clipped too: thin dark lines between blown areas, edges
+NEARLY_WHITE = (0.5, 0.9)  # of white: a blown colour the network drew this bright is raised to white, in a ramp
+_RGGB_SITES = (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 2))  # (row, column) in the cell, colour
+
+
+def white_levels(white_balance: np.ndarray, ratio: float) -> np.ndarray:
+    """R, G, B: the camera-RGB level at which each colour renders white with these gains, in the raw's scale
+    before amplification by ``ratio`` (the render clips every colour at 1 after its gain, as LibRaw does)."""
+    gains = np.asarray(white_balance, np.float64)
+    return (gains.min() / gains / ratio).astype(np.float32)
+
+
+def blown_sites(mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float) -> np.ndarray:
+    """(4, H/2, W/2) for the R, G1, G2, B sites of an RGGB mosaic: whether the colour's local mean
+    (``HIGHLIGHT_BOX`` sites of it per side), amplified by ``ratio``, is ``BLOWN_ABOVE`` the level that renders
+    white. A mean, not single sites: noise alone must not make a mid-tone blown."""
+    whites = white_levels(white_balance, ratio)
+    return np.stack(
+        [_box_mean(mosaic_rggb[dy::2, dx::2], HIGHLIGHT_BOX) >= whites[channel] for (dy, dx), channel in _RGGB_SITES]
+    )
+
+
+def clip_highlights(mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float) -> np.ndarray:
+    """An RGGB mosaic whose colours are clipped, around where they render white (``blown_sites``), at that white.
+
+    LibRaw clips every channel at the same white after the white-balance gains, so whatever clipped, in the
+    sensor or by amplification, renders white. The network's input is clipped before any gain, at 1 in every
+    channel: a blown area reaches it as camera-RGB white, which the gains (green's the smallest) turn magenta,
+    and the network spreads that colour into the dark lines and edges around it. Clipped at the level each
+    colour renders white at instead, it is handed the white the picture will show. Only around blown areas
+    (``HIGHLIGHT_REACH`` sites): elsewhere, clipping single noisy sites would darken mid-tones.
+    """
+    whites = white_levels(white_balance, ratio)
+    out = mosaic_rggb.copy()
+    for blown, ((dy, dx), channel) in zip(blown_sites(mosaic_rggb, white_balance, ratio), _RGGB_SITES, strict=True):
+        sites = out[dy::2, dx::2]
+        near = _dilate(blown, HIGHLIGHT_REACH)
+        sites[near] = np.minimum(sites[near], whites[channel])
+    return out
+
+
+def whiten_blown(
+    camera_rgb: np.ndarray, mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float
+) -> np.ndarray:
+    """The network's camera RGB (H, W, 3, RGGB orientation, even size) with every colour that is blown in its
+    input (``blown_sites``) and that the network already took close to white raised the rest of the way: never
+    trained beyond white, it stops a little short, and the colours it leaves short tint what should be white.
+    Only close to white (a ramp over ``NEARLY_WHITE``): where it drew a blown colour darker, as in fine lines
+    between blown areas, raising that colour alone would tint them instead."""
+    blown = np.repeat(np.repeat(blown_sites(mosaic_rggb, white_balance, ratio), 2, axis=1), 2, axis=2)
+    by_colour = (blown[0], blown[1] | blown[2], blown[3])
+    whites = white_levels(white_balance, 1.0)
+    out = camera_rgb.copy()
+    low, high = NEARLY_WHITE
+    for channel, mask in enumerate(by_colour):
+        values = out[..., channel][mask]
+        closeness = np.clip((values / whites[channel] - low) / (high - low), 0, 1)
+        out[..., channel][mask] = values + closeness * np.maximum(whites[channel] - values, 0)
+    return out
+
+
+def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` grown by ``reach`` pixels in each direction (a square)."""
+    grown = mask.copy()
+    for axis in (0, 1):
+        source = grown.copy()
+        for step in range(1, reach + 1):
+            for shift in (step, -step):
+                moved = np.roll(source, shift, axis=axis)
+                edge = [slice(None)] * 2
+                edge[axis] = slice(0, shift) if shift > 0 else slice(shift, None)
+                moved[tuple(edge)] = False
+                grown |= moved
+    return grown
+
+
+def _box_mean(plane: np.ndarray, size: int) -> np.ndarray:
+    """The mean over a ``size`` x ``size`` box around each pixel, of the pixels inside the frame."""
+    radius = size // 2
+    padded = np.pad(plane.astype(np.float64), radius)
+    inside = np.pad(np.ones(plane.shape), radius)
+
+    def box_sum(a: np.ndarray) -> np.ndarray:
+        c = np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+        return c[size:, size:] - c[:-size, size:] - c[size:, :-size] + c[:-size, :-size]
+
+    return (box_sum(padded) / box_sum(inside)).astype(np.float32)
 
 
 def orient(image: np.ndarray, flip: Flip) -> np.ndarray:

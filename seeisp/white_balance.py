@@ -19,7 +19,7 @@ from .raw import RawImage
 class WhiteBalance(enum.StrEnum):
     CAMERA = "camera"  # the camera's as-shot gains, as LibRaw renders by default
     DAYLIGHT = "daylight"  # the sensor's daylight gains (LibRaw's pre_mul)
-    AUTO = "auto"  # grey edge on the denoised picture (``grey_edge``)
+    AUTO = "auto"  # grey edge on the denoised picture where it finds a cast (``auto_gains``)
 
     @classmethod
     def parse(cls, choice: WhiteBalance | str | None) -> WhiteBalance:
@@ -34,6 +34,10 @@ CLIPPED = 0.95  # a pixel with a channel this bright may be clipped: its colour 
 ANALYSIS_SIDE = 384  # pixels on the long side of the box-averaged picture the edges are taken on
 EDGE_POWER = 6  # the Minkowski norm over the edges: 6 leans on the strong ones (van de Weijer et al. 2007)
 _MIN_EDGES = 64
+# Degrees between the light the camera balanced for and the one grey edge finds: below the first, the camera's
+# balance stands (grey edge's own error on a neutral scene is about that large); beyond the second, grey edge's;
+# in between, a blend. A sodium lamp or a candle under a daylight or auto as-shot balance is far beyond.
+KEEP_CAMERA_BELOW, TRUST_ESTIMATE_ABOVE = 3.0, 10.0
 
 
 def balance_gains(choice: WhiteBalance, raw: RawImage, camera_rgb: np.ndarray) -> np.ndarray:
@@ -42,7 +46,24 @@ def balance_gains(choice: WhiteBalance, raw: RawImage, camera_rgb: np.ndarray) -
         return raw.white_balance
     if choice is WhiteBalance.DAYLIGHT:
         return raw.daylight_balance
-    return grey_edge(camera_rgb, fallback=raw.white_balance)
+    return auto_gains(camera_rgb, raw.white_balance)
+
+
+def auto_gains(camera_rgb: np.ndarray, camera_gains: np.ndarray) -> np.ndarray:
+    """``grey_edge``'s gains where they find a cast the camera's balance left, the camera's where they do not:
+    a neutral scene stays as the camera balanced it, a sodium lamp's or a candle's cast is taken off."""
+    estimate = grey_edge(camera_rgb, fallback=camera_gains)
+    weight = np.clip(
+        (light_angle(estimate, camera_gains) - KEEP_CAMERA_BELOW) / (TRUST_ESTIMATE_ABOVE - KEEP_CAMERA_BELOW), 0, 1
+    )
+    gains = np.exp((1 - weight) * np.log(camera_gains) + weight * np.log(estimate))
+    return (gains / gains.min()).astype(np.float32)
+
+
+def light_angle(gains: np.ndarray, other: np.ndarray) -> float:
+    """Degrees between the lights two sets of gains correct for (a light's colour in camera RGB is 1 / gains)."""
+    a, b = 1 / np.asarray(gains, np.float64), 1 / np.asarray(other, np.float64)
+    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
 
 
 def grey_edge(camera_rgb: np.ndarray, fallback: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from seeisp.session import ModelSession
 
 from conftest import write_dark_dng
 
-OPTIONS = ["model", "ratio", "passes", "white_balance", "dark_frame", "hot_pixels", "tile", "overlap", "progress"]
+OPTIONS = ["model", "ratio", "ev", "passes", "white_balance", "dark_frame", "hot_pixels", "tile", "overlap", "progress"]
 
 
 @pytest.mark.parametrize("function", [enhance_file, enhance_raw])

@@ -126,7 +126,7 @@ def test_run_benchmark_scores_libraw_and_cleans_up(pictures: Path, tmp_path: Pat
     assert groups["20"][NAIVE]["psnr"] > groups["200"][NAIVE]["psnr"] + 3
     assert groups["200"][LIBRAW_NR]["psnr"] > groups["200"][NAIVE]["psnr"]
     auto = results["summary"]["auto_ratio"]
-    assert auto["cases"] == 4 and 0 <= auto["within_2x"] <= 4
+    assert auto["cases"] == 4 and 0 <= auto["within_0.33_stop"] <= auto["within_0.67_stop"] <= 1
     assert all(1 <= c["estimated_ratio"] <= 300 for c in results["cases"])
 
     again = run_benchmark(images, VIRTUAL_SENSOR, [20.0, 200.0], seed=3)
@@ -147,8 +147,10 @@ def test_summary_gain_and_auto_ratio_share() -> None:
     assert summary["groups"]["100"]["seeisp m"]["psnr"] == pytest.approx(29.5)
     assert summary["groups"]["100"]["seeisp m"]["gain_over_libraw_nr"] == pytest.approx(8.5)
     assert summary["groups"]["all"]["seeisp m"]["gain_over_libraw_nr"] == pytest.approx(28.333 - 19, abs=1e-3)
-    assert summary["auto_ratio"]["within_2x"] == 2  # 100 -> 30 is off by more than x2
-    assert summary["auto_ratio"]["share_within_2x"] == pytest.approx(2 / 3)
+    auto = summary["auto_ratio"]
+    assert auto["median_stops_off"] == pytest.approx(np.log2(1.5))  # 0, log2(1.5), log2(100 / 30)
+    assert auto["within_0.33_stop"] == pytest.approx(1 / 3)
+    assert auto["within_0.67_stop"] == pytest.approx(2 / 3)
 
 
 def test_markdown_has_a_row_per_group_and_method(pictures: Path) -> None:
@@ -158,7 +160,7 @@ def test_markdown_has_a_row_per_group_and_method(pictures: Path) -> None:
     rows = [line for line in text.splitlines() if line.startswith(("| 100 |", "| all |"))]
     assert len(rows) == 4
     assert f"| 100 | {LIBRAW_NR} | " in text
-    assert "Auto ratio within x2 of the true ratio: " in text
+    assert "Auto ratio against the true ratio: median " in text and "within 2/3 stop" in text
 
 
 @pytest.mark.skipif("lite" not in available_models(), reason="weights/seeisp-lite.onnx is not present")

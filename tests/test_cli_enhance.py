@@ -200,6 +200,20 @@ def test_ratio_is_printed_given_or_auto(enhance: Enhance, tmp_path: Path, dark_d
     assert 5 < auto < 300  # the scene is dark: the estimate really brightens it
 
 
+def test_ev_shifts_the_ratio_in_stops_and_says_so(enhance: Enhance, dark_dng: Path) -> None:
+    _, stdout, _ = enhance(dark_dng, "--ratio", "50", "--ev", "-1")
+    assert "ratio 25, ev -1  " in stdout
+    _, stdout, _ = enhance(dark_dng, "--ratio", "200", "--ev", "+2", "--overwrite")
+    assert "ratio 300, ev +2  (ratio 800 after ev +2 clamped to 300, the models' range)" in stdout
+
+
+def test_a_bad_ev_is_a_one_line_error(dark_dng: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["enhance", str(dark_dng), "--ev", "lots"])
+    assert exit_info.value.code == 2
+    assert "--ev: ev must be a number of stops" in capsys.readouterr().err
+
+
 def test_o_pointing_at_the_input_never_touches_it(enhance: Enhance, dark_dng: Path) -> None:
     before = dark_dng.read_bytes()
     code, _, err = enhance(dark_dng, "-o", dark_dng, "--overwrite")

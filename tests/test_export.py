@@ -503,14 +503,15 @@ def test_edge_infer_matches_seeisp_denoise(edge_model: Path, tmp_path: Path, cfa
     assert np.abs(iio.imread(png).astype(float) - reference).max() <= 1
 
 
-def test_edge_infer_auto_ratio_matches_seeisp(edge_model: Path, tmp_path: Path) -> None:
-    from seeisp.ratio import estimate_ratio
+def test_edge_infer_auto_ratio_is_seeisps_metering_rule(edge_model: Path, tmp_path: Path) -> None:
+    from seeisp.ratio import MAX_RATIO, MIN_RATIO, metered_estimate
 
     dng, mosaic, frame = write_frame(tmp_path, "RGGB", 64, 64)
     out = tmp_path / "rgb.npy"
     assert run_edge_infer(str(edge_model), str(mosaic), str(frame), "-o", str(out)).returncode == 0
     raw = read_raw(dng)
-    expected = denoise(raw, ModelSession(edge_model), estimate_ratio(raw.mosaic), hot_pixels=False)
+    ratio = min(max(metered_estimate(raw.mosaic), MIN_RATIO), MAX_RATIO)
+    expected = denoise(raw, ModelSession(edge_model), ratio, hot_pixels=False)
     np.testing.assert_allclose(np.load(out), expected, atol=1e-4)
 
 

@@ -110,3 +110,40 @@ def test_an_unknown_white_balance_is_an_option_error_naming_the_choices(tmp_path
         InvalidOptionError, match=r"^white balance must be one of camera, daylight, auto, got 'tungsten'$"
     ):
         enhance_file(write_dark_dng(tmp_path / "dark.dng"), model=model_file, ratio=100, white_balance="tungsten")
+
+
+def test_auto_keeps_a_neutral_scene_as_the_camera_balanced_it(tmp_path: Path, model_file: Path) -> None:
+    from seeisp.enhance import enhance_file
+    from seeisp.eval.demo import write_demo_raw
+    from seeisp.sim.scene import chart_patch_centres
+
+    demo = write_demo_raw(tmp_path)
+    y, x = chart_patch_centres()[18]  # the white patch
+    patches = {
+        choice: enhance_file(demo.raw_path, ratio=demo.ratio, model=str(model_file), white_balance=choice).image[
+            y - 8 : y + 8, x - 8 : x + 8
+        ]
+        for choice in ("camera", "auto")
+    }
+    camera, auto = (patch.reshape(-1, 3).mean(axis=0) for patch in patches.values())
+    np.testing.assert_allclose(auto, camera, rtol=0.02)
+
+
+SODIUM = np.array([1.0, 0.55, 0.18])  # a sodium lamp's light against daylight's, per R, G, B after the camera's gains
+
+
+def test_auto_takes_most_of_a_sodium_lamps_cast_off(tmp_path: Path, model_file: Path) -> None:
+    from seeisp.enhance import enhance_file
+
+    from conftest import TEST_CAMERA, scene_camera_rgb, write_scene_dng
+
+    grey = scene_camera_rgb().mean(axis=-1, keepdims=True) / TEST_CAMERA.white_balance  # grey under daylight
+    lit = (grey * SODIUM * 1.5).astype(np.float32)
+    dng = write_scene_dng(tmp_path / "street.dng", lit, ratio=20)
+    colour = {}
+    for choice in ("camera", "auto"):
+        means = enhance_file(dng, ratio=20, model=str(model_file), white_balance=choice).image.reshape(-1, 3).mean(0)
+        colour[choice] = means / means.mean()
+    cast = {choice: float(np.abs(c - 1).max()) for choice, c in colour.items()}
+    assert cast["camera"] > 0.3  # a strong orange as shot
+    assert cast["auto"] < cast["camera"] / 3, colour

@@ -21,7 +21,7 @@ from ..errors import SeeispError, one_line, os_problem, printable
 from ..models import NARROW_MODEL_TILE, NARROW_MODEL_WIDTH, WIDE_MODEL_TILE, default_model, model_path
 from ..output import BITS
 from ..providers import usable_cores
-from ..ratio import parse_ratio
+from ..ratio import parse_ev, parse_ratio
 from ..raw import DEFAULT_MAX_MEGAPIXELS, pixel_limit
 from ..session import MIN_TILE, ModelSession
 from ..white_balance import WhiteBalance
@@ -54,7 +54,15 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
     p.add_argument(
         "--ratio",
         default="auto",
-        help="amplification ratio, 1 to 300 (exposure you want / exposure taken), or 'auto' (default)",
+        help="amplification ratio, 1 to 300 (exposure you want / exposure taken), or 'auto' (default): "
+        "estimated from the frame, keeping a night scene looking like night",
+    )
+    p.add_argument(
+        "--ev",
+        type=_stops,
+        default=0.0,
+        metavar="STOPS",
+        help="exposure compensation in stops on top of the ratio, auto or given, e.g. +1 or -0.5",
     )
     add_passes_option(
         p,
@@ -238,6 +246,7 @@ def _enhance_one(
                 white_balance=args.white_balance,
                 dark_frame=darks,
                 tile=args.tile,
+                ev=args.ev,
                 progress=on_tile,
             )
         result.save(job.output, args.bits, compress=args.compress)
@@ -251,10 +260,14 @@ def _enhance_one(
         _say(f"seeisp: error: {job.source}: {type(exc).__name__}: {one_line(exc)}", sys.stderr)
         return False
     how = " (auto)" if result.ratio_is_auto else ""
+    how += f", ev {result.ev:+g}" if result.ev else ""
+    note = f"  ({result.note})" if result.note else ""
     seconds = time.perf_counter() - started
     dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
     dark += f"  {result.frames} frames merged" if result.frames > 1 else ""
-    _say(f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{dark}  {seconds:.1f} s", sys.stdout)
+    _say(
+        f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{note}{dark}  {seconds:.1f} s", sys.stdout
+    )
     return True
 
 
@@ -313,6 +326,13 @@ def _thread_count(text: str) -> int:
     if value > _max_threads():
         raise argparse.ArgumentTypeError(f"at most {_max_threads()} (four per CPU core), got {value}")
     return value
+
+
+def _stops(text: str) -> float:
+    try:
+        return parse_ev(text)
+    except SeeispError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _provider_list(text: str) -> list[str]:

@@ -49,7 +49,7 @@ LIBRAW_NR = "LibRaw NR (FBDD + median)"
 CFA_PHASES = ("RGGB", "GRBG", "GBRG", "BGGR")
 XTRANS_PHASES = tuple(shifted(REFERENCE, rows, cols).value for rows in range(6) for cols in range(6))
 CFA_KINDS = {"bayer": CFA_PHASES, "xtrans": XTRANS_PHASES}  # the phases each benchmarked CFA kind cycles through
-AUTO_RATIO_TOLERANCE = 2.0  # the estimate counts as right within this factor of the true ratio
+AUTO_RATIO_STOPS = (1 / 3, 2 / 3)  # the auto ratio's error is counted within these many stops of the true ratio
 MIN_SIDE = 22  # px: LibRaw refuses raws narrower or lower than 22 px (pictures are cropped to even sizes)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages) holding the seeisp package
 PROFILES = Path("..", "shared", "data", "noise_profiles")  # the ELD noise profiles, beside the checkout
@@ -287,17 +287,21 @@ def summarise(cases: Sequence[dict]) -> dict:
         for values in stats.values():
             values["gain_over_libraw_nr"] = values["psnr"] - stats[LIBRAW_NR]["psnr"]
         summary[group] = stats
-    errors = [max(c["estimated_ratio"] / c["ratio"], c["ratio"] / c["estimated_ratio"]) for c in cases]
-    within = sum(e <= AUTO_RATIO_TOLERANCE for e in errors)
-    return {
-        "groups": summary,
-        "auto_ratio": {
-            "within_2x": within,
-            "cases": len(cases),
-            "share_within_2x": within / len(cases) if cases else float("nan"),
-            "median_factor_off": float(np.median(errors)) if errors else float("nan"),
-        },
-    }
+    return {"groups": summary, "auto_ratio": auto_ratio_errors(cases)}
+
+
+def auto_ratio_errors(cases: Sequence[dict]) -> dict:
+    """How far the auto ratio is from the true one, in stops (|log2(auto / true)|): the median, and the share
+    within each of ``AUTO_RATIO_STOPS``."""
+    stops = np.abs(np.log2([c["estimated_ratio"] / c["ratio"] for c in cases])) if cases else np.array([])
+    errors = {"cases": len(cases), "median_stops_off": float(np.median(stops)) if len(stops) else float("nan")}
+    for limit in AUTO_RATIO_STOPS:
+        errors[f"within_{limit:.2f}_stop"] = float(np.mean(stops <= limit + 1e-9)) if len(stops) else float("nan")
+    return errors
+
+
+def _stops(limit: float) -> str:
+    return {1 / 3: "1/3", 2 / 3: "2/3"}.get(limit, f"{limit:.2f}")
 
 
 def to_markdown(results: dict) -> str:
@@ -321,10 +325,10 @@ def to_markdown(results: dict) -> str:
                 f"| {v['psnr_sid']:.2f} | {v['ssim_sid']:.3f} | {v['seconds']:.2f} |"
             )
     auto = summary["auto_ratio"]
-    line = (
-        f"\nAuto ratio within x{AUTO_RATIO_TOLERANCE:g} of the true ratio: {auto['within_2x']}/{auto['cases']} "
-        f"({100 * auto['share_within_2x']:.0f}%), median factor off {auto['median_factor_off']:.2f}."
+    within = ", ".join(
+        f"{auto[f'within_{limit:.2f}_stop']:.0%} within {_stops(limit)} stop" for limit in AUTO_RATIO_STOPS
     )
+    line = f"\nAuto ratio against the true ratio: median {auto['median_stops_off']:.2f} stops off, {within}."
     if results["models"]:
         model = f"seeisp {results['models'][0]}"
         everything = summary["groups"]["all"]
