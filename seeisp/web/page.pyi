@@ -1,0 +1,405 @@
+"""The page's layout: the Gradio components, how their events call ``jobs``, and the server that serves them.
+
+Above the fold (1366x768 and a 390x844 phone): the upload box, the few settings people change and Enhance;
+the rest of the settings fold away under "More settings". A run shows its stage and the seconds left on one
+line while the previous result stays on screen; the new result then replaces it and is scrolled into view.
+"""
+
+from __future__ import annotations
+
+import html
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import gradio as gr
+
+from ..errors import SeeispError
+from ..models import available_models
+from ..ratio import MAX_RATIO, MIN_RATIO
+from ..white_balance import WhiteBalance
+from .jobs import (
+    DEFAULT_FORMATS,
+    OUTPUT_FORMATS,
+    Enhancer,
+    PageResult,
+    PageRun,
+    Status,
+    details_markdown,
+    run_files,
+    run_options,
+    split_uploads,
+    write_demo_raw_for_page,
+)
+from .settings import UISettings, check_address
+from .workspace import Workspace
+
+QUEUE_SIZE = 32  # requests waiting beyond this are turned away instead of piling up
+STATUS_EVERY_S = 0.5  # how often a running request redraws its status line
+WHITE_BALANCE_CHOICES = [("As shot", "camera"), ("Auto", "auto"), ("Daylight", "daylight")]
+QUALITY_CHOICES = [("Fast", "fast"), ("Better (2 passes)", "better"), ("Best (8 passes)", "best")]
+MODEL_LABELS = {  # plain words for the registered models
+    "full": "Full: most detail",
+    "lite": "Lite: faster",
+    "full-int8": "Full, compact: faster on a processor",
+    "lite-int8": "Lite, compact: fastest on a processor",
+    "full-fp16": "Full, half precision: for graphics cards",
+    "lite-fp16": "Lite, half precision: for graphics cards",
+}
+EXPIRED = (
+    "**{name}**: this result has expired. Its files were deleted to keep the server's disk within its limit; "
+    "upload the raw again to remake it."
+)
+
+INTRO = """\
+## seeisp: see in the dark
+Drop **dark raw files** from a camera; seeisp brightens them and takes the noise away. The slider compares
+it with plain brightening.
+"""
+
+# Results: names wrap instead of being cut; the details read as a two-column list; the status line stands out.
+CSS = """
+#downloads a { overflow-wrap: anywhere; }
+#downloads li { margin-bottom: 4px; }
+#gallery .caption-label, #gallery .caption { white-space: normal; overflow-wrap: anywhere; }
+#comparison label span, #comparison .label { white-space: normal; overflow-wrap: anywhere; }
+#details table { width: 100%; }
+#details td { overflow-wrap: anywhere; }
+#status p { margin: 0; }
+"""
+
+SCROLL_TO_RESULT = """() => {
+    document.querySelector('#comparison')?.scrollIntoView({behavior: 'smooth', block: 'start'});
+}"""
+
+
+@dataclass
+class WebApp:
+    """The page plus its workspace and settings. ``close`` stops the server and deletes the workspace."""
+
+    blocks: gr.Blocks
+    workspace: Workspace
+    settings: UISettings
+    enhancer: Enhancer
+    demo_raw: Path | None = None
+
+    def launch(self, prevent_thread_lock: bool = True) -> str:
+        """Start serving; returns the local URL. Raises ``SeeispError`` when the port cannot be opened."""
+        s = self.settings
+        check_address(s.host, s.port)
+        try:
+            self.blocks.queue(default_concurrency_limit=s.concurrency, max_size=QUEUE_SIZE).launch(
+                server_name=s.host,
+                server_port=s.port,
+                share=s.share,
+                max_file_size=s.max_file_bytes,
+                allowed_paths=[str(self.workspace.root)],
+                prevent_thread_lock=prevent_thread_lock,
+                ssr_mode=False,
+                quiet=True,
+                theme=_theme(),
+                css=CSS,
+            )
+        except OSError:
+            raise SeeispError(
+                f"cannot listen on {s.host}:{s.port} (port in use or address not available; try another --port)"
+            ) from None
+        return str(self.blocks.local_url)
+
+    def serve(self) -> None:
+        """Serve until Ctrl-C or SIGTERM, then clean up."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            print(f"seeisp web page: {self.launch()}", flush=True)
+            if self.blocks.share_url:
+                print(f"public link (anyone who has it can use the page): {self.blocks.share_url}", flush=True)
+            print("press Ctrl-C to stop", flush=True)
+            self.blocks.block_thread()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.blocks.close()
+        self.workspace.close()
+
+
+def _theme() -> gr.themes.Base:
+    # System fonts: the default theme would fetch fonts from Google, which a local tool should not need.
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+from gradio.events import Dependency
+
+class RawFiles(gr.File):
+    """``gr.File`` without its stray empty temporary file per upload and request (Gradio 6 makes one and never
+    uses it, so they pile up in the cache) and without the browser's type check, whose error state sticks: the
+    page's ``upload`` event drops what is not a raw, with a message, and the box stays usable."""
+
+    def get_block_name(self) -> str:
+        return "file"  # drawn by gr.File's own front end
+
+    def _process_single_file(self, f):
+        if self.type == "filepath":
+            return NamedString(f.path)
+        return super()._process_single_file(f)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def file_url(path: Path) -> str:
+    return "gradio_api/file=" + quote(str(path))
+
+
+def downloads_html(results: Sequence[PageResult], zip_path: Path | None = None) -> str:
+    """Links to each result's files, sizes in MiB, and the ZIP of all of them; expired ones say so."""
+    items = []
+    for result in results:
+        if result.expired:
+            items.append(f"<li>{html.escape(result.name)}: expired (deleted to free disk space)</li>")
+            continue
+        for path in result.downloads:
+            items.append(_link(path, OUTPUT_FORMATS[path.suffix[1:]]))
+    if zip_path is not None and zip_path.is_file():
+        items.append(_link(zip_path, "all of them", strong=True))
+    return "<ul>" + "".join(items) + "</ul>" if items else ""
+
+
+def _link(path: Path, kind: str, strong: bool = False) -> str:
+    size = path.stat().st_size / 2**20
+    name = html.escape(path.name)
+    link = f'<a href="{file_url(path)}" download="{name}">{name}</a>'
+    return f"<li>{'<strong>' + link + '</strong>' if strong else link} ({html.escape(kind)}, {size:.1f} MiB)</li>"
+
+
+def slider_label(result: PageResult) -> str:
+    return f"{result.name}: plain brightening (left), seeisp (right)"
+
+
+def gallery_items(results: Sequence[PageResult]) -> list[tuple[str, str]]:
+    return [(str(r.seeisp_preview), r.name) for r in results]
+
+
+def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebApp:
+    """Build the page. Its uploads and results live in a fresh temporary folder. ``warm_up`` enhances the demo raw
+    once in the background, so the first run's estimate of the time left already has this machine's speeds."""
+    settings = settings or UISettings()
+    workspace = Workspace(settings.session_bytes, settings.total_bytes)
+    enhancer = Enhancer(workspace, settings.max_file_bytes)
+    demo = write_demo_raw_for_page(workspace.root / "demo")
+    models = available_models()
+    if demo is not None:
+        enhancer.allow(demo.path)
+        if warm_up and models:
+            threading.Thread(target=enhancer.warm_up, args=(demo.path, models[0]), daemon=True).start()
+
+    def accept_uploads(files):
+        """Keep the raws of an upload; each other file goes with a message, and the box stays ready for more."""
+        # A "merge as one burst" choice would be read here, next to the files it applies to.
+        raws, refused = split_uploads(files)
+        for message in refused:
+            gr.Warning(message, duration=15)
+        return raws or None
+
+    def enhance(
+        files,
+        auto_ratio,
+        ratio,
+        model,
+        quality="fast",
+        white_balance="camera",
+        formats=DEFAULT_FORMATS,
+        dark_frame=None,
+        history=None,
+        request: gr.Request = None,
+    ) -> Iterator[tuple]:
+        """The Enhance button: a status line every half second while the run works, then the results."""
+        try:
+            options = run_options(auto_ratio, ratio, model, quality, white_balance, formats)
+        except SeeispError as exc:
+            raise gr.Error(str(exc), duration=None, print_exception=False) from None
+        session = getattr(request, "session_hash", None) or "local"
+        status = Status()
+        outcome: dict[str, object] = {}
+        warnings: list[str] = []
+
+        def work() -> None:
+            try:
+                outcome["run"] = run_files(
+                    enhancer, files, options, session, settings.max_files, status, dark_frame, warnings.append
+                )
+            except Exception as exc:  # handed to the request's thread, which shows it
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        shown = 0
+        while worker.is_alive():
+            for message in warnings[shown:]:
+                gr.Warning(message, duration=None)
+            shown = len(warnings)
+            yield (gr.skip(), status.text(), *[gr.skip()] * 6)
+            worker.join(STATUS_EVERY_S)
+        for message in warnings[shown:]:
+            gr.Warning(message, duration=None)
+        if "error" in outcome:
+            error = outcome["error"]
+            message = str(error) if isinstance(error, SeeispError) else f"failed ({type(error).__name__})"
+            raise gr.Error(message, duration=None, print_exception=False)
+        run: PageRun = outcome["run"]  # type: ignore[assignment]
+        yield show_run(run, list(history or []), auto_ratio)
+
+    def show_run(run: PageRun, history: list[PageResult], auto_ratio: bool) -> tuple:
+        first = run.results[0]
+        history = list(run.results) + [r for r in history if not r.expired]
+        used = f"Amplification ratio: x{first.ratio:.1f} used ({'estimated' if auto_ratio else 'as set'})"
+        return (
+            gr.ImageSlider(value=(str(first.naive_preview), str(first.seeisp_preview)), label=slider_label(first)),
+            f"Done: {len(run.results)} file{'s' if len(run.results) > 1 else ''} enhanced"
+            + (f", {len(run.problems)} failed" if run.problems else "")
+            + ".",
+            details_markdown(run.results, run.problems),
+            downloads_html(run.results, run.zip_path),
+            [str(p) for p in run.downloads],
+            gallery_items(history),
+            gr.Slider(value=round(first.ratio), label=used),
+            history,
+        )
+
+    def select(history: list[PageResult], evt: gr.SelectData):
+        if not 0 <= evt.index < len(history):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chosen = history[evt.index]  # the gallery shows the history as it was after the last run
+        if chosen.expired:  # deleted since the gallery was drawn
+            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), gr.skip(), gr.skip()
+        pair = (str(chosen.naive_preview), str(chosen.seeisp_preview))
+        return (
+            gr.ImageSlider(value=pair, label=slider_label(chosen)),
+            f"Showing {chosen.name}.",
+            details_markdown([chosen], []),
+            downloads_html([chosen]),
+        )
+
+    def run_demo(model, quality, white_balance, formats, history, request: gr.Request):
+        """The demo raw at the ratio it was darkened by; the user's files and settings stay as they are."""
+        nonlocal demo
+        if demo is None or not demo.path.is_file():  # Gradio's cache cleaner may have removed it
+            demo = write_demo_raw_for_page(workspace.root / "demo")
+        if demo is None:
+            raise gr.Error("The demo raw could not be generated.", duration=None, print_exception=False)
+        enhancer.allow(demo.path)
+        yield from enhance(
+            [str(demo.path)], False, demo.ratio, model, quality, white_balance, formats, None, history, request
+        )
+
+    def busy():
+        return gr.Button("Working…", interactive=False), gr.Button(interactive=False)
+
+    def idle():
+        return gr.Button("Enhance", interactive=True), gr.Button(interactive=True)
+
+    def forget_session(request: gr.Request):
+        if request is not None and request.session_hash:
+            workspace.forget(request.session_hash)
+
+    with gr.Blocks(title="seeisp", analytics_enabled=False, delete_cache=(900, 3600)) as blocks:
+        gr.Markdown(INTRO, elem_id="intro")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                files = RawFiles(label="Dark raw files", file_count="multiple", height=120, elem_id="raw-files")
+                # Exposure: the ratio and, next to it, the exposure compensation (EV) slider.
+                with gr.Row(elem_id="exposure"):
+                    auto = gr.Checkbox(value=True, label="Auto brightness", elem_id="auto", min_width=100, scale=0)
+                    ratio = gr.Slider(
+                        MIN_RATIO,
+                        MAX_RATIO,
+                        value=100,
+                        step=1,
+                        label="Amplification ratio",
+                        interactive=False,
+                        elem_id="ratio",
+                        scale=2,
+                    )
+                with gr.Row():
+                    quality = gr.Radio(QUALITY_CHOICES, value="fast", label="Quality", elem_id="quality", min_width=200)
+                    white_balance = gr.Radio(
+                        WHITE_BALANCE_CHOICES,
+                        value=WhiteBalance.CAMERA.value,
+                        label="White balance",
+                        elem_id="white-balance",
+                        min_width=200,
+                    )
+                with gr.Row():
+                    run = gr.Button("Enhance", variant="primary", elem_id="enhance", scale=2)
+                    demo_button = gr.Button("Try the demo", elem_id="demo", visible=demo is not None, scale=1)
+                status = gr.Markdown("", elem_id="status")
+                with gr.Accordion("More settings", open=False, elem_id="more"):
+                    formats = gr.CheckboxGroup(
+                        [(label, fmt) for fmt, label in OUTPUT_FORMATS.items()],
+                        value=list(DEFAULT_FORMATS),
+                        label="Files to download",
+                        elem_id="formats",
+                    )
+                    model = gr.Dropdown(
+                        [(MODEL_LABELS.get(m, m), m) for m in models],
+                        value=models[0] if models else None,
+                        label="Model",
+                        info=None if models else "No model is installed: see the README.",
+                        elem_id="model",
+                    )
+                    dark_frame = RawFiles(label="Dark frame", file_count="single", height=100, elem_id="dark-frame")
+                    gr.Markdown(
+                        "A dark frame is a raw shot with the lens cap on, same camera and ISO: it measures the "
+                        "sensor's real black level, which makes very dark pictures cleaner.",
+                        elem_id="dark-frame-info",
+                    )
+                    gr.Markdown(
+                        f"Up to {settings.max_files} files per run, {settings.max_file_size} per file. Your results "
+                        "stay here while this page is open (the oldest go when the server's disk fills)."
+                    )
+            with gr.Column(scale=2, min_width=300):
+                slider = gr.ImageSlider(
+                    label="Plain brightening (left), seeisp (right)",
+                    type="filepath",
+                    interactive=False,
+                    buttons=["fullscreen", "download"],
+                    max_height=620,
+                    elem_id="comparison",
+                )
+                downloads = gr.HTML("", label="Downloads", elem_id="downloads", padding=False)
+                download_files = gr.File(file_count="multiple", visible=False)  # the same files, for the API
+                details = gr.Markdown(elem_id="details")
+                gallery = gr.Gallery(
+                    label="Your results (choose one to compare it)",
+                    columns=4,
+                    height=200,
+                    object_fit="contain",
+                    allow_preview=False,
+                    elem_id="gallery",
+                )
+        history = gr.State([])
+
+        files.upload(accept_uploads, files, files, queue=False, api_visibility="private")
+        dark_frame.upload(accept_uploads, dark_frame, dark_frame, queue=False, api_visibility="private")
+        auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
+        outputs = [slider, status, details, downloads, download_files, gallery, ratio, history]
+        shown = {"show_progress": "hidden"}  # the status line is the progress: the old result stays visible
+        inputs = [files, auto, ratio, model, quality, white_balance, formats, dark_frame, history]
+        for button, handler, handler_inputs, name in (
+            (run, enhance, inputs, "enhance"),
+            (demo_button, run_demo, [model, quality, white_balance, formats, history], "demo"),
+        ):
+            started = button.click(busy, None, [run, demo_button], queue=False, api_visibility="private")
+            finished = started.then(handler, handler_inputs, outputs, api_name=name, **shown)
+            finished.success(None, js=SCROLL_TO_RESULT, api_visibility="private")
+            finished.then(idle, None, [run, demo_button], queue=False, api_visibility="private")
+        gallery.select(select, history, [slider, status, details, downloads], api_visibility="private")
+        blocks.unload(forget_session)
+
+    return WebApp(blocks, workspace, settings, enhancer, demo.path if demo else None)
