@@ -299,9 +299,10 @@ class Enhancer:
             return value
 
         stem = path.stem
-        naive = stage("comparison picture", "comparison", lambda: naive_preview(path, result))
-        naive_png = write_preview(folder / f"{stem}-naive.jpg", naive)
-        seeisp_png = write_preview(folder / f"{stem}-seeisp-preview.jpg", fit_preview(result.image))
+        shown = fit_preview(result.image)
+        naive = stage("comparison picture", "comparison", lambda: naive_preview(path, result, shown.shape[1::-1]))
+        naive_jpg = write_preview(folder / f"{stem}-naive.jpg", naive)
+        seeisp_jpg = write_preview(folder / f"{stem}-seeisp-preview.jpg", shown)
         downloads = tuple(
             stage(
                 f"writing {OUTPUT_FORMATS[fmt].split()[0]}",
@@ -313,8 +314,8 @@ class Enhancer:
         status.set(f"{prefix}done", 0)
         return PageResult(
             name=path.name,
-            naive_preview=naive_png,
-            seeisp_preview=seeisp_png,
+            naive_preview=naive_jpg,
+            seeisp_preview=seeisp_jpg,
             downloads=downloads,
             details=describe(path.name, result, time.perf_counter() - started),
             ratio=result.ratio,
@@ -332,19 +333,22 @@ def measure_network(session: ModelSession, passes: int) -> tuple[float, float]:
     return (time.perf_counter() - began) * passes, 4 * side * side / 1e6
 
 
-def fit_preview(image: np.ndarray) -> np.ndarray:
-    """``image`` (H, W, 3) shrunk so that its long side is at most ``PREVIEW_SIDE``, as 8-bit."""
+def fit_preview(image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """``image`` (H, W, 3) as 8-bit, shrunk so that its long side is at most ``PREVIEW_SIDE``, or to
+    ``size`` (width, height)."""
     picture = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
+    if size is not None:
+        return np.asarray(picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0))
     picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return np.asarray(picture)
 
 
-def naive_preview(path: Path, result: EnhanceResult) -> np.ndarray:
-    """LibRaw's render of the raw amplified by the result's ratio, with its white balance, at screen size: half-size
-    demosaicking, which is four times less work than the full frame and still larger than the preview."""
+def naive_preview(path: Path, result: EnhanceResult, size: tuple[int, int]) -> np.ndarray:
+    """LibRaw's render of the raw amplified by the result's ratio, with its white balance, at ``size`` (width,
+    height): from LibRaw's half-size demosaicking (a quarter of the work) when that is still larger."""
     gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
-    naive = libraw_render(path, result.ratio, white_balance=gains, half_size=True)
-    return fit_preview(naive)
+    half_size = max(result.raw.shape) >= 2 * max(size)
+    return fit_preview(libraw_render(path, result.ratio, white_balance=gains, half_size=half_size), size)
 
 
 def write_preview(path: Path, pixels: np.ndarray) -> Path:

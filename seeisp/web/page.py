@@ -87,6 +87,7 @@ class WebApp:
     settings: UISettings
     enhancer: Enhancer
     demo_raw: Path | None = None
+    warm_up: threading.Thread | None = None  # measures this machine's speeds once the server is up
 
     def launch(self, prevent_thread_lock: bool = True) -> str:
         """Start serving; returns the local URL. Raises ``SeeispError`` when the port cannot be opened."""
@@ -109,6 +110,8 @@ class WebApp:
             raise SeeispError(
                 f"cannot listen on {s.host}:{s.port} (port in use or address not available; try another --port)"
             ) from None
+        if self.warm_up is not None and not self.warm_up.is_alive() and self.warm_up.ident is None:
+            self.warm_up.start()
         return str(self.blocks.local_url)
 
     def serve(self) -> None:
@@ -126,6 +129,8 @@ class WebApp:
 
     def close(self) -> None:
         self.blocks.close()
+        if self.warm_up is not None and self.warm_up.is_alive():
+            self.warm_up.join()  # ONNX Runtime aborts the process if it ends during a run
         self.workspace.close()
 
 
@@ -134,18 +139,13 @@ def _theme() -> gr.themes.Base:
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-class RawFiles(gr.File):
-    """``gr.File`` without its stray empty temporary file per upload and request (Gradio 6 makes one and never
-    uses it, so they pile up in the cache) and without the browser's type check, whose error state sticks: the
-    page's ``upload`` event drops what is not a raw, with a message, and the box stays usable."""
-
-    def get_block_name(self) -> str:
-        return "file"  # drawn by gr.File's own front end
-
-    def _process_single_file(self, f):
-        if self.type == "filepath":
-            return NamedString(f.path)
-        return super()._process_single_file(f)
+def raw_files(**options) -> gr.File:
+    """A ``gr.File`` for raws, without the browser's type check, whose error state sticks (the page's ``upload``
+    event drops what is not a raw instead, with a message, and the box stays usable), and without the empty
+    temporary file Gradio 6 makes, and never uses, for each file of each request (they piled up in the cache)."""
+    box = gr.File(**options)
+    box._process_single_file = lambda f: NamedString(f.path)  # the one step that made them
+    return box
 
 
 def file_url(path: Path) -> str:
@@ -191,8 +191,9 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
     models = available_models()
     if demo is not None:
         enhancer.allow(demo.path)
-        if warm_up and models:
-            threading.Thread(target=enhancer.warm_up, args=(demo.path, models[0]), daemon=True).start()
+    warming = None
+    if warm_up and demo is not None and models:
+        warming = threading.Thread(target=enhancer.warm_up, args=(demo.path, models[0]), daemon=True)
 
     def accept_uploads(files):
         """Keep the raws of an upload; each other file goes with a message, and the box stays ready for more."""
@@ -307,7 +308,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
-                files = RawFiles(label="Dark raw files", file_count="multiple", height=120, elem_id="raw-files")
+                files = raw_files(label="Dark raw files", file_count="multiple", height=120, elem_id="raw-files")
                 # Exposure: the ratio and, next to it, the exposure compensation (EV) slider.
                 with gr.Row(elem_id="exposure"):
                     auto = gr.Checkbox(value=True, label="Auto brightness", elem_id="auto", min_width=100, scale=0)
@@ -348,7 +349,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                         info=None if models else "No model is installed: see the README.",
                         elem_id="model",
                     )
-                    dark_frame = RawFiles(label="Dark frame", file_count="single", height=100, elem_id="dark-frame")
+                    dark_frame = raw_files(label="Dark frame", file_count="single", height=100, elem_id="dark-frame")
                     gr.Markdown(
                         "A dark frame is a raw shot with the lens cap on, same camera and ISO: it measures the "
                         "sensor's real black level, which makes very dark pictures cleaner.",
@@ -368,7 +369,9 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     elem_id="comparison",
                 )
                 downloads = gr.HTML("", label="Downloads", elem_id="downloads", padding=False)
-                download_files = gr.File(label="Files", file_count="multiple", visible=False)  # the same files, for the API
+                download_files = gr.File(
+                    label="Files", file_count="multiple", visible=False
+                )  # the same files, for the API
                 details = gr.Markdown(label="Details", elem_id="details")
                 gallery = gr.Gallery(
                     label="Your results (choose one to compare it)",
@@ -397,4 +400,4 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         gallery.select(select, history, [slider, status, details, downloads], api_visibility="private")
         blocks.unload(forget_session)
 
-    return WebApp(blocks, workspace, settings, enhancer, demo.path if demo else None)
+    return WebApp(blocks, workspace, settings, enhancer, demo.path if demo else None, warming)
