@@ -430,7 +430,7 @@ def split_uploads(files: Sequence[str] | str | None) -> tuple[list[str], list[st
         if is_raw_name(file):
             raws.append(file)
         else:
-            refused.append(f"{Path(file).name}: not a raw file; seeisp reads camera raws ({', '.join(FILE_TYPES)})")
+            refused.append(f"{Path(file).name}: not a raw file from a camera (NEF, CR3, ARW, RAF, DNG...); left out")
     return raws, refused
 
 

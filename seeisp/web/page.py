@@ -67,11 +67,21 @@ CSS = """
 #downloads a { overflow-wrap: anywhere; }
 #downloads li { margin-bottom: 4px; }
 #gallery .caption-label, #gallery .caption { white-space: normal; overflow-wrap: anywhere; }
-#comparison label span, #comparison .label { white-space: normal; overflow-wrap: anywhere; }
+#comparison label { white-space: normal; overflow-wrap: anywhere; max-width: calc(100% - 100px); height: auto; }
 #details table { width: 100%; }
 #details td { overflow-wrap: anywhere; }
 #status p { margin: 0; }
 """
+
+# Gradio 6 leaves the upload box's "add files" button labelled with its untranslated key, "common.upload".
+NAME_UNLABELLED_BUTTONS = """() => {
+    const name = () => document.querySelectorAll('button[aria-label="common.upload"]').forEach(button => {
+        button.setAttribute('aria-label', 'Add files');
+        button.setAttribute('title', 'Add files');
+    });
+    new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+    name();
+}"""
 
 SCROLL_TO_RESULT = """() => {
     document.querySelector('#comparison')?.scrollIntoView({behavior: 'smooth', block: 'start'});
@@ -105,6 +115,7 @@ class WebApp:
                 quiet=True,
                 theme=_theme(),
                 css=CSS,
+                js=NAME_UNLABELLED_BUTTONS,
             )
         except OSError:
             raise SeeispError(
@@ -201,6 +212,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         raws, refused = split_uploads(files)
         for message in refused:
             gr.Warning(message, duration=15)
+        if isinstance(files, str):  # the dark frame's box holds one file
+            return raws[0] if raws else None
         return raws or None
 
     def enhance(
@@ -383,8 +396,9 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                 )
         history = gr.State([])
 
-        files.upload(accept_uploads, files, files, queue=False, api_visibility="private")
-        dark_frame.upload(accept_uploads, dark_frame, dark_frame, queue=False, api_visibility="private")
+        # Queued, as the messages about refused files travel with the queue's events
+        files.upload(accept_uploads, files, files, api_visibility="private", show_progress="hidden")
+        dark_frame.upload(accept_uploads, dark_frame, dark_frame, api_visibility="private", show_progress="hidden")
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
         outputs = [slider, status, details, downloads, download_files, gallery, ratio, history]
         shown = {"show_progress": "hidden"}  # the status line is the progress: the old result stays visible
@@ -395,8 +409,10 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         ):
             started = button.click(busy, None, [run, demo_button], queue=False, api_visibility="private")
             finished = started.then(handler, handler_inputs, outputs, api_name=name, **shown)
-            finished.success(None, js=SCROLL_TO_RESULT, api_visibility="private")
-            finished.then(idle, None, [run, demo_button], queue=False, api_visibility="private")
+            finished.success(idle, None, [run, demo_button], queue=False, api_visibility="private").then(
+                None, js=SCROLL_TO_RESULT, api_visibility="private"
+            )
+            finished.failure(idle, None, [run, demo_button], queue=False, api_visibility="private")
         gallery.select(select, history, [slider, status, details, downloads], api_visibility="private")
         blocks.unload(forget_session)
 
