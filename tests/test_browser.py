@@ -144,6 +144,9 @@ def test_enhance_is_in_view_and_the_result_comes_into_view(page, tmp_path):
     assert "Acme Nightcam" in details and "(auto)" in details and "as shot (R x" in details
     # The ratio control shows the ratio that was used
     assert "used (estimated)" in page.locator("#ratio").inner_text()
+    # The strength control changes the comparison at once, without the network
+    page.locator("#strength input[type=range]").fill("0")
+    page.wait_for_function(SLIDER_SHOWS, arg="street-seeisp-preview-0.jpg")
 
 
 def test_a_refused_file_then_a_raw_the_box_recovers_and_the_raw_runs(page, tmp_path):

@@ -121,9 +121,9 @@ def test_only_the_chosen_formats_are_written(tmp_path, enhancer, model):
     run = enhance(enhancer, [dng], model)  # the default: PNG to look at, the linear DNG for a raw editor
     folder = run.results[0].downloads[0].parent
     assert sorted(p.suffix for p in run.results[0].downloads) == [".dng", ".png"]
-    assert sorted(p.name for p in folder.iterdir()) == [
+    written = sorted(p.name for p in folder.iterdir())
+    assert [name for name in written if not name.endswith("-preview.jpg")] == [
         "night-naive.jpg",
-        "night-seeisp-preview.jpg",
         "night-seeisp.dng",
         "night-seeisp.png",
     ]
@@ -486,3 +486,32 @@ def test_app_py_takes_the_options_of_seeisp_ui() -> None:
         result.stderr.strip()
         == f"seeisp: error: cannot listen on 127.0.0.1:{port}: the port is in use; try another --port"
     )
+
+
+def test_strength_blends_with_a_lightly_denoised_naive_picture_without_the_network(tmp_path, enhancer, model):
+    from seeisp.enhance import enhance_file, rggb_mosaic
+    from seeisp.pack import pack
+    from seeisp.web.strength import full_size, soft_naive, with_strength
+
+    dng = write_dark_dng(tmp_path / "night.dng")
+    result = enhance_file(dng, ratio=40, model=enhancer.session(model))
+    naive = full_size(soft_naive(result.raw, 40), result.raw)
+    assert naive.shape == result.camera_rgb.shape
+    assert with_strength(result, 100) is result
+    none, half = with_strength(result, 0), with_strength(result, 50)
+    np.testing.assert_allclose(none.camera_rgb, naive, atol=1e-6)
+    np.testing.assert_allclose(half.camera_rgb, (result.camera_rgb + naive) / 2, atol=1e-5)
+    # Lightly denoised: the amplified raw's noise from site to site is more than halved
+    green = pack(rggb_mosaic(result.raw))[1] * 40
+    smoothed = soft_naive(result.raw, 40)[..., 1]
+    assert np.abs(np.diff(smoothed, axis=1)).mean() < np.abs(np.diff(green, axis=1)).mean() / 2
+
+    run = enhance(enhancer, [dng], model, strength=50, formats=["png"])
+    (shown,) = run.results
+    assert shown.details["strength"] == "50 %"
+    full, grainy = iio.imread(shown.preview_at(100)).astype(float), iio.imread(shown.preview_at(0)).astype(float)
+    middle = iio.imread(shown.seeisp_preview).astype(float)
+    assert np.abs(full - grainy).mean() > 1
+    assert np.abs(middle - (full + grainy) / 2).mean() < 2  # the run's own strength, as the control shows it
+    with pytest.raises(InvalidOptionError, match="strength"):
+        run_options(True, 100, model, strength=120)

@@ -28,6 +28,7 @@ from ..raw import RAW_EXTENSIONS, RawImage, is_raw_name, read_raw
 from ..session import ModelSession
 from ..white_balance import WhiteBalance
 from .settings import MAX_FILES_PER_RUN
+from .strength import FULL_STRENGTH, blend_previews, soft_naive_picture, with_strength
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class RunOptions:
     passes: int = 1
     white_balance: WhiteBalance = WhiteBalance.CAMERA
     formats: tuple[str, ...] = DEFAULT_FORMATS
+    strength: float = FULL_STRENGTH  # percent of the network's picture; the rest is a lightly denoised naive one
 
 
 def run_options(
@@ -66,6 +68,7 @@ def run_options(
     quality: str = "fast",
     white_balance: str = WhiteBalance.CAMERA.value,
     formats: Sequence[str] | None = DEFAULT_FORMATS,
+    strength: float = FULL_STRENGTH,
 ) -> RunOptions:
     """The page's controls -> ``RunOptions``; ``SeeispError`` with a one-line reason when one is out of range."""
     if quality not in QUALITY_PASSES:
@@ -74,12 +77,15 @@ def run_options(
     unknown = set(formats or ()) - set(OUTPUT_FORMATS)
     if unknown or not chosen:
         raise InvalidOptionError(f"choose one or more output formats of {', '.join(OUTPUT_FORMATS)}")
+    if not 0 <= strength <= FULL_STRENGTH:
+        raise InvalidOptionError(f"strength must be 0 to 100 %, not {strength!r}")
     return RunOptions(
         ratio=choose_ratio(auto_ratio, ratio),
         model=model,
         passes=QUALITY_PASSES[quality],
         white_balance=WhiteBalance.parse(white_balance),
         formats=chosen,
+        strength=float(strength),
     )
 
 
@@ -94,10 +100,22 @@ class PageResult:
 
     name: str
     naive_preview: Path
-    seeisp_preview: Path
+    seeisp_preview: Path  # at the run's strength
     downloads: tuple[Path, ...]  # in the order of OUTPUT_FORMATS
     details: dict[str, str] = field(default_factory=dict)
     ratio: float = 1.0
+    network_preview: Path | None = None  # the network's picture alone, and the lightly denoised naive one:
+    soft_preview: Path | None = None  # the strength control blends these two at once
+
+    def preview_at(self, percent: float) -> Path:
+        """The seeisp preview at another strength, made from the two previews (no network)."""
+        if self.network_preview is None or self.soft_preview is None:
+            return self.seeisp_preview
+        path = self.seeisp_preview.with_name(f"{self.seeisp_preview.stem}-{round(percent)}.jpg")
+        if not path.is_file():
+            network, soft = read_preview(self.network_preview), read_preview(self.soft_preview)
+            write_preview(path, blend_previews(network, soft, percent))
+        return path
 
     @property
     def expired(self) -> bool:
@@ -286,6 +304,7 @@ class Enhancer:
             )
         except DarkFrameError as exc:
             raise DarkFrameError(f"{path.name}: {exc}") from None
+        network_result, result = result, with_strength(result, options.strength)
         # enhance_raw renders right after the last tile: the network's share is what the tiles took
         self.speeds.measure(network, network_ended[0] - network_started, megapixels)
         self.speeds.measure("render", time.perf_counter() - network_ended[0], megapixels)
@@ -299,10 +318,15 @@ class Enhancer:
             return value
 
         stem = path.stem
-        shown = fit_preview(result.image)
-        naive = stage("comparison picture", "comparison", lambda: naive_preview(path, result, shown.shape[1::-1]))
+        network = fit_preview(network_result.image)
+        size = network.shape[1::-1]
+        naive, soft = stage("comparison picture", "comparison", lambda: comparison_previews(path, result, size))
         naive_jpg = write_preview(folder / f"{stem}-naive.jpg", naive)
-        seeisp_jpg = write_preview(folder / f"{stem}-seeisp-preview.jpg", shown)
+        network_jpg = write_preview(folder / f"{stem}-network-preview.jpg", network)
+        soft_jpg = write_preview(folder / f"{stem}-soft-preview.jpg", soft)
+        seeisp_jpg = write_preview(
+            folder / f"{stem}-seeisp-preview.jpg", blend_previews(network, soft, options.strength)
+        )
         downloads = tuple(
             stage(
                 f"writing {OUTPUT_FORMATS[fmt].split()[0]}",
@@ -317,8 +341,10 @@ class Enhancer:
             naive_preview=naive_jpg,
             seeisp_preview=seeisp_jpg,
             downloads=downloads,
-            details=describe(path.name, result, time.perf_counter() - started),
+            details=describe(path.name, result, time.perf_counter() - started, options.strength),
             ratio=result.ratio,
+            network_preview=network_jpg,
+            soft_preview=soft_jpg,
         )
 
 
@@ -351,12 +377,23 @@ def naive_preview(path: Path, result: EnhanceResult, size: tuple[int, int]) -> n
     return fit_preview(libraw_render(path, result.ratio, white_balance=gains, half_size=half_size), size)
 
 
+def comparison_previews(path: Path, result: EnhanceResult, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The naive brightening (LibRaw's) and the lightly denoised naive picture the strength control blends in,
+    both at ``size``."""
+    return naive_preview(path, result, size), fit_preview(soft_naive_picture(result), size)
+
+
+def read_preview(path: Path) -> np.ndarray:
+    with Image.open(path) as picture:
+        return np.asarray(picture.convert("RGB"))
+
+
 def write_preview(path: Path, pixels: np.ndarray) -> Path:
     Image.fromarray(pixels).save(path, quality=90)
     return path
 
 
-def describe(name: str, result: EnhanceResult, seconds: float) -> dict[str, str]:
+def describe(name: str, result: EnhanceResult, seconds: float, strength: float = FULL_STRENGTH) -> dict[str, str]:
     """What the page shows about one result, as column -> text."""
     raw = result.raw
     height, width = raw.shape
@@ -367,6 +404,7 @@ def describe(name: str, result: EnhanceResult, seconds: float) -> dict[str, str]
         "white balance": white_balance_text(result),
         "size": f"{width} x {height}",
         "model": result.model_label,
+        **({"strength": f"{strength:g} %"} if strength < FULL_STRENGTH else {}),
         **({"dark frame": result.dark_frame} if result.dark_frame else {}),
         "seconds": f"{seconds:.1f}",
     }

@@ -37,6 +37,7 @@ from .jobs import (
     write_demo_raw_for_page,
 )
 from .settings import UISettings, check_address
+from .strength import FULL_STRENGTH
 from .workspace import Workspace
 
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away instead of piling up
@@ -225,12 +226,13 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         white_balance="camera",
         formats=DEFAULT_FORMATS,
         dark_frame=None,
+        strength=FULL_STRENGTH,
         history=None,
         request: gr.Request = None,
     ) -> Iterator[tuple]:
         """The Enhance button: a status line every half second while the run works, then the results."""
         try:
-            options = run_options(auto_ratio, ratio, model, quality, white_balance, formats)
+            options = run_options(auto_ratio, ratio, model, quality, white_balance, formats, strength)
         except SeeispError as exc:
             raise gr.Error(str(exc), duration=None, print_exception=False) from None
         session = getattr(request, "session_hash", None) or "local"
@@ -253,7 +255,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             for message in warnings[shown:]:
                 gr.Warning(message, duration=None)
             shown = len(warnings)
-            yield (gr.skip(), status.text(), *[gr.skip()] * 6)
+            yield (gr.skip(), status.text(), *[gr.skip()] * 7)
             worker.join(STATUS_EVERY_S)
         for message in warnings[shown:]:
             gr.Warning(message, duration=None)
@@ -279,23 +281,35 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             gallery_items(history),
             gr.Slider(value=round(first.ratio), label=used),
             history,
+            first,
         )
 
     def select(history: list[PageResult], evt: gr.SelectData):
         if not 0 <= evt.index < len(history):
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         chosen = history[evt.index]  # the gallery shows the history as it was after the last run
         if chosen.expired:  # deleted since the gallery was drawn
-            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), gr.skip(), gr.skip()
+            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), gr.skip(), gr.skip(), gr.skip()
         pair = (str(chosen.naive_preview), str(chosen.seeisp_preview))
         return (
             gr.ImageSlider(value=pair, label=slider_label(chosen)),
             f"Showing {chosen.name}.",
             details_markdown([chosen], []),
             downloads_html([chosen]),
+            chosen,
         )
 
-    def run_demo(model, quality, white_balance, formats, history, request: gr.Request):
+    def preview_strength(shown: PageResult | None, strength: float):
+        """The comparison at another strength at once, from the two previews; the files get it at the next run."""
+        if shown is None:
+            return gr.skip(), gr.skip()
+        if shown.expired:
+            return gr.skip(), EXPIRED.format(name=html.escape(shown.name))
+        pair = (str(shown.naive_preview), str(shown.preview_at(strength)))
+        note = f"Strength {strength:g} %: shown in the comparison; Enhance writes the files with it."
+        return gr.ImageSlider(value=pair, label=slider_label(shown)), note
+
+    def run_demo(model, quality, white_balance, formats, strength, history, request: gr.Request):
         """The demo raw at the ratio it was darkened by; the user's files and settings stay as they are."""
         nonlocal demo
         if demo is None or not demo.path.is_file():  # Gradio's cache cleaner may have removed it
@@ -303,9 +317,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         if demo is None:
             raise gr.Error("The demo raw could not be generated.", duration=None, print_exception=False)
         enhancer.allow(demo.path)
-        yield from enhance(
-            [str(demo.path)], False, demo.ratio, model, quality, white_balance, formats, None, history, request
-        )
+        choices = (model, quality, white_balance, formats)
+        yield from enhance([str(demo.path)], False, demo.ratio, *choices, None, strength, history, request)
 
     def busy():
         return gr.Button("Working…", interactive=False), gr.Button(interactive=False)
@@ -381,6 +394,16 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     max_height=620,
                     elem_id="comparison",
                 )
+                strength = gr.Slider(
+                    0,
+                    FULL_STRENGTH,
+                    value=FULL_STRENGTH,
+                    step=5,
+                    label="Strength of the noise removal, %",
+                    info="Less keeps some of the grain: seeisp's picture blended with plain brightening, lightly "
+                    "smoothed. Shown at once; Enhance writes the files with it.",
+                    elem_id="strength",
+                )
                 downloads = gr.HTML("", label="Downloads", elem_id="downloads", padding=False)
                 download_files = gr.File(
                     label="Files", file_count="multiple", visible=False
@@ -395,25 +418,29 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     elem_id="gallery",
                 )
         history = gr.State([])
+        shown = gr.State(None)  # the result in the comparison
 
         # Queued, as the messages about refused files travel with the queue's events
         files.upload(accept_uploads, files, files, api_visibility="private", show_progress="hidden")
         dark_frame.upload(accept_uploads, dark_frame, dark_frame, api_visibility="private", show_progress="hidden")
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
-        outputs = [slider, status, details, downloads, download_files, gallery, ratio, history]
-        shown = {"show_progress": "hidden"}  # the status line is the progress: the old result stays visible
-        inputs = [files, auto, ratio, model, quality, white_balance, formats, dark_frame, history]
+        outputs = [slider, status, details, downloads, download_files, gallery, ratio, history, shown]
+        quiet = {"show_progress": "hidden"}  # the status line is the progress: the old result stays visible
+        inputs = [files, auto, ratio, model, quality, white_balance, formats, dark_frame, strength, history]
         for button, handler, handler_inputs, name in (
             (run, enhance, inputs, "enhance"),
-            (demo_button, run_demo, [model, quality, white_balance, formats, history], "demo"),
+            (demo_button, run_demo, [model, quality, white_balance, formats, strength, history], "demo"),
         ):
             started = button.click(busy, None, [run, demo_button], queue=False, api_visibility="private")
-            finished = started.then(handler, handler_inputs, outputs, api_name=name, **shown)
+            finished = started.then(handler, handler_inputs, outputs, api_name=name, **quiet)
             finished.success(idle, None, [run, demo_button], queue=False, api_visibility="private").then(
                 None, js=SCROLL_TO_RESULT, api_visibility="private"
             )
             finished.failure(idle, None, [run, demo_button], queue=False, api_visibility="private")
-        gallery.select(select, history, [slider, status, details, downloads], api_visibility="private")
+        gallery.select(select, history, [slider, status, details, downloads, shown], api_visibility="private")
+        strength.change(
+            preview_strength, [shown, strength], [slider, status], api_visibility="private", trigger_mode="always_last"
+        )
         blocks.unload(forget_session)
 
     return WebApp(blocks, workspace, settings, enhancer, demo.path if demo else None, warming)
