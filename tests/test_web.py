@@ -515,3 +515,12 @@ def test_strength_blends_with_a_lightly_denoised_naive_picture_without_the_netwo
     assert np.abs(middle - (full + grainy) / 2).mean() < 2  # the run's own strength, as the control shows it
     with pytest.raises(InvalidOptionError, match="strength"):
         run_options(True, 100, model, strength=120)
+
+
+def test_the_warm_up_measures_every_stage_so_the_first_run_has_an_estimate(tmp_path, enhancer, model):
+    from seeisp.web.jobs import network_stage, write_stage
+
+    enhancer.warm_up(write_dark_dng(tmp_path / "warm.dng"), model)
+    stages = ["read", network_stage(model, 1), "render", "comparison", write_stage("png"), write_stage("dng")]
+    assert enhancer.speeds.estimate(stages, 24) > 0
+    assert not (enhancer.workspace.root / "warm-up").exists()  # nothing of it stays on disk

@@ -8,6 +8,7 @@ estimate of the seconds left from the frame's size and the speeds ``StageSpeeds`
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import zipfile
@@ -244,9 +245,7 @@ class Enhancer:
         except Exception:
             log.exception("the warm-up run failed; estimates start after the first run")
         finally:
-            for file in folder.glob("*"):
-                file.unlink(missing_ok=True)
-            folder.rmdir() if folder.is_dir() else None
+            shutil.rmtree(folder, ignore_errors=True)
 
     def enhance_upload(
         self,

@@ -71,7 +71,8 @@ CSS = """
 #comparison label { white-space: normal; overflow-wrap: anywhere; max-width: calc(100% - 100px); height: auto; }
 #details table { width: 100%; }
 #details td { overflow-wrap: anywhere; }
-#status p { margin: 0; }
+#status p, #zoom-hint p { margin: 0; }
+#zoom-hint { font-size: var(--block-info-text-size); color: var(--block-info-text-color); }
 """
 
 # Gradio 6 leaves the upload box's "add files" button labelled with its untranslated key, "common.upload".
@@ -393,6 +394,11 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     buttons=["fullscreen", "download"],
                     max_height=620,
                     elem_id="comparison",
+                )
+                gr.Markdown(
+                    "Drag the handle to compare. To zoom, scroll or pinch on the picture (&#8634; resets it), or open "
+                    "it full screen (&#x26F6;).",
+                    elem_id="zoom-hint",
                 )
                 strength = gr.Slider(
                     0,
