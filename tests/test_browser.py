@@ -234,8 +234,8 @@ SHOT_SUFFIX = {True: ".png", False: "-phone.png"}
 
 
 def save_small_png(png: bytes, path: Path) -> None:
-    """A screenshot with a palette of 128 colours, a few hundred KB for the docs."""
+    """A screenshot with a palette of 192 colours, a few hundred KB for the docs."""
     from PIL import Image
 
     with Image.open(BytesIO(png)) as shot:
-        shot.convert("RGB").quantize(128, dither=Image.Dither.NONE).save(path, optimize=True)
+        shot.convert("RGB").quantize(192, dither=Image.Dither.NONE).save(path, optimize=True)

@@ -396,8 +396,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     elem_id="comparison",
                 )
                 gr.Markdown(
-                    "Drag the handle to compare. To zoom, scroll or pinch on the picture (&#8634; resets it), or open "
-                    "it full screen (&#x26F6;).",
+                    "Drag the handle to compare. To zoom, scroll or pinch on the picture, or open it full screen "
+                    "with the button at its top right.",
                     elem_id="zoom-hint",
                 )
                 strength = gr.Slider(
