@@ -322,7 +322,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         yield from enhance([str(demo.path)], False, demo.ratio, *choices, None, strength, history, request)
 
     def busy():
-        return gr.Button("Working…", interactive=False), gr.Button(interactive=False)
+        waiting = "Waiting for the server (other runs go first)…"  # until the run's own first status line
+        return gr.Button("Working…", interactive=False), gr.Button(interactive=False), waiting
 
     def idle():
         return gr.Button("Enhance", interactive=True), gr.Button(interactive=True)
@@ -437,7 +438,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             (run, enhance, inputs, "enhance"),
             (demo_button, run_demo, [model, quality, white_balance, formats, strength, history], "demo"),
         ):
-            started = button.click(busy, None, [run, demo_button], queue=False, api_visibility="private")
+            started = button.click(busy, None, [run, demo_button, status], queue=False, api_visibility="private")
             finished = started.then(handler, handler_inputs, outputs, api_name=name, **quiet)
             finished.success(idle, None, [run, demo_button], queue=False, api_visibility="private").then(
                 None, js=SCROLL_TO_RESULT, api_visibility="private"
