@@ -19,7 +19,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from seeisp.models import available_models
-from seeisp.web import UISettings, WebApp, build_app
+from seeisp.web import PROCESS_DIR, UISettings, WebApp, build_app
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
@@ -78,7 +78,7 @@ def named_outputs(outputs: tuple) -> dict:
     return dict(zip(names, values, strict=True))
 
 
-def test_a_raw_in_gives_two_images_details_and_the_chosen_downloads(client, tmp_path):
+def test_a_raw_in_gives_two_images_details_and_the_chosen_downloads(app, client, tmp_path):
     dng = write_dark_dng(tmp_path / "Night.DNG", exposure_time=1 / 8)
     out = enhance(client, dng, auto=False, ratio=30, formats=["png", "dng", "tif", "jpg"])
 
@@ -92,6 +92,8 @@ def test_a_raw_in_gives_two_images_details_and_the_chosen_downloads(client, tmp_
     with zipfile.ZipFile(out["downloads"][-1]) as archive:
         assert sorted(archive.namelist()) == sorted(Path(p).name for p in out["downloads"][:-1])
     assert out["status"] == "Done: 1 file enhanced." and out["ratio"] == 30
+    copies = list(PROCESS_DIR.rglob("Night-seeisp.tif"))
+    assert len(copies) == 1, copies  # served from the run's folder, not copied into Gradio's cache
 
 
 def test_only_the_chosen_formats_come_back(client, tmp_path):

@@ -8,6 +8,7 @@ line while the previous result stays on screen; the new result then replaces it 
 from __future__ import annotations
 
 import html
+import os
 import signal
 import sys
 import threading
@@ -199,6 +200,9 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
     once in the background, so the first run's estimate of the time left already has this machine's speeds."""
     settings = settings or UISettings()
     workspace = Workspace(settings.session_bytes, settings.total_bytes)
+    # Gradio reads this when components are made and when the server starts: its cache is our folder, so the
+    # uploads land in it, and the results, already inside it, are served where they are instead of copied.
+    os.environ["GRADIO_TEMP_DIR"] = str(workspace.root)
     enhancer = Enhancer(workspace, settings.max_file_bytes)
     demo = write_demo_raw_for_page(workspace.root / "demo")
     models = available_models()
