@@ -6,7 +6,8 @@ A synthetic dark DNG of each size (megapixels, 3:2) is enhanced by ``seeisp enha
 user runs it: start-up and model loading included) and through the served page by ``gradio_client`` (upload,
 the run with its comparison pictures and writing, the answer; the server already running and warmed up, as a
 page is, and the results not downloaded, as the command's are already on disk). Prints the seconds of each,
-best of ``--repeat``, and the page's share over the command.
+best of ``--repeat``, and the page's share over the command. The command writes one format per run, so with
+several ``--formats`` it runs once for each (and the network each time): compare one format for like with like.
 """
 
 from __future__ import annotations

@@ -186,6 +186,7 @@ def test_status_names_each_stage_and_the_time_left(tmp_path, enhancer, model):
         "measuring the model's speed on this machine",
         "reading",
         "network",
+        "rendering",
         "comparison picture",
         "writing PNG",
         "writing TIFF",

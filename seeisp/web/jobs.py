@@ -289,6 +289,8 @@ class Enhancer:
             rest = self.speeds.estimate(after_network, megapixels)
             left = None if rest is None else network_left + rest
             status.set(f"{prefix}network: tile {done} of {total}", left)
+            if done == total:  # enhance_raw goes on to white balance and render
+                status.set(f"{prefix}rendering", rest)
 
         status.set(f"{prefix}network: starting", expected)
         try:
@@ -317,14 +319,14 @@ class Enhancer:
             return value
 
         stem = path.stem
-        network = fit_preview(network_result.image)
-        size = network.shape[1::-1]
+        network_picture = fit_preview(network_result.image)
+        size = network_picture.shape[1::-1]
         naive, soft = stage("comparison picture", "comparison", lambda: comparison_previews(path, result, size))
         naive_jpg = write_preview(folder / f"{stem}-naive.jpg", naive)
-        network_jpg = write_preview(folder / f"{stem}-network-preview.jpg", network)
+        network_jpg = write_preview(folder / f"{stem}-network-preview.jpg", network_picture)
         soft_jpg = write_preview(folder / f"{stem}-soft-preview.jpg", soft)
         seeisp_jpg = write_preview(
-            folder / f"{stem}-seeisp-preview.jpg", blend_previews(network, soft, options.strength)
+            folder / f"{stem}-seeisp-preview.jpg", blend_previews(network_picture, soft, options.strength)
         )
         downloads = tuple(
             stage(
