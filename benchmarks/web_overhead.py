@@ -6,8 +6,9 @@ A synthetic dark DNG of each size (megapixels, 3:2) is enhanced by ``seeisp enha
 user runs it: start-up and model loading included) and through the served page by ``gradio_client`` (upload,
 the run with its comparison pictures and writing, the answer; the server already running and warmed up, as a
 page is, and the results not downloaded, as the command's are already on disk). Prints the seconds of each,
-best of ``--repeat``, and the page's share over the command. The command writes one format per run, so with
-several ``--formats`` it runs once for each (and the network each time): compare one format for like with like.
+best of ``--repeat`` (taken in turn), and the page's share over the command. The command writes one format per
+run, so with several ``--formats`` it runs once for each (the network each time): compare one format for like
+with like.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def time_cli(raw: Path, out_dir: Path, model: str, fmt: str, ratio: float) -> fl
     command = [sys.executable, "-m", "seeisp", "enhance", str(raw), "-o", str(out), "--model", model]
     command += ["--ratio", str(ratio), "--format", CLI_FORMATS[fmt], "--overwrite", "-q"]
     began = time.perf_counter()
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - began
 
 
@@ -93,11 +94,11 @@ def main() -> None:
             time_page(client, warm, model, args.formats, ratio)  # the server's model loaded and measured
             for size in args.sizes:
                 raw = write_synthetic_raw(folder / f"synthetic-{size:g}mp.dng", size)
-                cli = min(
-                    sum(time_cli(raw, folder, model, fmt, ratio) for fmt in args.formats) for _ in range(args.repeat)
-                )
-                page = min(time_page(client, raw, model, args.formats, ratio) for _ in range(args.repeat))
-                rows.append((size, cli, page))
+                clis, pages = [], []
+                for _ in range(args.repeat):  # taken in turn, so a busy spell on the machine falls on both
+                    clis.append(sum(time_cli(raw, folder, model, fmt, ratio) for fmt in args.formats))
+                    pages.append(time_page(client, raw, model, args.formats, ratio))
+                rows.append((size, min(clis), min(pages)))
     finally:
         app.close()
 
