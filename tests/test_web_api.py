@@ -181,6 +181,8 @@ def test_two_clients_at_once_each_get_their_own_results(app, tmp_path):
             assert all(name.startswith(who) for name in archive.namelist())
     sessions = {run.parent for run in app.workspace.runs()}
     assert len(sessions) >= 2  # a folder per session
+    empty = [p for p in app.workspace.root.rglob("*") if p.is_file() and p.stat().st_size == 0]
+    assert not empty, empty  # no stray temporary files from the uploads
 
 
 def test_demo_button_runs_the_demo_raw_even_after_a_cache_clean(client, app):
