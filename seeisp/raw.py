@@ -142,8 +142,12 @@ class RawImage:
         return (w, h) if self.flip in (Flip.ROTATE_90_CCW, Flip.ROTATE_90_CW) else (h, w)
 
 
-# The raw formats LibRaw reads; folders, globs and the web page pick files by these suffixes, in any case.
-RAW_FORMATS = "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
+# The raw formats LibRaw reads (rawpy publishes no list; these are the suffixes of the cameras LibRaw supports);
+# folders, globs and the web page pick files by these suffixes, in any case.
+RAW_FORMATS = (
+    "arw nef nrw cr2 cr3 dng orf rw2 pef raf srw 3fr iiq rwl x3f erf mef mos kdc dcr"
+    " crw sr2 srf mrw fff raw ari bay cap dcs drf eip gpr k25 mdc ori ptx pxn rwz sti"
+)
 RAW_EXTENSIONS = frozenset(f".{name}" for name in RAW_FORMATS.split())
 DNG_OUTPUT_SUFFIX = "-seeisp.dng"  # how seeisp names a linear DNG it writes: "IMG_1.DNG" -> "IMG_1-seeisp.dng"
 LINEAR_RAW = 34892  # the PhotometricInterpretation of a demosaicked ("linear") DNG

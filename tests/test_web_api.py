@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -17,7 +19,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from seeisp.models import available_models
-from seeisp.web import UISettings, WebApp, build_app
+from seeisp.web import PROCESS_DIR, UISettings, WebApp, build_app
 
 from conftest import DARK_HEIGHT as HEIGHT
 from conftest import DARK_WIDTH as WIDTH
@@ -57,8 +59,9 @@ def client(app: WebApp, tmp_path_factory: pytest.TempPathFactory) -> Client:
     )
 
 
-def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100, **options):
-    return client.predict(
+def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100, **options) -> dict:
+    """One Enhance through the API; the outputs by name, component updates unwrapped to their values."""
+    outputs = client.predict(
         files=[handle_file(str(path))],
         auto_ratio=auto,
         ratio=ratio,
@@ -66,48 +69,67 @@ def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100, *
         **options,
         api_name="/enhance",
     )
+    return named_outputs(outputs)
 
 
-def test_a_raw_in_gives_two_images_details_and_downloads(client, tmp_path):
+def named_outputs(outputs: tuple) -> dict:
+    names = ("slider", "status", "details", "links", "downloads", "gallery", "ratio")
+    values = [o["value"] if isinstance(o, dict) and "__type__" in o else o for o in outputs]
+    return dict(zip(names, values, strict=True))
+
+
+def test_a_raw_in_gives_two_images_details_and_the_chosen_downloads(app, client, tmp_path):
     dng = write_dark_dng(tmp_path / "Night.DNG", exposure_time=1 / 8)
-    slider, details, downloads, gallery = enhance(client, dng, auto=False, ratio=30)
+    out = enhance(client, dng, auto=False, ratio=30, formats=["png", "dng", "tif", "jpg"])
 
-    naive, enhanced = (iio.imread(p) for p in slider)
+    naive, enhanced = (iio.imread(p) for p in out["slider"])
     assert naive.shape == enhanced.shape == (HEIGHT, WIDTH, 3)
     assert not np.array_equal(naive, enhanced)
-    assert "Acme Nightcam" in details and "1/8 s" in details and "30.0 (set)" in details
-    assert sorted(Path(p).suffix for p in downloads) == [".dng", ".jpg", ".png", ".tif"]
-    assert iio.imread(next(p for p in downloads if p.endswith(".tif"))).dtype == np.uint16
-    assert [item["caption"] for item in gallery] == ["Night.DNG"]
+    assert "Acme Nightcam" in out["details"] and "1/8 s" in out["details"] and "30.0 (set)" in out["details"]
+    suffixes = [Path(p).suffix for p in out["downloads"]]
+    assert suffixes == [".png", ".dng", ".tif", ".jpg", ".zip"]
+    assert iio.imread(next(p for p in out["downloads"] if p.endswith(".tif"))).dtype == np.uint16
+    with zipfile.ZipFile(out["downloads"][-1]) as archive:
+        assert sorted(archive.namelist()) == sorted(Path(p).name for p in out["downloads"][:-1])
+    assert out["status"] == "Done: 1 file enhanced." and out["ratio"] == 30
+    copies = list(PROCESS_DIR.rglob("Night-seeisp.tif"))
+    assert len(copies) == 1, copies  # served from the run's folder, not copied into Gradio's cache
 
 
-def test_best_quality_option_runs_the_ensemble(client, tmp_path):
+def test_only_the_chosen_formats_come_back(client, tmp_path):
+    out = enhance(client, write_dark_dng(tmp_path / "plain.dng"))  # the default: PNG and the linear DNG
+    assert [Path(p).name for p in out["downloads"]] == ["plain-seeisp.png", "plain-seeisp.dng", "seeisp-results.zip"]
+    out = enhance(client, write_dark_dng(tmp_path / "one.dng"), formats=["jpg"])
+    assert [Path(p).name for p in out["downloads"]] == ["one-seeisp.jpg"]
+
+
+def test_best_quality_runs_eight_passes(client, tmp_path):
     dng = write_dark_dng(tmp_path / "best.dng")
-    plain, details, *_ = enhance(client, dng, auto=False, ratio=30, best_quality=False)
-    assert f"| {available_models()[0]} |" in details
-    best, details, *_ = enhance(client, dng, auto=False, ratio=30, best_quality=True)
-    assert f"| {available_models()[0]} x8 |" in details
-    single, averaged = iio.imread(plain[1]), iio.imread(best[1])
+    plain = enhance(client, dng, auto=False, ratio=30, quality="fast")
+    assert f"| model | {available_models()[0]} |" in plain["details"]
+    best = enhance(client, dng, auto=False, ratio=30, quality="best")
+    assert f"| model | {available_models()[0]} x8 |" in best["details"]
+    single, averaged = iio.imread(plain["slider"][1]), iio.imread(best["slider"][1])
     assert averaged.shape == single.shape == (HEIGHT, WIDTH, 3)
     assert not np.array_equal(averaged, single)
 
 
 def test_white_balance_option_reaches_the_downloads(client, tmp_path):
     dng = write_dark_dng(tmp_path / "street.dng")
-    _, _, downloads, _ = enhance(client, dng, auto=False, ratio=30, white_balance="auto")
-    with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
+    out = enhance(client, dng, auto=False, ratio=30, white_balance="auto", formats=["jpg"])
+    with Image.open(out["downloads"][0]) as jpeg:
         assert jpeg.getexif()[0x010E].endswith(", auto white balance")
 
 
 def test_dark_frame_option_is_used_and_shown(client, tmp_path):
     picture = write_biased_dng(tmp_path / "night.dng")
     cap = write_biased_dng(tmp_path / "Cap.DNG", level=0, seed=1)
-    plain, *_ = enhance(client, picture, auto=False, ratio=30)
-    slider, details, downloads, _ = enhance(client, picture, auto=False, ratio=30, dark_frame=handle_file(str(cap)))
-    assert "| dark frame |" in details and "| Cap.DNG |" in details
-    with Image.open(next(p for p in downloads if p.endswith(".jpg"))) as jpeg:
+    plain = enhance(client, picture, auto=False, ratio=30)
+    out = enhance(client, picture, auto=False, ratio=30, formats=["jpg"], dark_frame=handle_file(str(cap)))
+    assert "| dark frame | Cap.DNG |" in out["details"]
+    with Image.open(out["downloads"][0]) as jpeg:
         assert jpeg.getexif()[0x010E].endswith(", dark frame Cap.DNG")
-    assert not np.array_equal(iio.imread(slider[1]), iio.imread(plain[1]))
+    assert not np.array_equal(iio.imread(out["slider"][1]), iio.imread(plain["slider"][1]))
 
     bright = write_biased_dng(tmp_path / "bright.dng", level=0.1)
     with pytest.raises(AppError, match=r"^Dark frame bright\.dng: not a dark frame"):
@@ -118,7 +140,7 @@ def test_dark_frame_upload_is_checked_like_the_raws(client, tmp_path):
     picture = write_dark_dng(tmp_path / "night.dng")
     text = tmp_path / "cap.txt"
     text.write_text("hello")
-    with pytest.raises(AppError, match="Invalid file type"):
+    with pytest.raises(AppError, match=r"^Dark frame cap\.txt: not a raw file name"):
         enhance(client, picture, dark_frame=handle_file(str(text)))
     too_big = tmp_path / "cap.dng"
     too_big.write_bytes(b"\0" * 1_500_000)
@@ -134,7 +156,7 @@ def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_
 
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(AppError, match="Invalid file type"):
+    with pytest.raises(AppError, match=r"^notes\.txt: not a raw file name"):
         enhance(client, text)
 
     too_big = tmp_path / "huge.dng"
@@ -142,16 +164,31 @@ def test_bad_uploads_get_a_clean_error_and_the_server_keeps_serving(client, tmp_
     with pytest.raises(ValueError, match="maximum file size"):  # refused before it is uploaded
         enhance(client, too_big)
 
-    slider, *_ = enhance(client, write_dark_dng(tmp_path / "after.dng"))
-    assert iio.imread(slider[1]).shape == (HEIGHT, WIDTH, 3)
+    out = enhance(client, write_dark_dng(tmp_path / "after.dng"))
+    assert iio.imread(out["slider"][1]).shape == (HEIGHT, WIDTH, 3)
 
 
-def test_demo_button_loads_the_generated_demo_raw_even_after_a_cache_clean(client, app):
-    files, auto, ratio = client.predict(api_name="/demo")
-    assert [Path(f).name for f in files] == [app.demo_raw.name]
-    assert auto is False and ratio == 100
+def test_two_clients_at_once_each_get_their_own_results(app, tmp_path):
+    clients = [Client(app.blocks.local_url, download_files=str(tmp_path / f"c{i}"), verbose=False) for i in range(2)]
+    pictures = [write_dark_dng(tmp_path / f"{who}.dng", seed=i) for i, who in enumerate(("alice", "bob"))]
+    with ThreadPoolExecutor(2) as pool:
+        firsts = list(pool.map(lambda pair: enhance(*pair), zip(clients, pictures, strict=True)))
+        seconds = list(pool.map(lambda pair: enhance(*pair), zip(clients, pictures, strict=True)))
+    for who, first, second in zip(("alice", "bob"), firsts, seconds, strict=True):
+        assert [Path(p).name for p in first["downloads"]][:2] == [f"{who}-seeisp.png", f"{who}-seeisp.dng"]
+        assert [item["caption"] for item in second["gallery"]] == [f"{who}.dng", f"{who}.dng"]  # only their own
+        with zipfile.ZipFile(second["downloads"][-1]) as archive:
+            assert all(name.startswith(who) for name in archive.namelist())
+    sessions = {run.parent for run in app.workspace.runs()}
+    assert len(sessions) >= 2  # a folder per session
+    empty = [p for p in app.workspace.root.rglob("*") if p.is_file() and p.stat().st_size == 0]
+    assert not empty, empty  # no stray temporary files from the uploads
+
+
+def test_demo_button_runs_the_demo_raw_even_after_a_cache_clean(client, app):
+    out = named_outputs(client.predict(api_name="/demo"))
+    assert f"| {app.demo_raw.name} | |" in out["details"] and "| ratio | 100.0 (set) |" in out["details"]
 
     app.demo_raw.unlink()  # as Gradio's cache cleaner does to old files
-    files, *_ = client.predict(api_name="/demo")
-    assert app.demo_raw.is_file()
-    assert Path(files[0]).stat().st_size == app.demo_raw.stat().st_size
+    out = named_outputs(client.predict(api_name="/demo"))
+    assert app.demo_raw.is_file() and out["status"] == "Done: 1 file enhanced."

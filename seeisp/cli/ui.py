@@ -11,7 +11,7 @@ import argparse
 EPILOG = """\
 The page listens on 127.0.0.1 only; use --host 0.0.0.0 to reach it from other machines
 (anyone who can reach the port can use it). Uploads and results live in one temporary
-folder that is deleted when the server stops."""
+folder that is deleted when the server stops; each browser tab sees only its own results."""
 
 
 def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
@@ -34,6 +34,18 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="requests processed at once; others wait in a queue (default: %(default)s)",
     )
     p.add_argument(
+        "--session-disk",
+        default="2GB",
+        metavar="SIZE",
+        help="results kept per browser tab; its oldest runs are deleted beyond it (default: %(default)s)",
+    )
+    p.add_argument(
+        "--total-disk",
+        default="10GB",
+        metavar="SIZE",
+        help="results kept for everyone together; the oldest runs go first (default: %(default)s)",
+    )
+    p.add_argument(
         "--share",
         choices=("never", "public"),
         default="never",
@@ -51,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size,
         concurrency=args.concurrency,
         share=args.share == "public",
+        session_disk=args.session_disk,
+        total_disk=args.total_disk,
     )
     build_app(settings).serve()
     return 0

@@ -1,55 +1,229 @@
 """The work behind the page's buttons: check and enhance the uploads, describe the results, write the demo raw.
 
-Only glue lives here: reading, enhancing, the LibRaw baseline and writing images are the
-library's own functions.
+Only glue lives here: reading, enhancing, the LibRaw baseline and writing images are the library's own
+functions. A run reports what it is doing through a ``Status`` (a named stage, files and tiles done, an
+estimate of the seconds left from the frame's size and the speeds ``StageSpeeds`` measured on this machine).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import shutil
 import threading
+import time
+import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import gradio as gr
+import numpy as np
+from PIL import Image
 
+from ..burst import BurstFrameWarning, merge_burst
 from ..dark_frame import DarkFrame, read_dark_frame
-from ..enhance import EnhanceResult, enhance_file
-from ..ensemble import ensemble_suffix
-from ..errors import ModelError, RawReadError, SeeispError
+from ..enhance import EnhanceResult, enhance_raw
+from ..errors import DarkFrameError, InvalidOptionError, ModelError, RawReadError, SeeispError
 from ..eval.baseline import libraw_render
 from ..models import MODELS, available_models, model_path
-from ..output import write_image
-from ..ratio import parse_ratio
-from ..raw import RAW_EXTENSIONS, is_raw_name
+from ..ratio import parse_ev, parse_ratio
+from ..raw import RAW_EXTENSIONS, RawImage, is_raw_name, read_raw
 from ..session import ModelSession
 from ..white_balance import WhiteBalance
 from .settings import MAX_FILES_PER_RUN
+from .strength import FULL_STRENGTH, blend_previews, soft_naive_picture, with_strength
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-FILE_TYPES = sorted(RAW_EXTENSIONS)  # gradio and the browser both match these case-insensitively
+FILE_TYPES = sorted(RAW_EXTENSIONS)  # the browser's file chooser and our own check match these in any case
+
+# The page's quality choice -> network passes averaged over orientations of the mosaic (``seeisp.ensemble``).
+QUALITY_PASSES = {"fast": 1, "better": 2, "best": 8}
+# What the page can write, by suffix, in the order it lists them; PNG to look at, the linear DNG for a raw editor.
+OUTPUT_FORMATS = {
+    "png": "PNG",
+    "dng": "DNG (linear, for a raw editor)",
+    "tif": "TIFF (16-bit)",
+    "jpg": "JPEG",
+}
+DEFAULT_FORMATS = ("png", "dng")
+PREVIEW_SIDE = 1600  # the comparison's pictures: long side in pixels, about a screen's width
+ZIP_NAME = "seeisp-results.zip"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user chose for a run."""
+
+    ratio: float | None = None  # None: estimate it from each frame
+    ev: float = 0.0  # exposure compensation in stops, on top of the ratio
+    model: str | None = None
+    passes: int = 1
+    white_balance: WhiteBalance = WhiteBalance.CAMERA
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    strength: float = FULL_STRENGTH  # percent of the network's picture; the rest is a lightly denoised naive one
+    burst: bool = False  # several files: the frames of one scene, merged into one picture (``seeisp.burst``)
+
+
+def run_options(
+    auto_ratio: bool,
+    ratio: float | str | None,
+    model: str | None,
+    quality: str = "fast",
+    white_balance: str = WhiteBalance.CAMERA.value,
+    formats: Sequence[str] | None = DEFAULT_FORMATS,
+    strength: float = FULL_STRENGTH,
+    ev: float = 0.0,
+    burst: bool = False,
+) -> RunOptions:
+    """The page's controls -> ``RunOptions``; ``SeeispError`` with a one-line reason when one is out of range."""
+    if quality not in QUALITY_PASSES:
+        raise InvalidOptionError(f"quality must be one of {', '.join(QUALITY_PASSES)}, not {quality!r}")
+    chosen = tuple(f for f in OUTPUT_FORMATS if f in (formats or ()))
+    unknown = set(formats or ()) - set(OUTPUT_FORMATS)
+    if unknown or not chosen:
+        raise InvalidOptionError(f"choose one or more output formats of {', '.join(OUTPUT_FORMATS)}")
+    if not 0 <= strength <= FULL_STRENGTH:
+        raise InvalidOptionError(f"strength must be 0 to 100 %, not {strength!r}")
+    return RunOptions(
+        ratio=choose_ratio(auto_ratio, ratio),
+        model=model,
+        passes=QUALITY_PASSES[quality],
+        white_balance=WhiteBalance.parse(white_balance),
+        formats=chosen,
+        strength=float(strength),
+        ev=parse_ev(ev),
+        burst=bool(burst),
+    )
+
+
+def merge_frames(reference: Path, frames: Sequence[Path], warn: Callable[[str], object] | None) -> tuple[RawImage, int]:
+    """The burst of ``reference`` and ``frames`` merged into one raw, and how many frames it holds; each frame left
+    out is passed to ``warn``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BurstFrameWarning)
+        raw, merged = merge_burst([reference, *frames])
+    for warning in caught:
+        if issubclass(warning.category, BurstFrameWarning) and warn is not None:
+            warn(str(warning.message))
+    return raw, len(merged)
+
+
+def choose_ratio(auto: bool, ratio: float | str | None) -> float | None:
+    """The ratio to enhance with: None to estimate it (the auto box), else a number within the slider's range."""
+    return None if auto else parse_ratio(ratio, allow_auto=False)
 
 
 @dataclass(frozen=True)
 class PageResult:
-    """One enhanced upload: the two images the slider compares, the downloads and a line of details."""
+    """One enhanced upload: the two screen-sized pictures the slider compares, the downloads, the details."""
 
     name: str
-    naive_png: Path
-    seeisp_png: Path
-    downloads: tuple[Path, ...]  # 16-bit TIFF, PNG, JPEG, linear DNG
+    naive_preview: Path
+    seeisp_preview: Path  # at the run's strength
+    downloads: tuple[Path, ...]  # in the order of OUTPUT_FORMATS
     details: dict[str, str] = field(default_factory=dict)
+    ratio: float = 1.0
+    network_preview: Path | None = None  # the network's picture alone, and the lightly denoised naive one:
+    soft_preview: Path | None = None  # the strength control blends these two at once
+
+    def preview_at(self, percent: float) -> Path:
+        """The seeisp preview at another strength, made from the two previews (no network)."""
+        if self.network_preview is None or self.soft_preview is None:
+            return self.seeisp_preview
+        path = self.seeisp_preview.with_name(f"{self.seeisp_preview.stem}-{round(percent)}.jpg")
+        if not path.is_file():
+            network, soft = read_preview(self.network_preview), read_preview(self.soft_preview)
+            write_preview(path, blend_previews(network, soft, percent))
+        return path
+
+    @property
+    def expired(self) -> bool:
+        """Whether its files were deleted to keep the disk within its caps."""
+        return not self.seeisp_preview.is_file()
+
+
+@dataclass(frozen=True)
+class PageRun:
+    """One press of Enhance: its results, the files that failed, and a ZIP of every download."""
+
+    results: tuple[PageResult, ...]
+    problems: tuple[str, ...] = ()
+    zip_path: Path | None = None
+
+    @property
+    def downloads(self) -> list[Path]:
+        return [p for r in self.results for p in r.downloads] + ([self.zip_path] if self.zip_path else [])
+
+
+class Status:
+    """What a run is doing, written by the worker and read by the page: one line and the seconds left."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.line = "starting"
+        self.seconds_left: float | None = None
+
+    def set(self, line: str, seconds_left: float | None) -> None:
+        with self._lock:
+            self.line, self.seconds_left = line, seconds_left
+
+    def text(self) -> str:
+        with self._lock:
+            if self.seconds_left is None:
+                return self.line
+            return f"{self.line} (about {format_seconds(self.seconds_left)} left)"
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+class StageSpeeds:
+    """Seconds per megapixel of each stage on this machine: measured once at start-up (``warm_up``) and by every
+    run after; the network's per model and pass. Estimates come from these and the frame's size, nothing else."""
+
+    STAGES = ("read", "render", "comparison")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per_mp: dict[str, float] = {}
+
+    def measure(self, stage: str, seconds: float, megapixels: float) -> None:
+        if megapixels > 0:
+            with self._lock:
+                self._per_mp[stage] = seconds / megapixels
+
+    def get(self, stage: str) -> float | None:
+        with self._lock:
+            return self._per_mp.get(stage)
+
+    def estimate(self, stages: Sequence[str], megapixels: float) -> float | None:
+        """Seconds for ``stages`` on a frame of ``megapixels``; None while any of them is unmeasured."""
+        rates = [self.get(stage) for stage in stages]
+        if any(rate is None for rate in rates):
+            return None
+        return megapixels * sum(rates)  # type: ignore[arg-type]
+
+
+def network_stage(model: str, passes: int) -> str:
+    return f"network:{model}:x{passes}"
+
+
+def write_stage(fmt: str) -> str:
+    return f"write:{fmt}"
 
 
 class Enhancer:
-    """Turns uploaded files into ``PageResult``s; keeps one ONNX session per model file."""
+    """Turns uploaded files into ``PageResult``s; keeps one ONNX session per model file and the stages' speeds."""
 
     def __init__(self, workspace: Workspace, max_file_bytes: int):
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
+        self.speeds = StageSpeeds()
         self._sessions: dict[tuple[str, int], ModelSession] = {}
         self._lock = threading.Lock()
         self._own_files: set[tuple[str, int]] = set()  # (name, size) of files the page made: no upload limit
@@ -76,7 +250,7 @@ class Enhancer:
         size = path.stat().st_size
         if size > self.max_file_bytes and (path.name, size) not in self._own_files:
             raise RawReadError(
-                f"{path.name}: {size / 1e6:.0f} MB is over the {self.max_file_bytes / 1e6:g} MB upload limit"
+                f"{path.name}: {size / 2**20:.0f} MiB is over the {self.max_file_bytes / 2**20:.0f} MiB upload limit"
             )
 
     def read_dark_frame(self, path: Path) -> DarkFrame:
@@ -84,69 +258,205 @@ class Enhancer:
         self.check_upload(path)
         return read_dark_frame(path)
 
+    def warm_up(self, raw_path: Path, model: str | None) -> None:
+        """Enhance ``raw_path`` once into a scratch folder, so the first estimate already has this machine's speeds."""
+        folder = self.workspace.root / "warm-up"
+        try:
+            self.enhance_upload(raw_path, RunOptions(model=model, formats=tuple(OUTPUT_FORMATS)), folder)
+        except Exception:
+            log.exception("the warm-up run failed; estimates start after the first run")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def enhance_upload(
         self,
         path: Path,
-        ratio: float | None,
-        session: ModelSession,
+        options: RunOptions,
         folder: Path,
-        progress: Callable[[float, str], None] | None = None,
-        passes: int = 1,
-        white_balance: WhiteBalance = WhiteBalance.CAMERA,
+        status: Status | None = None,
         dark_frame: DarkFrame | None = None,
+        prefix: str = "",
+        frames: Sequence[Path] = (),
+        warn: Callable[[str], object] | None = None,
     ) -> PageResult:
-        """Enhance one uploaded raw, render the naive brightening at the same ratio, write both and the downloads.
+        """Enhance one uploaded raw, make the comparison pictures and write the chosen formats into ``folder``.
 
-        ``progress(fraction, description)`` is called with this file's fraction done. ``passes``: as in
-        ``seeisp.enhance_file`` (8 for the best-quality box). The naive
-        brightening gets the same ``white_balance`` gains, so the two pictures compare like for like.
+        ``status`` is told each stage (``prefix`` names the file among several) and the seconds left for this
+        file. The naive brightening gets the same white balance gains, so the two pictures compare like for like.
         ``dark_frame``: its black level is taken off the raw before the network (not off the naive brightening,
-        which stays LibRaw's own render); ``DarkFrameError`` when it does not fit this raw.
+        which stays LibRaw's own render); ``DarkFrameError`` when it does not fit this raw. ``frames``: more frames
+        of a burst, aligned to ``path`` and merged with it (``seeisp.burst``; the frames left out go to ``warn``).
         """
-        say = progress or (lambda fraction, desc: None)
+        status = status or Status()
         self.check_upload(path)
-        label = "seeisp" + ensemble_suffix(passes)
-        result = enhance_file(
-            path,
-            model=session,
-            ratio=ratio,
-            passes=passes,
-            white_balance=white_balance,
-            dark_frame=dark_frame,
-            progress=lambda done, total: say(0.7 * done / total, f"{label}: tile {done}/{total}"),
-        )
-        say(0.7, f"naive brightening x{result.ratio:.3g}")
-        gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
-        naive = libraw_render(path, result.ratio, white_balance=gains)
-        say(0.85, "writing TIFF, PNG, JPEG and DNG")
+        session = self.session(options.model)
+        network = network_stage(session.name, options.passes)
+        if self.speeds.get(network) is None:
+            status.set(f"{prefix}measuring the model's speed on this machine", None)
+            self.speeds.measure(network, *measure_network(session, options.passes))
+        after_network = ("render", "comparison", *map(write_stage, options.formats))
+        started = time.perf_counter()
+
+        status.set(f"{prefix}reading" if not frames else f"{prefix}aligning and merging {len(frames) + 1} frames", None)
+        raw, merged = merge_frames(path, frames, warn) if frames else (read_raw(path), 1)
+        megapixels = raw.mosaic.size / 1e6
+        self.speeds.measure("read", time.perf_counter() - started, megapixels)
+
+        network_started = time.perf_counter()
+        network_ended = [network_started]
+        expected = self.speeds.estimate([network, *after_network], megapixels)
+
+        def tiles(done: int, total: int) -> None:
+            network_ended[0] = time.perf_counter()
+            spent = network_ended[0] - network_started
+            network_left = spent / done * (total - done)
+            rest = self.speeds.estimate(after_network, megapixels)
+            left = None if rest is None else network_left + rest
+            status.set(f"{prefix}network: tile {done} of {total}", left)
+            if done == total:  # enhance_raw goes on to white balance and render
+                status.set(f"{prefix}rendering", rest)
+
+        status.set(f"{prefix}network: starting", expected)
+        try:
+            result = enhance_raw(
+                raw,
+                model=session,
+                ratio=options.ratio,
+                ev=options.ev,
+                passes=options.passes,
+                white_balance=options.white_balance,
+                dark_frame=dark_frame,
+                progress=tiles,
+            )
+        except DarkFrameError as exc:
+            raise DarkFrameError(f"{path.name}: {exc}") from None
+        result = dataclasses.replace(result, frames=merged)
+        network_result, result = result, with_strength(result, options.strength)
+        # enhance_raw renders right after the last tile: the network's share is what the tiles took
+        self.speeds.measure(network, network_ended[0] - network_started, megapixels)
+        self.speeds.measure("render", time.perf_counter() - network_ended[0], megapixels)
         folder.mkdir(parents=True, exist_ok=True)
+
+        def stage(name: str, key: str, work):
+            status.set(f"{prefix}{name}", self.speeds.estimate(after_network[after_network.index(key) :], megapixels))
+            began = time.perf_counter()
+            value = work()
+            self.speeds.measure(key, time.perf_counter() - began, megapixels)
+            return value
+
         stem = path.stem
-        naive_png = write_image(folder / f"{stem}-naive.png", naive)
-        downloads = tuple(result.save(folder / f"{stem}-seeisp{suffix}") for suffix in (".tif", ".png", ".jpg", ".dng"))
+        network_picture = fit_preview(network_result.image)
+        size = network_picture.shape[1::-1]
+        naive, soft = stage("comparison picture", "comparison", lambda: comparison_previews(path, result, size))
+        naive_jpg = write_preview(folder / f"{stem}-naive.jpg", naive)
+        network_jpg = write_preview(folder / f"{stem}-network-preview.jpg", network_picture)
+        soft_jpg = write_preview(folder / f"{stem}-soft-preview.jpg", soft)
+        seeisp_jpg = write_preview(
+            folder / f"{stem}-seeisp-preview.jpg", blend_previews(network_picture, soft, options.strength)
+        )
+        downloads = tuple(
+            stage(
+                f"writing {OUTPUT_FORMATS[fmt].split()[0]}",
+                write_stage(fmt),
+                lambda fmt=fmt: result.save(folder / f"{stem}-seeisp.{fmt}"),
+            )
+            for fmt in options.formats
+        )
+        status.set(f"{prefix}done", 0)
         return PageResult(
             name=path.name,
-            naive_png=naive_png,
-            seeisp_png=downloads[1],
+            naive_preview=naive_jpg,
+            seeisp_preview=seeisp_jpg,
             downloads=downloads,
-            details=describe(path.name, result),
+            details=describe(path.name, result, time.perf_counter() - started, options.strength),
+            ratio=result.ratio,
+            network_preview=network_jpg,
+            soft_preview=soft_jpg,
         )
 
 
-def describe(name: str, result: EnhanceResult) -> dict[str, str]:
+def measure_network(session: ModelSession, passes: int) -> tuple[float, float]:
+    """(seconds, megapixels) of the network's passes over one tile of zeros of the model's tile size, after an
+    untimed run (the first run of a session is slower)."""
+    side = min(session.default_tile, 256)
+    packed = np.zeros((4, side, side), np.float32)
+    session.run(packed)
+    began = time.perf_counter()
+    session.run(packed)
+    return (time.perf_counter() - began) * passes, 4 * side * side / 1e6
+
+
+def fit_preview(image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """``image`` (H, W, 3) as 8-bit, shrunk so that its long side is at most ``PREVIEW_SIDE``, or to
+    ``size`` (width, height)."""
+    picture = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
+    if size is not None:
+        return np.asarray(picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0))
+    picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return np.asarray(picture)
+
+
+def naive_preview(path: Path, result: EnhanceResult, size: tuple[int, int]) -> np.ndarray:
+    """LibRaw's render of the raw amplified by the result's ratio, with its white balance, at ``size`` (width,
+    height): from LibRaw's half-size demosaicking (a quarter of the work) when that is still larger."""
+    gains = None if result.white_balance is WhiteBalance.CAMERA else result.gains
+    half_size = max(result.raw.shape) >= 2 * max(size)
+    return fit_preview(libraw_render(path, result.ratio, white_balance=gains, half_size=half_size), size)
+
+
+def comparison_previews(path: Path, result: EnhanceResult, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The naive brightening (LibRaw's) and the lightly denoised naive picture the strength control blends in,
+    both at ``size``."""
+    return naive_preview(path, result, size), fit_preview(soft_naive_picture(result), size)
+
+
+def read_preview(path: Path) -> np.ndarray:
+    with Image.open(path) as picture:
+        return np.asarray(picture.convert("RGB"))
+
+
+def write_preview(path: Path, pixels: np.ndarray) -> Path:
+    Image.fromarray(pixels).save(path, quality=90)
+    return path
+
+
+def describe(name: str, result: EnhanceResult, seconds: float, strength: float = FULL_STRENGTH) -> dict[str, str]:
     """What the page shows about one result, as column -> text."""
     raw = result.raw
     height, width = raw.shape
     return {
         "file": name,
-        "camera": raw.shot.camera or "unknown",
-        "ISO": f"{raw.shot.iso:g}" if raw.shot.iso else "-",
-        "exposure": _exposure(raw.shot.exposure_time),
+        **shot_details(raw),
         "ratio": f"{result.ratio:.1f} ({'auto' if result.ratio_is_auto else 'set'})",
+        "white balance": white_balance_text(result),
         "size": f"{width} x {height}",
         "model": result.model_label,
+        **({"frames": f"{result.frames} merged"} if result.frames > 1 else {}),
+        **({"strength": f"{strength:g} %"} if strength < FULL_STRENGTH else {}),
         **({"dark frame": result.dark_frame} if result.dark_frame else {}),
-        "seconds": f"{result.seconds:.2f}",
+        "seconds": f"{seconds:.1f}",
     }
+
+
+def shot_details(raw: RawImage) -> dict[str, str]:
+    """The raw's capture details as people read them (EXIF): camera, lens, ISO, exposure, aperture, focal length,
+    date; "-" where the raw does not say."""
+    shot = raw.shot
+    return {
+        "camera": shot.camera or "unknown",
+        "lens": shot.lens or "-",
+        "ISO": f"{shot.iso:g}" if shot.iso else "-",
+        "exposure": _exposure(shot.exposure_time),
+        "aperture": f"f/{shot.f_number:g}" if shot.f_number else "-",
+        "focal length": f"{shot.focal_length:g} mm" if shot.focal_length else "-",
+        "taken": shot.taken.strftime("%Y-%m-%d %H:%M") if shot.taken else "-",
+    }
+
+
+def white_balance_text(result: EnhanceResult) -> str:
+    red, _, blue = result.gains if result.gains is not None else result.raw.white_balance
+    names = {WhiteBalance.CAMERA: "as shot", WhiteBalance.AUTO: "auto", WhiteBalance.DAYLIGHT: "daylight"}
+    return f"{names.get(result.white_balance, str(result.white_balance))} (R x{red:.2f}, B x{blue:.2f})"
 
 
 def _exposure(seconds: float | None) -> str:
@@ -156,11 +466,12 @@ def _exposure(seconds: float | None) -> str:
 
 
 def details_markdown(results: Sequence[PageResult], problems: Sequence[str]) -> str:
+    """A table per result, one row per detail: it reads on a phone, where a wide table would need scrolling."""
     lines = []
-    if results:
-        columns = list(dict.fromkeys(c for r in results for c in r.details))  # every result's, in order
-        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(_cell(r.details.get(c, "-")) for c in columns) + " |" for r in results]
+    for result in results:
+        lines += [f"| {_cell(result.name)} | |", "|---|---|"]
+        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in result.details.items() if k != "file"]
+        lines.append("")
     lines += [f"- **failed:** {_cell(p)}" for p in problems]
     return "\n".join(lines)
 
@@ -169,12 +480,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def choose_ratio(auto: bool, ratio: float | str | None) -> float | None:
-    """The ratio to enhance with: None to estimate it (the auto box), else a number within the slider's range."""
-    return None if auto else parse_ratio(ratio, allow_auto=False)
-
-
-def _user_message(exc: BaseException, path: Path) -> str:
+def user_message(exc: BaseException, path: Path) -> str:
     """A one-line message naming the file as the user called it, not by its path on the server."""
     if isinstance(exc, SeeispError):
         return str(exc).replace(str(path), path.name).replace("\n", " ")
@@ -183,102 +489,98 @@ def _user_message(exc: BaseException, path: Path) -> str:
     return f"{path.name}: could not be processed ({type(exc).__name__})"
 
 
-def read_dark_upload(
-    enhancer: Enhancer, file: str | None, progress: Callable[..., object] | None = None
-) -> DarkFrame | None:
-    """The uploaded dark frame, or None; ``gr.Error`` with a one-line message when it cannot be used."""
-    if not file:
-        return None
-    if progress is not None:
-        progress(0, desc="reading the dark frame")
-    path = Path(file)
-    try:
-        return enhancer.read_dark_frame(path)
-    except SeeispError as exc:
-        raise gr.Error(f"Dark frame {_user_message(exc, path)}", duration=None, print_exception=False) from None
+def split_uploads(files: Sequence[str] | str | None) -> tuple[list[str], list[str]]:
+    """(raws, messages): the uploads whose names say raw, and a line for each of the others."""
+    raws, refused = [], []
+    for file in [files] if isinstance(files, str) else files or []:
+        if is_raw_name(file):
+            raws.append(file)
+        else:
+            refused.append(f"{Path(file).name}: not a raw file from a camera (NEF, CR3, ARW, RAF, DNG...); left out")
+    return raws, refused
 
 
 def run_files(
     enhancer: Enhancer,
     files: Sequence[str] | str | None,
-    auto_ratio: bool,
-    ratio: float | None,
-    model: str | None,
-    passes: int = 1,
-    white_balance: str = WhiteBalance.CAMERA.value,
+    options: RunOptions,
+    session: str = "local",
     max_files: int = MAX_FILES_PER_RUN,
-    progress: Callable[..., object] | None = None,
+    status: Status | None = None,
     dark_frame: str | None = None,
-) -> tuple[tuple[str, str] | None, str, list[str], list[tuple[str, str]], list[PageResult]]:
-    """The Enhance button: every uploaded file in turn (``passes``: 8 for the best-quality box;
-    ``white_balance``: camera, auto or daylight; ``dark_frame``: an uploaded dark frame, read once for all).
+    warn=None,
+) -> PageRun:
+    """The Enhance button: every uploaded file in turn, into a new run folder of ``session``; the oldest runs are
+    then deleted where the disk caps ask for it.
 
-    Returns the slider pair (naive, seeisp) of the first result, the details table, the
-    downloads, the gallery and the results. Files that fail are listed (and toasted) while the
-    others go on; when none succeeds the first problem is raised as ``gr.Error``, as it is at once for
-    a dark frame that cannot be read or saw light.
+    Files that fail are listed (and passed to ``warn``) while the others go on; ``SeeispError`` when none
+    succeeds (the first problem), when there are no files or too many, and at once for a dark frame that
+    cannot be read or saw light.
     """
+    status = status or Status()
     paths = [Path(f) for f in ([files] if isinstance(files, str) else files or [])]
     if not paths:
-        raise gr.Error("Choose one or more raw files first.", duration=None, print_exception=False)
+        raise SeeispError("Choose one or more raw files first.")
     if len(paths) > max_files:
-        raise gr.Error(f"At most {max_files} files per run, got {len(paths)}.", duration=None, print_exception=False)
-    try:
-        wanted = choose_ratio(auto_ratio, ratio)
-        session = enhancer.session(model)
-        balance = WhiteBalance.parse(white_balance)
-    except SeeispError as exc:
-        raise gr.Error(str(exc), duration=None, print_exception=False) from None
-    dark = read_dark_upload(enhancer, dark_frame, progress)
+        raise SeeispError(f"At most {max_files} files per run, got {len(paths)}.")
+    enhancer.session(options.model)  # an unknown model fails before any work
+    dark = None
+    if dark_frame:
+        status.set("reading the dark frame", None)
+        try:
+            dark = enhancer.read_dark_frame(Path(dark_frame))
+        except SeeispError as exc:
+            raise SeeispError(f"Dark frame {user_message(exc, Path(dark_frame))}") from None
 
-    folder = enhancer.workspace.new_run()
+    folder = enhancer.workspace.new_run(session)
     results: list[PageResult] = []
     problems: list[str] = []
-    for index, path in enumerate(paths):
-
-        def say(fraction: float, desc: str, index: int = index, name: str = path.name) -> None:
-            if progress is not None:
-                progress((index + fraction) / len(paths), desc=f"{name} ({index + 1}/{len(paths)}): {desc}")
-
+    if options.burst and len(paths) > 1:
+        for frame in paths:
+            enhancer.check_upload(frame)
         try:
-            results.append(
-                enhancer.enhance_upload(
-                    path,
-                    wanted,
-                    session,
-                    folder / f"{index:02d}",
-                    say,
-                    passes=passes,
-                    white_balance=balance,
-                    dark_frame=dark,
-                )
+            result = enhancer.enhance_upload(
+                paths[0], options, folder / "00", status, dark, f"{paths[0].name}: ", paths[1:], warn
             )
+        except SeeispError as exc:
+            enhancer.workspace.trim(folder)
+            raise SeeispError(user_message(exc, paths[0])) from None
+        enhancer.workspace.trim(folder)
+        return PageRun((result,), ())
+    for index, path in enumerate(paths):
+        prefix = f"{path.name} ({index + 1} of {len(paths)}): " if len(paths) > 1 else f"{path.name}: "
+        try:
+            results.append(enhancer.enhance_upload(path, options, folder / f"{index:02d}", status, dark, prefix))
         except Exception as exc:
             if not isinstance(exc, SeeispError):
                 log.exception("unexpected failure on %s", path)
-            problems.append(_user_message(exc, path))
-            if len(paths) > 1:
-                gr.Warning(problems[-1])
+            problems.append(user_message(exc, path))
+            if warn is not None and len(paths) > 1:
+                warn(problems[-1])
     if not results:
         others = len(problems) - 1
         more = f" (and {others} more file{'s' if others > 1 else ''} failed)" if others else ""
-        raise gr.Error(problems[0] + more, duration=None, print_exception=False)
-
-    first = results[0]
-    return (
-        (str(first.naive_png), str(first.seeisp_png)),
-        details_markdown(results, problems),
-        [str(p) for r in results for p in r.downloads],
-        [(str(r.seeisp_png), r.name) for r in results],
-        results,
-    )
+        enhancer.workspace.trim(folder)
+        raise SeeispError(problems[0] + more)
+    run = PageRun(tuple(results), tuple(problems))
+    if len(run.downloads) > 1:
+        status.set("packing the ZIP", None)
+        run = PageRun(run.results, run.problems, zip_downloads(folder / ZIP_NAME, run.downloads))
+    enhancer.workspace.trim(folder)
+    return run
 
 
-def show_selected(results: Sequence[PageResult], index: int) -> tuple[str, str] | None:
-    """The slider pair of the gallery item the user clicked."""
-    if not 0 <= index < len(results):
-        return None
-    return (str(results[index].naive_png), str(results[index].seeisp_png))
+def zip_downloads(path: Path, files: Sequence[Path]) -> Path:
+    """Every download in one ZIP, stored as they are (PNG, JPEG and DNG are compressed already)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        taken: set[str] = set()
+        for file in files:
+            name = file.name
+            while name in taken:  # two uploads of one name, from different folders
+                name = f"{Path(name).stem}-{len(taken)}{file.suffix}"
+            taken.add(name)
+            archive.write(file, name)
+    return path
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""The page's layout: the Gradio components, how their events call ``jobs``, and the server that serves them."""
+"""The page's layout: the Gradio components, how their events call ``jobs``, and the server that serves them.
+
+Above the fold (1366x768 and a 390x844 phone): the upload box, the few settings people change and Enhance;
+the rest of the settings fold away under "More settings". A run shows its stage and the seconds left on one
+line while the previous result stays on screen; the new result then replaces it and is scrolled into view.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +12,83 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import gradio as gr
+from gradio.utils import NamedString
 
 from ..errors import SeeispError
-from ..models import MODELS, available_models
+from ..models import available_models
 from ..ratio import MAX_RATIO, MIN_RATIO
 from ..white_balance import WhiteBalance
-from .jobs import FILE_TYPES, Enhancer, PageResult, run_files, show_selected, write_demo_raw_for_page
+from .jobs import (
+    DEFAULT_FORMATS,
+    OUTPUT_FORMATS,
+    Enhancer,
+    PageResult,
+    PageRun,
+    Status,
+    details_markdown,
+    run_files,
+    run_options,
+    split_uploads,
+    write_demo_raw_for_page,
+)
 from .settings import UISettings, check_address
+from .strength import FULL_STRENGTH
 from .workspace import Workspace
 
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away instead of piling up
+STATUS_EVERY_S = 0.5  # how often a running request redraws its status line
 WHITE_BALANCE_CHOICES = [("As shot", "camera"), ("Auto", "auto"), ("Daylight", "daylight")]
-DARK_FRAME_INFO = (
-    "optional: a raw shot with the lens cap on, same camera and ISO; measures the sensor's real black level"
+QUALITY_CHOICES = [("Fast", "fast"), ("Better (2 passes)", "better"), ("Best (8 passes)", "best")]
+MODEL_LABELS = {  # plain words for the registered models
+    "full": "Full: most detail",
+    "lite": "Lite: faster",
+    "full-int8": "Full, compact: faster on a processor",
+    "lite-int8": "Lite, compact: fastest on a processor",
+    "full-fp16": "Full, half precision: for graphics cards",
+    "lite-fp16": "Lite, half precision: for graphics cards",
+}
+EXPIRED = (
+    "**{name}**: this result has expired. Its files were deleted to keep the server's disk within its limit; "
+    "upload the raw again to remake it."
 )
 
 INTRO = """\
-# seeisp: see in the dark
-Drop one or more **dark raw files** (ARW, NEF, CR2, CR3, DNG, ORF, RW2, RAF, ...). seeisp brightens
-them by the amplification ratio and removes the noise; the slider compares it with **naive
-brightening** (LibRaw's own render of the raw amplified by the same ratio).
+## seeisp: see in the dark
+Drop **dark raw files** from a camera; seeisp brightens them and takes the noise away. The slider compares
+it with plain brightening.
 """
+
+# Results: names wrap instead of being cut; the details read as a two-column list; the status line stands out.
+CSS = """
+#downloads a { overflow-wrap: anywhere; }
+#downloads li { margin-bottom: 4px; }
+#gallery .caption-label, #gallery .caption { white-space: normal; overflow-wrap: anywhere; }
+#comparison label { white-space: normal; overflow-wrap: anywhere; max-width: calc(100% - 100px); height: auto; }
+#details table { width: 100%; }
+#details td { overflow-wrap: anywhere; }
+#status p, #zoom-hint p { margin: 0; }
+#zoom-hint { font-size: var(--block-info-text-size); color: var(--block-info-text-color); }
+"""
+
+# Gradio 6 leaves the upload box's "add files" button labelled with its untranslated key, "common.upload".
+NAME_UNLABELLED_BUTTONS = """() => {
+    const name = () => document.querySelectorAll('button[aria-label="common.upload"]').forEach(button => {
+        button.setAttribute('aria-label', 'Add files');
+        button.setAttribute('title', 'Add files');
+    });
+    new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+    name();
+}"""
+
+SCROLL_TO_RESULT = """() => {
+    document.querySelector('#comparison')?.scrollIntoView({behavior: 'smooth', block: 'start'});
+}"""
 
 
 @dataclass
@@ -41,7 +98,9 @@ class WebApp:
     blocks: gr.Blocks
     workspace: Workspace
     settings: UISettings
+    enhancer: Enhancer
     demo_raw: Path | None = None
+    warm_up: threading.Thread | None = None  # measures this machine's speeds once the server is up
 
     def launch(self, prevent_thread_lock: bool = True) -> str:
         """Start serving; returns the local URL. Raises ``SeeispError`` when the port cannot be opened."""
@@ -59,11 +118,14 @@ class WebApp:
                 quiet=True,
                 theme=_theme(),
                 css=CSS,
+                js=NAME_UNLABELLED_BUTTONS,
             )
         except OSError:
             raise SeeispError(
                 f"cannot listen on {s.host}:{s.port} (port in use or address not available; try another --port)"
             ) from None
+        if self.warm_up is not None and not self.warm_up.is_alive() and self.warm_up.ident is None:
+            self.warm_up.start()
         return str(self.blocks.local_url)
 
     def serve(self) -> None:
@@ -81,11 +143,9 @@ class WebApp:
 
     def close(self) -> None:
         self.blocks.close()
+        if self.warm_up is not None and self.warm_up.is_alive():
+            self.warm_up.join()  # ONNX Runtime aborts the process if it ends during a run
         self.workspace.close()
-
-
-# The details table scrolls sideways on a narrow screen instead of wrapping its cells a letter per line.
-CSS = "#details table { display: block; overflow-x: auto; } #details th, #details td { white-space: nowrap; }"
 
 
 def _theme() -> gr.themes.Base:
@@ -93,150 +153,324 @@ def _theme() -> gr.themes.Base:
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def build_app(settings: UISettings | None = None) -> WebApp:
-    """Build the page. Its uploads and results live in a fresh temporary folder."""
+def raw_files(**options) -> gr.File:
+    """A ``gr.File`` for raws, without the browser's type check, whose error state sticks (the page's ``upload``
+    event drops what is not a raw instead, with a message, and the box stays usable), and without the empty
+    temporary file Gradio 6 makes, and never uses, for each file of each request (they piled up in the cache)."""
+    box = gr.File(**options)
+    box._process_single_file = lambda f: NamedString(f.path)  # the one step that made them
+    return box
+
+
+def file_url(path: Path) -> str:
+    return "gradio_api/file=" + quote(str(path))
+
+
+def downloads_html(results: Sequence[PageResult], zip_path: Path | None = None) -> str:
+    """Links to each result's files, sizes in MiB, and the ZIP of all of them; expired ones say so."""
+    items = []
+    for result in results:
+        if result.expired:
+            items.append(f"<li>{html.escape(result.name)}: expired (deleted to free disk space)</li>")
+            continue
+        for path in result.downloads:
+            items.append(_link(path, OUTPUT_FORMATS[path.suffix[1:]]))
+    if zip_path is not None and zip_path.is_file():
+        items.append(_link(zip_path, "all of them", strong=True))
+    return "<ul>" + "".join(items) + "</ul>" if items else ""
+
+
+def _link(path: Path, kind: str, strong: bool = False) -> str:
+    size = path.stat().st_size / 2**20
+    name = html.escape(path.name)
+    link = f'<a href="{file_url(path)}" download="{name}">{name}</a>'
+    return f"<li>{'<strong>' + link + '</strong>' if strong else link} ({html.escape(kind)}, {size:.1f} MiB)</li>"
+
+
+def slider_label(result: PageResult) -> str:
+    return f"{result.name}: plain brightening (left), seeisp (right)"
+
+
+def gallery_items(results: Sequence[PageResult]) -> list[tuple[str, str]]:
+    return [(str(r.seeisp_preview), r.name) for r in results]
+
+
+def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebApp:
+    """Build the page. Its uploads and results live in a fresh temporary folder. ``warm_up`` enhances the demo raw
+    once in the background, so the first run's estimate of the time left already has this machine's speeds."""
     settings = settings or UISettings()
-    workspace = Workspace(settings.keep_runs)
-    # Gradio reads this when components are made and when the server starts: keep its cache in our folder.
+    workspace = Workspace(settings.session_bytes, settings.total_bytes)
+    # Gradio reads this when components are made and when the server starts: its cache is our folder, so the
+    # uploads land in it, and the results, already inside it, are served where they are instead of copied.
     os.environ["GRADIO_TEMP_DIR"] = str(workspace.root)
     enhancer = Enhancer(workspace, settings.max_file_bytes)
-    demo_raw = write_demo_raw_for_page(workspace.root / "demo")
+    demo = write_demo_raw_for_page(workspace.root / "demo")
     models = available_models()
+    if demo is not None:
+        enhancer.allow(demo.path)
+    warming = None
+    if warm_up and demo is not None and models:
+        warming = threading.Thread(target=enhancer.warm_up, args=(demo.path, models[0]), daemon=True)
+
+    def accept_uploads(files):
+        """Keep the raws of an upload; each other file goes with a message, and the box stays ready for more."""
+        raws, refused = split_uploads(files)
+        for message in refused:
+            gr.Warning(message, duration=15)
+        if isinstance(files, str):  # the dark frame's box holds one file
+            return raws[0] if raws else None
+        return raws or None
 
     def enhance(
         files,
         auto_ratio,
         ratio,
         model,
-        best_quality=False,
+        quality="fast",
         white_balance="camera",
+        formats=DEFAULT_FORMATS,
         dark_frame=None,
-        progress=gr.Progress(),  # noqa: B008 - gradio's idiom
-    ):
-        return run_files(
-            enhancer,
-            files,
-            auto_ratio,
-            ratio,
-            model,
-            passes=8 if best_quality else 1,
-            white_balance=white_balance,
-            max_files=settings.max_files,
-            progress=progress,
-            dark_frame=dark_frame,
+        strength=FULL_STRENGTH,
+        history=None,
+        ev=0.0,
+        burst=False,
+        request: gr.Request = None,
+    ) -> Iterator[tuple]:
+        """The Enhance button: a status line every half second while the run works, then the results."""
+        try:
+            options = run_options(auto_ratio, ratio, model, quality, white_balance, formats, strength, ev, burst)
+        except SeeispError as exc:
+            raise gr.Error(str(exc), duration=None, print_exception=False) from None
+        session = getattr(request, "session_hash", None) or "local"
+        status = Status()
+        outcome: dict[str, object] = {}
+        warnings: list[str] = []
+
+        def work() -> None:
+            try:
+                outcome["run"] = run_files(
+                    enhancer, files, options, session, settings.max_files, status, dark_frame, warnings.append
+                )
+            except Exception as exc:  # handed to the request's thread, which shows it
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        shown = 0
+        while worker.is_alive():
+            for message in warnings[shown:]:
+                gr.Warning(message, duration=None)
+            shown = len(warnings)
+            yield (gr.skip(), status.text(), *[gr.skip()] * 7)
+            worker.join(STATUS_EVERY_S)
+        for message in warnings[shown:]:
+            gr.Warning(message, duration=None)
+        if "error" in outcome:
+            error = outcome["error"]
+            message = str(error) if isinstance(error, SeeispError) else f"failed ({type(error).__name__})"
+            raise gr.Error(message, duration=None, print_exception=False)
+        run: PageRun = outcome["run"]  # type: ignore[assignment]
+        yield show_run(run, list(history or []), auto_ratio)
+
+    def show_run(run: PageRun, history: list[PageResult], auto_ratio: bool) -> tuple:
+        first = run.results[0]
+        history = list(run.results) + [r for r in history if not r.expired]
+        used = f"Amplification ratio: x{first.ratio:.1f} used ({'estimated' if auto_ratio else 'as set'})"
+        return (
+            gr.ImageSlider(value=(str(first.naive_preview), str(first.seeisp_preview)), label=slider_label(first)),
+            f"Done: {len(run.results)} file{'s' if len(run.results) > 1 else ''} enhanced"
+            + (f", {len(run.problems)} failed" if run.problems else "")
+            + ".",
+            details_markdown(run.results, run.problems),
+            downloads_html(run.results, run.zip_path),
+            [str(p) for p in run.downloads],
+            gallery_items(history),
+            gr.Slider(value=round(first.ratio), label=used),
+            history,
+            first,
         )
 
-    def select(results: list[PageResult], evt: gr.SelectData):
-        return show_selected(results, evt.index)
+    def select(history: list[PageResult], evt: gr.SelectData):
+        if not 0 <= evt.index < len(history):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chosen = history[evt.index]  # the gallery shows the history as it was after the last run
+        if chosen.expired:  # deleted since the gallery was drawn
+            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), gr.skip(), gr.skip(), gr.skip()
+        pair = (str(chosen.naive_preview), str(chosen.seeisp_preview))
+        return (
+            gr.ImageSlider(value=pair, label=slider_label(chosen)),
+            f"Showing {chosen.name}.",
+            details_markdown([chosen], []),
+            downloads_html([chosen]),
+            chosen,
+        )
 
-    def load_demo(auto_ratio: bool, ratio: float):
-        """The demo raw, at the ratio it was darkened by; the user's own ratio settings are kept aside and
-        put back once it is enhanced (``restore``)."""
-        nonlocal demo_raw
-        if demo_raw is None or not demo_raw.path.is_file():  # Gradio's cache cleaner may have removed it
-            demo_raw = write_demo_raw_for_page(workspace.root / "demo")
-        if demo_raw is None:
+    def preview_strength(shown: PageResult | None, strength: float):
+        """The comparison at another strength at once, from the two previews; the files get it at the next run."""
+        if shown is None:
+            return gr.skip(), gr.skip()
+        if shown.expired:
+            return gr.skip(), EXPIRED.format(name=html.escape(shown.name))
+        pair = (str(shown.naive_preview), str(shown.preview_at(strength)))
+        note = f"Strength {strength:g} %: shown in the comparison; Enhance writes the files with it."
+        return gr.ImageSlider(value=pair, label=slider_label(shown)), note
+
+    def run_demo(model, quality, white_balance, formats, strength, history, request: gr.Request):
+        """The demo raw at the ratio it was darkened by; the user's files and settings stay as they are."""
+        nonlocal demo
+        if demo is None or not demo.path.is_file():  # Gradio's cache cleaner may have removed it
+            demo = write_demo_raw_for_page(workspace.root / "demo")
+        if demo is None:
             raise gr.Error("The demo raw could not be generated.", duration=None, print_exception=False)
-        enhancer.allow(demo_raw.path)
-        return [str(demo_raw.path)], False, demo_raw.ratio, (auto_ratio, ratio)
+        enhancer.allow(demo.path)
+        choices = (model, quality, white_balance, formats)
+        yield from enhance([str(demo.path)], False, demo.ratio, *choices, None, strength, history, request=request)
 
-    def restore(saved: tuple[bool, float] | None):
-        if not saved:
-            return gr.Checkbox(), gr.Slider()  # unchanged
-        auto_ratio, ratio = saved
-        return auto_ratio, gr.Slider(value=ratio, interactive=not auto_ratio)
+    def busy():
+        waiting = "Waiting for the server (other runs go first)…"  # until the run's own first status line
+        return gr.Button("Working…", interactive=False), gr.Button(interactive=False), waiting
+
+    def idle():
+        return gr.Button("Enhance", interactive=True), gr.Button(interactive=True)
+
+    def forget_session(request: gr.Request):
+        if request is not None and request.session_hash:
+            workspace.forget(request.session_hash)
 
     with gr.Blocks(title="seeisp", analytics_enabled=False, delete_cache=(900, 3600)) as blocks:
-        gr.Markdown(INTRO)
-        with gr.Row():
-            with gr.Column(scale=1):
-                files = gr.File(
-                    label="Dark raw files", file_count="multiple", file_types=FILE_TYPES, elem_id="raw-files"
-                )
-                auto = gr.Checkbox(value=True, label="Estimate the amplification ratio (auto)", elem_id="auto")
-                ratio = gr.Slider(
-                    MIN_RATIO, MAX_RATIO, value=100, step=1, label="Amplification ratio", interactive=False
-                )
-                model = gr.Dropdown(
-                    models, value=models[0] if models else None, label="Model", info=_model_info(models)
-                )
-                ensemble = gr.Checkbox(
+        gr.Markdown(INTRO, elem_id="intro")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                files = raw_files(label="Dark raw files", file_count="multiple", height=120, elem_id="raw-files")
+                burst = gr.Checkbox(
                     value=False,
-                    label="Best quality (8 passes)",
-                    info="Averages the network over 8 orientations of the raw: better, and 8 times the work.",
-                    elem_id="ensemble",
+                    label="Merge the files as one burst (frames of one scene)",
+                    elem_id="burst",
+                    visible=False,  # shown once several files are chosen
                 )
-                white_balance = gr.Radio(
-                    WHITE_BALANCE_CHOICES,
-                    value=WhiteBalance.CAMERA.value,
-                    label="White balance",
-                    info="Auto takes the cast of street lights or candles off, estimated from the denoised picture.",
-                    elem_id="white-balance",
-                )
-                dark_frame = gr.File(
-                    label="Dark frame", file_count="single", file_types=FILE_TYPES, height=130, elem_id="dark-frame"
-                )
-                gr.HTML(_info_text(DARK_FRAME_INFO), elem_id="dark-frame-info", padding=False)
-                run = gr.Button("Enhance", variant="primary", elem_id="enhance")
-                demo_button = gr.Button("Try the demo raw", elem_id="demo", visible=demo_raw is not None)
-                gr.Markdown(
-                    f"Up to {settings.max_files} files per run, {settings.max_file_size} per file. "
-                    "Files are processed one request at a time and deleted when the server stops."
-                )
-            with gr.Column(scale=2):
+                with gr.Row(elem_id="exposure"):
+                    auto = gr.Checkbox(value=True, label="Auto brightness", elem_id="auto", min_width=100, scale=0)
+                    ratio = gr.Slider(
+                        MIN_RATIO,
+                        MAX_RATIO,
+                        value=100,
+                        step=1,
+                        label="Amplification ratio",
+                        interactive=False,
+                        elem_id="ratio",
+                        scale=2,
+                    )
+                    ev = gr.Slider(
+                        -3,
+                        3,
+                        value=0,
+                        step=0.1,
+                        label="Exposure, EV",
+                        info="stops on top of the ratio",
+                        elem_id="ev",
+                        scale=1,
+                    )
+                with gr.Row():
+                    quality = gr.Radio(QUALITY_CHOICES, value="fast", label="Quality", elem_id="quality", min_width=200)
+                    white_balance = gr.Radio(
+                        WHITE_BALANCE_CHOICES,
+                        value=WhiteBalance.CAMERA.value,
+                        label="White balance",
+                        elem_id="white-balance",
+                        min_width=200,
+                    )
+                with gr.Row():
+                    run = gr.Button("Enhance", variant="primary", elem_id="enhance", scale=2)
+                    demo_button = gr.Button("Try the demo", elem_id="demo", visible=demo is not None, scale=1)
+                status = gr.Markdown("", label="Status", elem_id="status")
+                with gr.Accordion("More settings", open=False, elem_id="more"):
+                    formats = gr.CheckboxGroup(
+                        [(label, fmt) for fmt, label in OUTPUT_FORMATS.items()],
+                        value=list(DEFAULT_FORMATS),
+                        label="Files to download",
+                        elem_id="formats",
+                    )
+                    model = gr.Dropdown(
+                        [(MODEL_LABELS.get(m, m), m) for m in models],
+                        value=models[0] if models else None,
+                        label="Model",
+                        info=None if models else "No model is installed: see the README.",
+                        elem_id="model",
+                    )
+                    dark_frame = raw_files(label="Dark frame", file_count="single", height=100, elem_id="dark-frame")
+                    gr.Markdown(
+                        "A dark frame is a raw shot with the lens cap on, same camera and ISO: it measures the "
+                        "sensor's real black level, which makes very dark pictures cleaner.",
+                        elem_id="dark-frame-info",
+                    )
+                    gr.Markdown(
+                        f"Up to {settings.max_files} files per run, {settings.max_file_size} per file. Your results "
+                        "stay here while this page is open (the oldest go when the server's disk fills)."
+                    )
+            with gr.Column(scale=2, min_width=300):
                 slider = gr.ImageSlider(
-                    label="Naive brightening (left) | seeisp (right)",
-                    format="png",
+                    label="Plain brightening (left), seeisp (right)",
                     type="filepath",
                     interactive=False,
+                    buttons=["fullscreen", "download"],
+                    max_height=620,
                     elem_id="comparison",
                 )
-        details = gr.Markdown(label="Details", elem_id="details")
-        with gr.Row():
-            downloads = gr.File(
-                label="Downloads: 16-bit TIFF, PNG, JPEG, linear DNG (for a raw editor)",
-                file_count="multiple",
-                interactive=False,
-                elem_id="downloads",
-                scale=1,
-                min_width=320,  # on a phone the two go one above the other, file names whole
-            )
-            gallery = gr.Gallery(
-                label="Results (click one to compare it)",
-                columns=4,
-                height=240,
-                format="png",
-                fit_columns=False,
-                object_fit="contain",
-                elem_id="gallery",
-                scale=2,
-                min_width=320,
-            )
-        results = gr.State([])
-        before_demo = gr.State(None)  # the user's (auto, ratio) while the demo raw runs
+                gr.Markdown(
+                    "Drag the handle to compare. To zoom, scroll or pinch on the picture, or open it full screen "
+                    "with the button at its top right.",
+                    elem_id="zoom-hint",
+                )
+                strength = gr.Slider(
+                    0,
+                    FULL_STRENGTH,
+                    value=FULL_STRENGTH,
+                    step=5,
+                    label="Strength of the noise removal, %",
+                    info="Less keeps some of the grain: seeisp's picture blended with plain brightening, lightly "
+                    "smoothed. Shown at once; Enhance writes the files with it.",
+                    elem_id="strength",
+                )
+                downloads = gr.HTML("", label="Downloads", elem_id="downloads", padding=False)
+                download_files = gr.File(
+                    label="Files", file_count="multiple", visible=False
+                )  # the same files, for the API
+                details = gr.Markdown(label="Details", elem_id="details")
+                gallery = gr.Gallery(
+                    label="Your results (choose one to compare it)",
+                    columns=4,
+                    height=200,
+                    object_fit="contain",
+                    allow_preview=False,
+                    elem_id="gallery",
+                )
+        history = gr.State([])
+        shown = gr.State(None)  # the result in the comparison
 
-        outputs = [slider, details, downloads, gallery, results]
+        # Queued, as the messages about refused files travel with the queue's events
+        files.upload(accept_uploads, files, files, api_visibility="private", show_progress="hidden")
+        dark_frame.upload(accept_uploads, dark_frame, dark_frame, api_visibility="private", show_progress="hidden")
+        files.change(
+            lambda f: gr.Checkbox(visible=len(f or []) > 1), files, burst, queue=False, api_visibility="private"
+        )
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
-        inputs = [files, auto, ratio, model, ensemble, white_balance, dark_frame]
-        run.click(enhance, inputs, outputs, api_name="enhance")
-        demo_button.click(load_demo, [auto, ratio], [files, auto, ratio, before_demo], api_name="demo").then(
-            enhance, inputs, outputs, api_visibility="private"
-        ).then(restore, before_demo, [auto, ratio], api_visibility="private")
-        gallery.select(select, results, slider, api_visibility="private")
+        outputs = [slider, status, details, downloads, download_files, gallery, ratio, history, shown]
+        quiet = {"show_progress": "hidden"}  # the status line is the progress: the old result stays visible
+        inputs = [files, auto, ratio, model, quality, white_balance, formats, dark_frame, strength, history, ev, burst]
+        for button, handler, handler_inputs, name in (
+            (run, enhance, inputs, "enhance"),
+            (demo_button, run_demo, [model, quality, white_balance, formats, strength, history], "demo"),
+        ):
+            started = button.click(busy, None, [run, demo_button, status], queue=False, api_visibility="private")
+            finished = started.then(handler, handler_inputs, outputs, api_name=name, **quiet)
+            finished.success(idle, None, [run, demo_button], queue=False, api_visibility="private").then(
+                None, js=SCROLL_TO_RESULT, api_visibility="private"
+            )
+            finished.failure(idle, None, [run, demo_button], queue=False, api_visibility="private")
+        gallery.select(select, history, [slider, status, details, downloads, shown], api_visibility="private")
+        strength.change(
+            preview_strength, [shown, strength], [slider, status], api_visibility="private", trigger_mode="always_last"
+        )
+        blocks.unload(forget_session)
 
-    return WebApp(blocks, workspace, settings, demo_raw.path if demo_raw else None)
-
-
-def _info_text(text: str) -> str:
-    """``text`` styled as the info line under a setting; gr.File has no ``info`` of its own."""
-    style = "color: var(--block-info-text-color); font-size: var(--block-info-text-size); margin-top: -8px"
-    return f'<div style="{style}">{html.escape(text)}</div>'
-
-
-def _model_info(models: list[str]) -> str:
-    if not models:
-        return "No model is installed: put an ONNX file in weights/ (see the README)."
-    base = [f"{m}: {MODELS[m].description}" for m in models if "-" not in m]
-    hints = {"int8": "-int8: fastest on a CPU", "fp16": "-fp16: for GPUs"}
-    variants = [hint for suffix, hint in hints.items() if any(m.endswith(f"-{suffix}") for m in models)]
-    return "; ".join(base + variants)
+    return WebApp(blocks, workspace, settings, enhancer, demo.path if demo else None, warming)

@@ -1,4 +1,4 @@
-"""The web server's settings and their checks: address, port, upload limit, concurrency, files per run."""
+"""The web server's settings and their checks: address, port, upload limit, concurrency, files per run, disk caps."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ DEFAULT_PORT = 7860
 DEFAULT_MAX_FILE_SIZE = "200MB"
 DEFAULT_CONCURRENCY = 1
 MAX_FILES_PER_RUN = 10
-KEEP_RUNS = 4  # result folders kept on disk; older runs are deleted as new ones start
+DEFAULT_SESSION_DISK = "2GB"  # results kept per browser session; its oldest runs are deleted beyond it
+DEFAULT_TOTAL_DISK = "10GB"  # results kept for all sessions together; the oldest runs anywhere go first
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
 
@@ -36,23 +37,37 @@ class UISettings:
     concurrency: int = DEFAULT_CONCURRENCY
     share: bool = False  # a public *.gradio.live link through Gradio's servers
     max_files: int = MAX_FILES_PER_RUN
-    keep_runs: int = KEEP_RUNS
+    session_disk: str = DEFAULT_SESSION_DISK
+    total_disk: str = DEFAULT_TOTAL_DISK
 
     def __post_init__(self) -> None:
-        try:
-            parse_size(self.max_file_size)
-        except ValueError as exc:
-            raise SeeispError(f"--max-file-size: {exc}") from None
+        for option, value in (
+            ("--max-file-size", self.max_file_size),
+            ("--session-disk", self.session_disk),
+            ("--total-disk", self.total_disk),
+        ):
+            try:
+                parse_size(value)
+            except ValueError as exc:
+                raise SeeispError(f"{option}: {exc}") from None
         if not 0 < self.port < 65536:
             raise SeeispError(f"--port must be between 1 and 65535, got {self.port}")
         if self.concurrency < 1:
             raise SeeispError(f"--concurrency must be at least 1, got {self.concurrency}")
-        if self.max_files < 1 or self.keep_runs < 1:
-            raise SeeispError("the files per run and the runs kept must be at least 1")
+        if self.max_files < 1:
+            raise SeeispError("the files per run must be at least 1")
 
     @property
     def max_file_bytes(self) -> int:
         return parse_size(self.max_file_size)
+
+    @property
+    def session_bytes(self) -> int:
+        return parse_size(self.session_disk)
+
+    @property
+    def total_bytes(self) -> int:
+        return parse_size(self.total_disk)
 
 
 def check_address(host: str, port: int) -> None:
