@@ -33,7 +33,7 @@ from seeisp.web import (
     run_files,
     run_options,
 )
-from seeisp.web.jobs import PREVIEW_SIDE, StageSpeeds, split_uploads
+from seeisp.web.jobs import PEAK_BYTES_PER_PIXEL, PREVIEW_SIDE, StageSpeeds, split_uploads
 from seeisp.web.page import downloads_html
 from seeisp.web.settings import check_address
 
@@ -191,6 +191,23 @@ def test_several_files_merged_as_one_burst_give_one_result(tmp_path, enhancer, m
     assert result.name == "frame0.dng"
     assert result.details["frames"] == "3 merged"
     assert not run.problems
+
+
+def test_a_run_past_the_time_limit_is_stopped_and_the_next_one_runs(tmp_path, enhancer, model):
+    dngs = [str(write_dark_dng(tmp_path / f"slow{i}.dng", seed=i)) for i in range(2)]
+    options = run_options(False, 40, model)
+    with pytest.raises(SeeispError, match=r"^slow0\.dng: stopped: the run took longer than this server allows"):
+        run_files(enhancer, dngs, options, status=Status(time_limit=1e-6))
+    assert run_files(enhancer, dngs[:1], options, status=Status(time_limit=600)).results
+
+
+def test_a_raw_too_large_for_the_run_memory_is_refused_before_decoding(tmp_path, workspace, model):
+    dng = write_dark_dng(tmp_path / "large.dng")
+    small = Enhancer(workspace, parse_size("200MB"), job_bytes=PEAK_BYTES_PER_PIXEL * WIDTH * HEIGHT // 2)
+    with pytest.raises(SeeispError, match=r"large\.dng: .*more than the limit"):
+        run_files(small, [str(dng)], run_options(False, 40, model))
+    roomy = Enhancer(workspace, parse_size("200MB"), job_bytes=PEAK_BYTES_PER_PIXEL * WIDTH * HEIGHT * 2)
+    assert run_files(roomy, [str(dng)], run_options(False, 40, model)).results
 
 
 def test_status_names_each_stage_and_the_time_left(tmp_path, enhancer, model):
@@ -451,6 +468,10 @@ def test_settings_are_validated():
         UISettings(port=0)
     with pytest.raises(SeeispError, match=r"^--concurrency must be at least 1, got 0$"):
         UISettings(concurrency=0)
+    with pytest.raises(SeeispError, match=r"^--job-memory: "):
+        UISettings(job_memory="all of it")
+    with pytest.raises(SeeispError, match=r"^--job-time must be"):
+        UISettings(job_time=0)
     with pytest.raises(SeeispError, match="--session-disk"):
         UISettings(session_disk="a lot")
 

@@ -46,6 +46,19 @@ def register(sub: argparse._SubParsersAction, name: str, help_text: str) -> None
         help="results kept for everyone together; the oldest runs go first (default: %(default)s)",
     )
     p.add_argument(
+        "--job-memory",
+        default="16GB",
+        metavar="SIZE",
+        help="memory one run may take; larger raws are refused before they are decoded (default: %(default)s)",
+    )
+    p.add_argument(
+        "--job-time",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="time one run may take; it is stopped and reported beyond it (default: %(default)g)",
+    )
+    p.add_argument(
         "--share",
         choices=("never", "public"),
         default="never",
@@ -65,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         share=args.share == "public",
         session_disk=args.session_disk,
         total_disk=args.total_disk,
+        job_memory=args.job_memory,
+        job_time=args.job_time,
     )
     build_app(settings).serve()
     return 0

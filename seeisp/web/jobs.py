@@ -28,7 +28,7 @@ from ..errors import DarkFrameError, InvalidOptionError, ModelError, RawReadErro
 from ..eval.baseline import libraw_render
 from ..models import MODELS, available_models, model_path
 from ..ratio import parse_ev, parse_ratio
-from ..raw import RAW_EXTENSIONS, RawImage, is_raw_name, read_raw
+from ..raw import DEFAULT_MAX_MEGAPIXELS, RAW_EXTENSIONS, RawImage, is_raw_name, pixel_limit, read_raw
 from ..session import ModelSession
 from ..white_balance import WhiteBalance
 from .settings import MAX_FILES_PER_RUN
@@ -51,6 +51,9 @@ OUTPUT_FORMATS = {
 DEFAULT_FORMATS = ("png", "dng")
 PREVIEW_SIDE = 1600  # the comparison's pictures: long side in pixels, about a screen's width
 ZIP_NAME = "seeisp-results.zip"
+# A run's peak memory per raw pixel: what ``seeisp enhance`` takes (docs/PERFORMANCE.md) plus the page's own
+# full-size pictures (the result at its strength beside the network's), with a margin.
+PEAK_BYTES_PER_PIXEL = 160
 
 
 @dataclass(frozen=True)
@@ -158,15 +161,27 @@ class PageRun:
         return [p for r in self.results for p in r.downloads] + ([self.zip_path] if self.zip_path else [])
 
 
-class Status:
-    """What a run is doing, written by the worker and read by the page: one line and the seconds left."""
+class JobTimeError(SeeispError):
+    """A run went on past the server's time limit (``UISettings.job_time``)."""
 
-    def __init__(self) -> None:
+
+class Status:
+    """What a run is doing, written by the worker and read by the page: one line and the seconds left.
+
+    With ``time_limit`` (seconds), the run is stopped where it next reports, at a stage or a network tile, once it
+    has gone on that long: ``set`` raises ``JobTimeError``, which fails the file at hand and every file after it.
+    """
+
+    def __init__(self, time_limit: float | None = None) -> None:
         self._lock = threading.Lock()
         self.line = "starting"
         self.seconds_left: float | None = None
+        self.time_limit = time_limit
+        self._deadline = None if time_limit is None else time.monotonic() + time_limit
 
     def set(self, line: str, seconds_left: float | None) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise JobTimeError(f"stopped: the run took longer than this server allows ({self.time_limit:g} s)")
         with self._lock:
             self.line, self.seconds_left = line, seconds_left
 
@@ -220,9 +235,11 @@ def write_stage(fmt: str) -> str:
 class Enhancer:
     """Turns uploaded files into ``PageResult``s; keeps one ONNX session per model file and the stages' speeds."""
 
-    def __init__(self, workspace: Workspace, max_file_bytes: int):
+    def __init__(self, workspace: Workspace, max_file_bytes: int, job_bytes: int | None = None):
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
+        # The largest raw a run may decode: the memory it may take over what a run takes per pixel at its peak.
+        self.max_megapixels = DEFAULT_MAX_MEGAPIXELS if job_bytes is None else job_bytes / PEAK_BYTES_PER_PIXEL / 1e6
         self.speeds = StageSpeeds()
         self._sessions: dict[tuple[str, int], ModelSession] = {}
         self._lock = threading.Lock()
@@ -298,7 +315,8 @@ class Enhancer:
         started = time.perf_counter()
 
         status.set(f"{prefix}reading" if not frames else f"{prefix}aligning and merging {len(frames) + 1} frames", None)
-        raw, merged = merge_frames(path, frames, warn) if frames else (read_raw(path), 1)
+        with pixel_limit(self.max_megapixels):
+            raw, merged = merge_frames(path, frames, warn) if frames else (read_raw(path), 1)
         megapixels = raw.mosaic.size / 1e6
         self.speeds.measure("read", time.perf_counter() - started, megapixels)
 
@@ -482,6 +500,8 @@ def _cell(text: str) -> str:
 
 def user_message(exc: BaseException, path: Path) -> str:
     """A one-line message naming the file as the user called it, not by its path on the server."""
+    if isinstance(exc, JobTimeError):
+        return f"{path.name}: {exc}"
     if isinstance(exc, SeeispError):
         return str(exc).replace(str(path), path.name).replace("\n", " ")
     if isinstance(exc, MemoryError):

@@ -203,7 +203,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
     # Gradio reads this when components are made and when the server starts: its cache is our folder, so the
     # uploads land in it, and the results, already inside it, are served where they are instead of copied.
     os.environ["GRADIO_TEMP_DIR"] = str(workspace.root)
-    enhancer = Enhancer(workspace, settings.max_file_bytes)
+    enhancer = Enhancer(workspace, settings.max_file_bytes, settings.job_bytes)
     demo = write_demo_raw_for_page(workspace.root / "demo")
     models = available_models()
     if demo is not None:
@@ -242,7 +242,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
         except SeeispError as exc:
             raise gr.Error(str(exc), duration=None, print_exception=False) from None
         session = getattr(request, "session_hash", None) or "local"
-        status = Status()
+        status = Status(settings.job_time)
         outcome: dict[str, object] = {}
         warnings: list[str] = []
 

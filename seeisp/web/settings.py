@@ -16,6 +16,8 @@ DEFAULT_CONCURRENCY = 1
 MAX_FILES_PER_RUN = 10
 DEFAULT_SESSION_DISK = "2GB"  # results kept per browser session; its oldest runs are deleted beyond it
 DEFAULT_TOTAL_DISK = "10GB"  # results kept for all sessions together; the oldest runs anywhere go first
+DEFAULT_JOB_MEMORY = "16GB"  # the memory one run may take: a raw too large for it is refused before it is decoded
+DEFAULT_JOB_TIME = 900.0  # seconds one run may take: it is stopped at the next tile or stage beyond them
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
 
@@ -39,12 +41,15 @@ class UISettings:
     max_files: int = MAX_FILES_PER_RUN
     session_disk: str = DEFAULT_SESSION_DISK
     total_disk: str = DEFAULT_TOTAL_DISK
+    job_memory: str = DEFAULT_JOB_MEMORY
+    job_time: float = DEFAULT_JOB_TIME
 
     def __post_init__(self) -> None:
         for option, value in (
             ("--max-file-size", self.max_file_size),
             ("--session-disk", self.session_disk),
             ("--total-disk", self.total_disk),
+            ("--job-memory", self.job_memory),
         ):
             try:
                 parse_size(value)
@@ -56,6 +61,8 @@ class UISettings:
             raise SeeispError(f"--concurrency must be at least 1, got {self.concurrency}")
         if self.max_files < 1:
             raise SeeispError("the files per run must be at least 1")
+        if not self.job_time > 0:
+            raise SeeispError(f"--job-time must be a number of seconds above 0, got {self.job_time}")
 
     @property
     def max_file_bytes(self) -> int:
@@ -68,6 +75,10 @@ class UISettings:
     @property
     def total_bytes(self) -> int:
         return parse_size(self.total_disk)
+
+    @property
+    def job_bytes(self) -> int:
+        return parse_size(self.job_memory)
 
 
 def check_address(host: str, port: int) -> None:
