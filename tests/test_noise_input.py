@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from seeisp.sim.noise import tukey_lambda  # noqa: E402
+from seeisp.sim.noise import NoiseParams, read_noise_std, tukey_lambda  # noqa: E402
 from seeisp.sim.scene import draw_scene  # noqa: E402
 from seeisp.training.data import NOISE_FIELDS, SyntheticPairs  # noqa: E402
 from seeisp.training.device_noise import noisy_input, step_generator  # noqa: E402
@@ -38,6 +38,8 @@ def vectors(count: int, **values: float) -> torch.Tensor:
 def test_tukey_lambda_std_matches_samples(lam):
     samples = tukey_lambda(np.random.default_rng(0), lam, (400_000,))
     assert tukey_lambda_std(torch.tensor([lam]))[0].item() == pytest.approx(samples.std(), rel=0.02)
+    params = NoiseParams(k=1.0, read_scale=3.0, read_lambda=lam, row_sigma=0.0)
+    assert read_noise_std(params) == pytest.approx(3 * samples.std(), rel=0.02)
 
 
 @pytest.mark.parametrize(
