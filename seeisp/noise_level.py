@@ -13,7 +13,8 @@ high-pass residual that a smooth picture barely excites; a straight line is fitt
 signal, and blocks far above the line (texture and edges, which add variance the noise does not explain) are
 dropped and the line fitted again until none is left to drop.
 
-``noise_sigma`` turns the estimate into the expected noise of every pixel, for a network input plane.
+``noise_sigma`` turns the estimate into the expected noise of every pixel; ``noise_plane`` lays it out as an
+extra input plane of the network, the numpy twin of ``seeisp.training.noise_input.noise_plane``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _BLOCK = 8  # plane pixels per block side: small enough to find flat blocks, lar
 # lower drops more texture, and more of the noise's upper tail with it (a bias low).
 _CLIP_SIGMAS = 2.25
 _ROUNDS = 10
+SMOOTHING = 5  # packed pixels per side of the box that estimates each pixel's signal from the noisy input
 
 
 @dataclass(frozen=True)
@@ -132,3 +134,32 @@ def noise_sigma(signal: np.ndarray, level: NoiseLevel) -> np.ndarray:
     Pass a smoothed signal: the noisy raw itself would put its own noise into the estimate.
     """
     return np.sqrt(level.variance(signal)).astype(np.float32)
+
+
+def box_mean(planes: np.ndarray, size: int) -> np.ndarray:
+    """The mean of every (C, H, W) pixel's ``size`` x ``size`` neighbourhood, cut at the edges (no padding counted)."""
+    pad = size // 2
+
+    def window_sums(a: np.ndarray) -> np.ndarray:
+        padded = np.pad(a, [(0, 0), (pad + 1, pad), (pad + 1, pad)])
+        integral = padded.cumsum(axis=1).cumsum(axis=2)
+        return (
+            integral[:, size:, size:]
+            - integral[:, :-size, size:]
+            - integral[:, size:, :-size]
+            + integral[:, :-size, :-size]
+        )
+
+    planes = planes.astype(np.float64)
+    return window_sums(planes) / window_sums(np.ones_like(planes[:1]))
+
+
+def noise_plane(packed: np.ndarray, level: NoiseLevel, ratio: float) -> np.ndarray:
+    """(4, h, w) amplified packed input -> (1, h, w) float32: the expected noise of its pixels, in input units.
+
+    ``level`` is on the normalised 0..1 raw scale (``estimate_noise_level`` of ``RawImage.mosaic``); each pixel's
+    signal is its colour plane's mean over a small box of the noisy input, floored at zero.
+    """
+    signal = np.clip(box_mean(packed, SMOOTHING), 0, None) / ratio
+    sigma = np.sqrt(level.gain * signal + level.read_sigma**2) * ratio
+    return sigma.mean(axis=0, keepdims=True).astype(np.float32)

@@ -94,3 +94,16 @@ def test_a_few_steps_with_the_noise_plane_reduce_the_loss():
         after = loss().item()
     assert after < before
     assert grown.down[0][0].weight[:, 4].abs().max().item() > 0
+
+
+def test_numpy_noise_plane_matches_the_training_one():
+    """Inference (numpy, seeisp.noise_level) and training (torch) give the network the same plane."""
+    from seeisp.noise_level import NoiseLevel
+    from seeisp.noise_level import noise_plane as numpy_noise_plane
+
+    packed = np.random.default_rng(0).normal(0.2, 0.3, (4, 12, 17)).astype(np.float32)
+    level = NoiseLevel(gain=2e-4, read_sigma=3e-4)
+    expected = noise_plane(
+        torch.from_numpy(packed)[None], torch.tensor([2e-4]), torch.tensor([3e-4]), torch.tensor([150.0])
+    )
+    np.testing.assert_allclose(numpy_noise_plane(packed, level, 150.0), expected[0].numpy(), rtol=1e-5)

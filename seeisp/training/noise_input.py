@@ -18,10 +18,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..noise_level import SMOOTHING
 from .data import NOISE_FIELDS
 from .model import SIDUNet
-
-_SMOOTHING = 5  # packed pixels per side of the box that estimates each pixel's signal from the noisy input
 
 
 def tukey_lambda_std(lam: torch.Tensor) -> torch.Tensor:
@@ -51,10 +50,11 @@ def noise_plane(
 
     ``gain`` and ``read_sigma`` (B,) are on the normalised raw scale; each pixel's signal is the mean of its
     colour plane over a small box of the noisy input, floored at zero, averaged over the four planes.
+    ``seeisp.noise_level.noise_plane`` is the numpy twin inference uses.
     """
     per_sample = [t.reshape(-1, 1, 1, 1).to(packed) for t in (gain, read_sigma, ratio)]
     gain, read_sigma, ratio = per_sample
-    signal = F.avg_pool2d(packed, _SMOOTHING, stride=1, padding=_SMOOTHING // 2, count_include_pad=False)
+    signal = F.avg_pool2d(packed, SMOOTHING, stride=1, padding=SMOOTHING // 2, count_include_pad=False)
     variance = gain * signal.clamp_min(0) / ratio + read_sigma**2
     return (torch.sqrt(variance) * ratio).mean(dim=1, keepdim=True)
 
