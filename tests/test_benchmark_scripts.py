@@ -45,7 +45,12 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     ("name", "options"),
-    [("dark_frame", ["--model", "lite"]), ("white_balance", ["--model", "lite"]), ("auto_ratio", [])],
+    [
+        ("dark_frame", ["--model", "lite"]),
+        ("white_balance", ["--model", "lite"]),
+        ("auto_ratio", []),
+        ("noise_level", []),
+    ],
 )
 def test_a_quality_script_prints_a_row_for_its_ratio(name: str, options: list[str], pictures: Path) -> None:
     result = script(name, "--images", pictures, "--camera", "virtual", "--ratios", "100", *options)

@@ -120,6 +120,18 @@ def tukey_lambda(rng: np.random.Generator, lam: float, size: tuple[int, ...]) ->
     return (p**lam - (1 - p) ** lam) / lam
 
 
+def read_noise_std(params: NoiseParams) -> float:
+    """The standard deviation of a shot's read noise in DN: its scale times that of the standard Tukey-lambda
+    distribution of its shape (pi / sqrt(3) for the logistic, shape 0), or the scale itself when Gaussian."""
+    lam = params.read_lambda
+    if lam is None:
+        return params.read_scale
+    if abs(lam) < 1e-3:
+        return params.read_scale * math.pi / math.sqrt(3)
+    beta = math.exp(2 * math.lgamma(lam + 1) - math.lgamma(2 * lam + 2))
+    return params.read_scale * math.sqrt(2 / lam**2 * (1 / (1 + 2 * lam) - beta))
+
+
 def simulate_dark_raw(
     clean_mosaic: np.ndarray, ratio: float, params: NoiseParams, rng: np.random.Generator
 ) -> np.ndarray:

@@ -98,8 +98,9 @@ class SIDUNet(nn.Module):
         for upsample, block in zip(self.upsample, self.up, strict=True):
             x = block(torch.cat([upsample(x), skips.pop()], dim=1))
         out = self.head(x)
-        if self.config.input_skip:
-            out = out + nn.functional.conv2d(inp, self.skip)
+        if self.config.input_skip:  # the raw's four planes; any further input plane (a noise level) is no picture
+            raw = inp if self.config.in_channels == 4 else inp[:, :4]
+            out = out + nn.functional.conv2d(raw, self.skip)
         return self.shuffle(out)
 
 
