@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .budget import memory_budget
 from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
 from .ensemble import check_passes, ensemble_suffix, orientation_set, self_ensemble, single_pass
 from .errors import DarkFrameError, InvalidArgumentTypeError
@@ -240,7 +241,7 @@ def enhance_file(
     session = load_session(model)
     started = time.perf_counter()
     darks = as_dark_frames(dark_frame)  # read before the picture: a bad dark frame fails fast
-    raw = read_raw(path)
+    raw = read_raw(path, memory=memory_budget(tile or session.default_tile, session.width))
     try:
         result = enhance_raw(
             raw,

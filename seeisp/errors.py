@@ -55,6 +55,10 @@ class RawTooLargeError(RawReadError):
     """The raw's header claims more pixels than the limit, or more than its data can hold: refused before decoding."""
 
 
+class MemoryBudgetError(RawTooLargeError):
+    """The raw would take more memory than is free (``seeisp.budget``): refused before decoding."""
+
+
 class UnsupportedSensorError(SeeispError):
     """The raw is readable but not a 2x2 Bayer mosaic (X-Trans, Foveon, sRAW, linear DNG, monochrome)."""
 

@@ -17,6 +17,7 @@ import numpy as np
 import rawpy
 import tifffile
 
+from .budget import MemoryBudget
 from .errors import (
     InvalidArgumentTypeError,
     RawReadError,
@@ -209,13 +210,16 @@ def pixel_limit(megapixels: float) -> Iterator[None]:
         _max_megapixels.reset(token)
 
 
-def read_raw(path: str | os.PathLike[str], *, max_megapixels: float | None = None) -> RawImage:
+def read_raw(
+    path: str | os.PathLike[str], *, max_megapixels: float | None = None, memory: MemoryBudget | None = None
+) -> RawImage:
     """Open any Bayer raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``, one line
     naming the file, whatever went wrong (the OS, LibRaw, a damaged file).
 
     Before decoding, the header's pixel count is checked against ``max_megapixels`` (default ``pixel_limit``'s,
     ``DEFAULT_MAX_MEGAPIXELS``) and against the bytes the file holds (``RawTooLargeError``): a small forged file
-    cannot make LibRaw decode gigabytes of garbage.
+    cannot make LibRaw decode gigabytes of garbage. With ``memory`` (``seeisp.budget``), a raw that would take more
+    memory than is free is refused there too (``MemoryBudgetError``).
     """
     path = as_input_path(path)
     _check_regular_file(path)
@@ -223,6 +227,8 @@ def read_raw(path: str | os.PathLike[str], *, max_megapixels: float | None = Non
     try:
         with _opened(path) as raw:
             _check_budget(raw, path, limit)
+            if memory is not None:
+                memory.check(path, raw.sizes.raw_width * raw.sizes.raw_height)
             _check_dng(path)
             return _from_rawpy(raw, path)
     except SeeispError:
