@@ -241,7 +241,8 @@ def enhance_file(
     session = load_session(model)
     started = time.perf_counter()
     darks = as_dark_frames(dark_frame)  # read before the picture: a bad dark frame fails fast
-    raw = read_raw(path, memory=memory_budget(tile or session.default_tile, session.width))
+    chosen_tile, _ = session.tiling(tile, overlap)  # a bad tile or overlap fails before the raw is read
+    raw = read_raw(path, memory=memory_budget(chosen_tile, session.width))
     try:
         result = enhance_raw(
             raw,

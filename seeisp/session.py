@@ -116,13 +116,13 @@ class ModelSession:
 
     def tile_count(self, h: int, w: int, tile: int | None = None, overlap: int | None = None) -> int:
         """How many network calls ``run_tiled`` makes on a (4, h, w) input: the total its progress counts to."""
-        tile, overlap = self._tiling(tile, overlap)
+        tile, overlap = self.tiling(tile, overlap)
         if h <= tile and w <= tile:
             return 1
         rows, cols = _tile_spans(h, tile, overlap, self.pad_multiple), _tile_spans(w, tile, overlap, self.pad_multiple)
         return len(rows) * len(cols)
 
-    def _tiling(self, tile: int | None, overlap: int | None) -> tuple[int, int]:
+    def tiling(self, tile: int | None, overlap: int | None) -> tuple[int, int]:
         """(tile, overlap) with the defaults filled in; ``InvalidOptionError`` for a tile under ``MIN_TILE``, a
         negative overlap, or a tile that cannot hold the overlap."""
         tile = self.default_tile if tile is None else tile
@@ -153,7 +153,7 @@ class ModelSession:
         or more, and no seam shows.
         """
         _, h, w = packed.shape
-        tile, overlap = self._tiling(tile, overlap)
+        tile, overlap = self.tiling(tile, overlap)
         if h <= tile and w <= tile:
             out = self.run(packed)
             if progress:
