@@ -25,9 +25,14 @@ class MemoryBudget:
 
     free_bytes: float
     fixed_bytes: float
+    bytes_per_pixel: float = FRAME_BYTES_PER_PIXEL
 
     def needed(self, pixels: int) -> float:
-        return self.fixed_bytes + FRAME_BYTES_PER_PIXEL * pixels
+        return self.fixed_bytes + self.bytes_per_pixel * pixels
+
+    def max_megapixels(self) -> float:
+        """The largest raw that fits, in megapixels."""
+        return max(0.0, self.free_bytes - self.fixed_bytes) / self.bytes_per_pixel / 1e6
 
     def check(self, path: Path, pixels: int) -> None:
         """``MemoryBudgetError`` when a raw of ``pixels`` would take more memory than is free."""
@@ -43,9 +48,13 @@ def memory_budget(tile: int, width: int | None) -> MemoryBudget | None:
     """The budget of a run with tiles of ``tile`` packed pixels through a network of base ``width`` (32 when
     unknown); None where this system does not say how much memory is free."""
     free = free_bytes()
-    if free is None:
-        return None
-    return MemoryBudget(free, FIXED_BYTES + TILE_BYTES_PER_WIDTH * (width or 32) * tile**2)
+    return None if free is None else MemoryBudget(free, fixed_bytes(tile, width))
+
+
+def fixed_bytes(tile: int, width: int | None) -> float:
+    """What a run takes besides the frame: Python, ONNX Runtime and the model, and the buffers of one tile of
+    ``tile`` packed pixels through a network of base ``width`` (32 when unknown)."""
+    return FIXED_BYTES + TILE_BYTES_PER_WIDTH * (width or 32) * tile**2
 
 
 def free_bytes() -> float | None:

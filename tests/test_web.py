@@ -15,6 +15,7 @@ pytest.importorskip("seeisp.web")  # first: it points gradio's temporary folder 
 
 from PIL import Image
 
+from seeisp.budget import FRAME_BYTES_PER_PIXEL, fixed_bytes
 from seeisp.cli import build_parser
 from seeisp.errors import InvalidOptionError, InvalidRatioError, ModelError, RawReadError, SeeispError
 from seeisp.models import available_models
@@ -33,7 +34,7 @@ from seeisp.web import (
     run_files,
     run_options,
 )
-from seeisp.web.jobs import PEAK_BYTES_PER_PIXEL, PREVIEW_SIDE, StageSpeeds, split_uploads
+from seeisp.web.jobs import PAGE_BYTES_PER_PIXEL, PREVIEW_SIDE, StageSpeeds, split_uploads
 from seeisp.web.page import downloads_html
 from seeisp.web.settings import check_address
 
@@ -201,12 +202,15 @@ def test_a_run_past_the_time_limit_is_stopped_and_the_next_one_runs(tmp_path, en
     assert run_files(enhancer, dngs[:1], options, status=Status(time_limit=600)).results
 
 
-def test_a_raw_too_large_for_the_run_memory_is_refused_before_decoding(tmp_path, workspace, model):
+def test_a_raw_too_large_for_the_run_memory_is_refused_before_decoding(tmp_path, workspace, enhancer, model):
     dng = write_dark_dng(tmp_path / "large.dng")
-    small = Enhancer(workspace, parse_size("200MB"), job_bytes=PEAK_BYTES_PER_PIXEL * WIDTH * HEIGHT // 2)
+    session = enhancer.session(model)
+    run = fixed_bytes(session.default_tile, session.width)
+    frame = (FRAME_BYTES_PER_PIXEL + PAGE_BYTES_PER_PIXEL) * WIDTH * HEIGHT
+    small = Enhancer(workspace, parse_size("200MB"), job_bytes=int(run + frame // 2))
     with pytest.raises(SeeispError, match=r"large\.dng: .*more than the limit"):
         run_files(small, [str(dng)], run_options(False, 40, model))
-    roomy = Enhancer(workspace, parse_size("200MB"), job_bytes=PEAK_BYTES_PER_PIXEL * WIDTH * HEIGHT * 2)
+    roomy = Enhancer(workspace, parse_size("200MB"), job_bytes=int(run + frame * 2))
     assert run_files(roomy, [str(dng)], run_options(False, 40, model)).results
 
 

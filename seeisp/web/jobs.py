@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..budget import FRAME_BYTES_PER_PIXEL, MemoryBudget, fixed_bytes
 from ..burst import BurstFrameWarning, merge_burst
 from ..dark_frame import DarkFrame, read_dark_frame
 from ..enhance import EnhanceResult, enhance_raw
@@ -51,9 +52,9 @@ OUTPUT_FORMATS = {
 DEFAULT_FORMATS = ("png", "dng")
 PREVIEW_SIDE = 1600  # the comparison's pictures: long side in pixels, about a screen's width
 ZIP_NAME = "seeisp-results.zip"
-# A run's peak memory per raw pixel: what ``seeisp enhance`` takes (docs/PERFORMANCE.md) plus the page's own
-# full-size pictures (the result at its strength beside the network's), with a margin.
-PEAK_BYTES_PER_PIXEL = 160
+# Memory per raw pixel the page takes beyond ``seeisp.budget``'s estimate of a run: its own full-size pictures (the
+# result at its strength beside the network's, float RGB).
+PAGE_BYTES_PER_PIXEL = 24
 
 
 @dataclass(frozen=True)
@@ -238,8 +239,7 @@ class Enhancer:
     def __init__(self, workspace: Workspace, max_file_bytes: int, job_bytes: int | None = None):
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
-        # The largest raw a run may decode: the memory it may take over what a run takes per pixel at its peak.
-        self.max_megapixels = DEFAULT_MAX_MEGAPIXELS if job_bytes is None else job_bytes / PEAK_BYTES_PER_PIXEL / 1e6
+        self.job_bytes = job_bytes  # the memory one run may take; None: no limit beyond the raw's pixel count
         self.speeds = StageSpeeds()
         self._sessions: dict[tuple[str, int], ModelSession] = {}
         self._lock = threading.Lock()
@@ -248,6 +248,15 @@ class Enhancer:
     def allow(self, path: Path) -> None:
         """Take ``path``, a file the page made itself (the demo raw), whatever the upload limit."""
         self._own_files.add((path.name, path.stat().st_size))
+
+    def max_megapixels(self, session: ModelSession) -> float:
+        """The largest raw a run with ``session`` may decode: what fits in ``job_bytes`` (``seeisp.budget``'s
+        estimate, plus the page's own pictures), and never more than ``DEFAULT_MAX_MEGAPIXELS``."""
+        if self.job_bytes is None:
+            return DEFAULT_MAX_MEGAPIXELS
+        run = fixed_bytes(session.default_tile, session.width)
+        budget = MemoryBudget(self.job_bytes, run, FRAME_BYTES_PER_PIXEL + PAGE_BYTES_PER_PIXEL)
+        return min(DEFAULT_MAX_MEGAPIXELS, budget.max_megapixels())
 
     def session(self, model: str | None) -> ModelSession:
         """The session of a registered model name. Reloaded when its file is replaced (training writes it)."""
@@ -315,7 +324,7 @@ class Enhancer:
         started = time.perf_counter()
 
         status.set(f"{prefix}reading" if not frames else f"{prefix}aligning and merging {len(frames) + 1} frames", None)
-        with pixel_limit(self.max_megapixels):
+        with pixel_limit(self.max_megapixels(session)):
             raw, merged = merge_frames(path, frames, warn) if frames else (read_raw(path), 1)
         megapixels = raw.mosaic.size / 1e6
         self.speeds.measure("read", time.perf_counter() - started, megapixels)
@@ -556,7 +565,7 @@ def run_files(
     results: list[PageResult] = []
     problems: list[str] = []
     if options.burst and len(paths) > 1:
-        for frame in paths:
+        for frame in paths[1:]:  # enhance_upload checks the first
             enhancer.check_upload(frame)
         try:
             result = enhancer.enhance_upload(
