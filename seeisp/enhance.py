@@ -23,7 +23,7 @@ from .level import match_input_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import choose_exposure, parse_ev, parse_ratio
-from .raw import CFAKind, RawImage, as_input_path, read_raw
+from .raw import CFA, CFAKind, RawImage, as_input_path, read_raw
 from .render import clip_highlights, render, whiten_blown
 from .session import ModelSession, ProgressFn
 from .white_balance import WhiteBalance, balance_gains
@@ -84,8 +84,7 @@ def network_input(
     """The (4, h, w) packed and amplified input of a single pass over the whole frame: what ``denoise`` gives
     a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
     ratio = parse_ratio(ratio, allow_auto=False)
-    bayer = _bayer_raw(raw, hot_pixels=hot_pixels)
-    mosaic = rggb_mosaic(bayer, hot_pixels=hot_pixels and bayer is raw)
+    _, mosaic = network_mosaic(raw, hot_pixels=hot_pixels)
     return amplify(pack(clip_highlights(mosaic, raw.white_balance, ratio)), ratio, input_range)
 
 
@@ -108,23 +107,24 @@ def denoise(
     pixels) default to the model's own (``ModelSession.run_tiled``).
     """
     passes = check_passes(passes)
-    bayer = _bayer_raw(raw, hot_pixels=hot_pixels)
-    mosaic = rggb_mosaic(bayer, hot_pixels=hot_pixels and bayer is raw)
+    cfa, mosaic = network_mosaic(raw, hot_pixels=hot_pixels)
     clipped = clip_highlights(mosaic, raw.white_balance, ratio)
     if passes == 1:
         rgb = single_pass(clipped, session, ratio, tile, overlap, progress)
     else:
         rgb = self_ensemble(clipped, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
     rgb = whiten_blown(rgb, mosaic, raw.white_balance, ratio)
-    return restore_size(from_rggb(rgb, bayer.cfa), raw.mosaic.shape)
+    return restore_size(from_rggb(rgb, cfa), raw.mosaic.shape)
 
 
-def _bayer_raw(raw: RawImage, *, hot_pixels: bool) -> RawImage:
-    """The raw as the Bayer networks read it: a Bayer raw as it is, an X-Trans raw resampled onto a Bayer grid
-    (``seeisp.xtrans``; its hot sites replaced there, unless ``hot_pixels=False``)."""
+def network_mosaic(raw: RawImage, *, hot_pixels: bool = True) -> tuple[CFA, np.ndarray]:
+    """The RGGB mosaic the Bayer networks read (``rggb_mosaic``), and the Bayer colour filter it was mirrored from
+    (``from_rggb`` undoes it): a Bayer raw's own, or an X-Trans raw resampled onto a Bayer grid (``seeisp.xtrans``,
+    which replaces its hot sites itself, unless ``hot_pixels=False``)."""
     if raw.cfa.kind is CFAKind.XTRANS:
-        return as_bayer(raw, hot_pixels=hot_pixels)
-    return raw
+        bayer = as_bayer(raw, hot_pixels=hot_pixels)
+        return bayer.cfa, rggb_mosaic(bayer, hot_pixels=False)
+    return raw.cfa, rggb_mosaic(raw, hot_pixels)
 
 
 Model = str | os.PathLike[str] | ModelSession
