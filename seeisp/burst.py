@@ -31,12 +31,13 @@ OpenCV is an optional extra: ``pip install 'seeisp[burst]'``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -450,6 +451,20 @@ def _agreement(weights: np.ndarray) -> float:
     """The mean weight over where the frame reaches: near 1 for a frame of the same scene."""
     reached = weights > 0
     return float(weights[reached].mean()) if reached.any() else 0.0
+
+
+@contextlib.contextmanager
+def frames_left_out(report: Callable[[str], object]) -> Iterator[None]:
+    """Within the block, each ``BurstFrameWarning`` goes to ``report`` as its one line; other warnings go on as
+    they were."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BurstFrameWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, BurstFrameWarning):
+            report(str(warning.message))
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def enhance_burst(

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from ..batch import Action, Job, collect_inputs, plan_jobs, same_file
-from ..burst import BurstFrameWarning, enhance_burst
+from ..burst import enhance_burst, frames_left_out
 from ..dark_frame import DarkFrame, read_dark_frames
 from ..enhance import EnhanceResult, enhance_file
 from ..errors import SeeispError, one_line, os_problem, printable
@@ -211,15 +210,8 @@ def _burst_of(frames: list[Path]) -> Callable[..., EnhanceResult]:
     a frame left out is reported on one line."""
 
     def enhance(_reference, ratio=None, model=None, **options) -> EnhanceResult:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", BurstFrameWarning)
-            result = enhance_burst(frames, ratio=ratio, model=model, **options)
-        for warning in caught:
-            if issubclass(warning.category, BurstFrameWarning):
-                _say(f"seeisp: warning: {warning.message}", sys.stderr)
-            else:
-                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-        return result
+        with frames_left_out(lambda message: _say(f"seeisp: warning: {message}", sys.stderr)):
+            return enhance_burst(frames, ratio=ratio, model=model, **options)
 
     return enhance
 

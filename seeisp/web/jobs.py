@@ -12,7 +12,6 @@ import logging
 import shutil
 import threading
 import time
-import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from ..budget import FRAME_BYTES_PER_PIXEL, MemoryBudget, fixed_bytes
-from ..burst import BurstFrameWarning, merge_burst
+from ..burst import frames_left_out, merge_burst
 from ..dark_frame import DarkFrame, read_dark_frame
 from ..enhance import EnhanceResult, enhance_raw
 from ..errors import DarkFrameError, InvalidOptionError, ModelError, RawReadError, SeeispError
@@ -106,12 +105,8 @@ def run_options(
 def merge_frames(reference: Path, frames: Sequence[Path], warn: Callable[[str], object] | None) -> tuple[RawImage, int]:
     """The burst of ``reference`` and ``frames`` merged into one raw, and how many frames it holds; each frame left
     out is passed to ``warn``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BurstFrameWarning)
+    with frames_left_out(warn or (lambda message: None)):
         raw, merged = merge_burst([reference, *frames])
-    for warning in caught:
-        if issubclass(warning.category, BurstFrameWarning) and warn is not None:
-            warn(str(warning.message))
     return raw, len(merged)
 
 
