@@ -124,6 +124,7 @@ def test_only_the_chosen_formats_are_written(tmp_path, enhancer, model):
     assert sorted(p.suffix for p in run.results[0].downloads) == [".dng", ".png"]
     written = sorted(p.name for p in folder.iterdir())
     assert [name for name in written if not name.endswith("-preview.jpg")] == [
+        "linear",  # the network's picture, kept for the strength control (no download)
         "night-naive.jpg",
         "night-seeisp.dng",
         "night-seeisp.png",
@@ -226,6 +227,7 @@ def test_status_names_each_stage_and_the_time_left(tmp_path, enhancer, model):
         "network",
         "rendering",
         "comparison picture",
+        "keeping the result for the strength control",
         "writing PNG",
         "writing TIFF",
         "done",
@@ -533,20 +535,23 @@ def test_app_py_takes_the_options_of_seeisp_ui() -> None:
 
 def test_strength_blends_with_a_lightly_denoised_naive_picture_without_the_network(tmp_path, enhancer, model):
     from seeisp.enhance import enhance_file, rggb_mosaic
-    from seeisp.pack import pack
-    from seeisp.web.strength import full_size, soft_naive, with_strength
+    from seeisp.pack import from_rggb, pack, restore_size
+    from seeisp.web.strength import Blend
 
     dng = write_dark_dng(tmp_path / "night.dng")
     result = enhance_file(dng, ratio=40, model=enhancer.session(model))
-    naive = full_size(soft_naive(result.raw, 40), result.raw)
-    assert naive.shape == result.camera_rgb.shape
-    assert with_strength(result, 100) is result
-    none, half = with_strength(result, 0), with_strength(result, 50)
+    blend = Blend.of(result)
+    # The naive picture at full size: each half-size pixel doubled, mirrored back from RGGB, odd edges repeated
+    doubled = np.repeat(np.repeat(blend.soft, 2, axis=0), 2, axis=1)
+    naive = restore_size(from_rggb(doubled, blend.cfa), result.raw.mosaic.shape)
+    assert blend.at(100) is result
+    none, half = blend.at(0), blend.at(50)
     np.testing.assert_allclose(none.camera_rgb, naive, atol=1e-6)
     np.testing.assert_allclose(half.camera_rgb, (result.camera_rgb + naive) / 2, atol=1e-5)
+    assert np.abs(half.image - result.image).mean() > 1e-3  # rendered again from the blend
     # Lightly denoised: the amplified raw's noise from site to site is more than halved
     green = pack(rggb_mosaic(result.raw))[1] * 40
-    smoothed = soft_naive(result.raw, 40)[..., 1]
+    smoothed = blend.soft[..., 1]
     assert np.abs(np.diff(smoothed, axis=1)).mean() < np.abs(np.diff(green, axis=1)).mean() / 2
 
     run = enhance(enhancer, [dng], model, strength=50, formats=["png"])
@@ -560,10 +565,88 @@ def test_strength_blends_with_a_lightly_denoised_naive_picture_without_the_netwo
         run_options(True, 100, model, strength=120)
 
 
+def test_the_downloads_follow_the_strength_without_the_network(tmp_path, enhancer, model, monkeypatch):
+    from seeisp.session import ModelSession
+    from seeisp.web.jobs import run_at_strength
+
+    dngs = [write_dark_dng(tmp_path / "a.dng"), write_dark_dng(tmp_path / "b.dng", seed=1)]
+    run = enhance(enhancer, dngs, model, formats=["png", "dng"])
+    originals = {p: p.read_bytes() for p in run.downloads}
+    made_at_40 = enhance(enhancer, dngs[:1], model, formats=["png", "dng"], strength=40).results[0]
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network ran")
+
+    monkeypatch.setattr(ModelSession, "run", no_network)
+    at_40 = run_at_strength(enhancer, run, 40)
+    first = at_40.results[0]
+    assert first.strength == 40 and first.details["strength"] == "40 %"
+    assert [p.name for p in first.downloads] == ["a-seeisp.png", "a-seeisp.dng"]  # the same names, a new folder
+    assert all(p.parent.name == "strength-40" and p.is_file() for p in at_40.downloads)
+    # The same files as a run at that strength (the kept network picture is float16: within a level or so)
+    rewritten, direct = iio.imread(first.downloads[0]).astype(int), iio.imread(made_at_40.downloads[0]).astype(int)
+    assert np.abs(rewritten - direct).max() <= 1
+    with rawpy.imread(str(first.downloads[1])) as a, rawpy.imread(str(made_at_40.downloads[1])) as b:
+        assert np.abs(a.raw_image.astype(int) - b.raw_image.astype(int)).max() <= 64  # of 65535
+    with zipfile.ZipFile(at_40.zip_path) as archive:
+        assert at_40.zip_path.parent.name == "strength-40"
+        assert sorted(archive.namelist()) == ["a-seeisp.dng", "a-seeisp.png", "b-seeisp.dng", "b-seeisp.png"]
+        assert archive.read("a-seeisp.png") == first.downloads[0].read_bytes()
+    assert all(p.read_bytes() == data for p, data in originals.items())  # the run's own files stay as they were
+
+    at_70 = run_at_strength(enhancer, at_40, 70)
+    assert not any(p.exists() for p in at_40.downloads)  # one other strength at most is kept on disk
+    back = run_at_strength(enhancer, at_70, 100)
+    assert back.downloads == run.downloads and "strength" not in back.results[0].details
+    assert not any(p.exists() for p in at_70.downloads)
+
+
+def test_the_1_to_1_view_shows_the_full_size_pixels_in_every_orientation(tmp_path, enhancer, model):
+    from seeisp.enhance import enhance_file
+    from seeisp.web.jobs import LOUPE_SIZE
+    from seeisp.web.strength import Blend
+
+    for orientation in (1, 3, 6, 8):
+        result = enhance_file(write_dark_dng(tmp_path / f"o{orientation}.dng", orientation=orientation), ratio=40)
+        blend = Blend.of(result)
+        height, width = result.raw.shape
+        for percent in (100, 30):
+            picture = blend.at(percent).image
+            crop = blend.crop(percent, centre=(width / 3, height / 4), size=(64, 48))
+            top, left = round(height / 4 - 24), round(width / 3 - 32)
+            np.testing.assert_allclose(crop, picture[top : top + 48, left : left + 64], atol=1e-6)
+            corner = blend.crop(percent, centre=(width, 0), size=(64, 48))  # moved inside the picture
+            np.testing.assert_allclose(corner, picture[:48, width - 64 :], atol=1e-6)
+        # Kept on disk and read back: the same, within the float16 the network picture is kept in
+        stored = Blend.load(blend.store(tmp_path / f"kept{orientation}"))
+        assert not stored.result.raw.mosaic.any()  # the raw's pixels are not kept
+        centre = (width / 2, height / 2)
+        np.testing.assert_allclose(stored.crop(30, centre, (64, 48)), blend.crop(30, centre, (64, 48)), atol=2e-3)
+
+    (shown,) = enhance(enhancer, [write_dark_dng(tmp_path / "night.dng")], model, formats=["png"]).results
+    full = iio.imread(shown.downloads[0]).astype(int)
+    loupe = shown.loupe(100).astype(int)
+    assert loupe.shape == (min(LOUPE_SIZE[1], HEIGHT), min(LOUPE_SIZE[0], WIDTH), 3)  # 1:1: never scaled
+    assert np.abs(loupe - full[: loupe.shape[0], : loupe.shape[1]]).max() <= 1
+    assert shown.size == (WIDTH, HEIGHT)
+
+
+def test_an_x_trans_raw_runs_at_any_strength(tmp_path, enhancer, model):
+    from test_xtrans import write_xtrans_dng
+
+    from conftest import scene_camera_rgb
+
+    # LibRaw, which makes the comparison's plain brightening, demosaics X-Trans on frames of 512 pixels and more
+    raw = write_xtrans_dng(tmp_path / "DSCF0001.dng", scene_camera_rgb(516, 528), ratio=50.0)
+    (result,) = enhance(enhancer, [raw], model, strength=60, formats=["png"]).results
+    assert result.details["strength"] == "60 %" and iio.imread(result.downloads[0]).shape == (516, 528, 3)
+    assert result.loupe(60).shape == (400, 528, 3)
+
+
 def test_the_warm_up_measures_every_stage_so_the_first_run_has_an_estimate(tmp_path, enhancer, model):
     from seeisp.web.jobs import network_stage, write_stage
 
     enhancer.warm_up(write_dark_dng(tmp_path / "warm.dng"), model)
-    stages = ["read", network_stage(model, 1), "render", "comparison", write_stage("png"), write_stage("dng")]
+    stages = ["read", network_stage(model, 1), "render", "comparison", "keep", write_stage("png"), write_stage("dng")]
     assert enhancer.speeds.estimate(stages, 24) > 0
     assert not (enhancer.workspace.root / "warm-up").exists()  # nothing of it stays on disk

@@ -32,7 +32,7 @@ from ..raw import DEFAULT_MAX_MEGAPIXELS, RAW_EXTENSIONS, RawImage, is_raw_name,
 from ..session import ModelSession
 from ..white_balance import WhiteBalance
 from .settings import MAX_FILES_PER_RUN
-from .strength import FULL_STRENGTH, blend_previews, soft_naive_picture, with_strength
+from .strength import FULL_STRENGTH, Blend, blend_previews
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ OUTPUT_FORMATS = {
 DEFAULT_FORMATS = ("png", "dng")
 PREVIEW_SIDE = 1600  # the comparison's pictures: long side in pixels, about a screen's width
 ZIP_NAME = "seeisp-results.zip"
+LINEAR_FOLDER = "linear"  # in a result's folder: its ``Blend``, to write its files again at another strength
+STRENGTH_PREFIX = "strength-"  # a folder in a result's (and a run's) folder: its files at another strength
+LOUPE_SIZE = (640, 400)  # the 1:1 view: width, height in display pixels
 # Memory per raw pixel the page takes beyond ``seeisp.budget``'s estimate of a run: its own full-size pictures (the
 # result at its strength beside the network's, float RGB).
 PAGE_BYTES_PER_PIXEL = 24
@@ -127,6 +130,10 @@ class PageResult:
     ratio: float = 1.0
     network_preview: Path | None = None  # the network's picture alone, and the lightly denoised naive one:
     soft_preview: Path | None = None  # the strength control blends these two at once
+    linear: Path | None = None  # the kept ``Blend``: the files at other strengths and the 1:1 view come from it
+    strength: float = FULL_STRENGTH  # of ``seeisp_preview`` and ``downloads``
+    run_strength: float = FULL_STRENGTH  # of the files the run wrote (in the result's folder, beside ``linear``)
+    size: tuple[int, int] = (0, 0)  # width, height of the enhanced picture
 
     def preview_at(self, percent: float) -> Path:
         """The seeisp preview at another strength, made from the two previews (no network)."""
@@ -142,6 +149,15 @@ class PageResult:
     def expired(self) -> bool:
         """Whether its files were deleted to keep the disk within its caps."""
         return not self.seeisp_preview.is_file()
+
+    def loupe(self, percent: float, centre: tuple[float, float] | None = None) -> np.ndarray:
+        """The picture at ``percent`` at 100 %: 8-bit, ``LOUPE_SIZE`` display pixels around ``centre`` (x, y in the
+        full-size picture; None: its middle), from the kept ``Blend`` (no network). ``SeeispError`` when expired."""
+        if self.linear is None or not self.linear.is_dir():
+            raise SeeispError(f"{self.name}: this result has expired")
+        blend = Blend.load(self.linear)
+        height, width = blend.result.raw.shape
+        return to_8bit(blend.crop(percent, centre or (width / 2, height / 2), LOUPE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -315,7 +331,7 @@ class Enhancer:
         if self.speeds.get(network) is None:
             status.set(f"{prefix}measuring the model's speed on this machine", None)
             self.speeds.measure(network, *measure_network(session, options.passes))
-        after_network = ("render", "comparison", *map(write_stage, options.formats))
+        after_network = ("render", "comparison", "keep", *map(write_stage, options.formats))
         started = time.perf_counter()
 
         status.set(f"{prefix}reading" if not frames else f"{prefix}aligning and merging {len(frames) + 1} frames", None)
@@ -352,8 +368,8 @@ class Enhancer:
             )
         except DarkFrameError as exc:
             raise DarkFrameError(f"{path.name}: {exc}") from None
-        result = dataclasses.replace(result, frames=merged)
-        network_result, result = result, with_strength(result, options.strength)
+        blend = Blend.of(dataclasses.replace(result, frames=merged))
+        network_result, result = blend.result, blend.at(options.strength)
         # enhance_raw renders right after the last tile: the network's share is what the tiles took
         self.speeds.measure(network, network_ended[0] - network_started, megapixels)
         self.speeds.measure("render", time.perf_counter() - network_ended[0], megapixels)
@@ -369,7 +385,9 @@ class Enhancer:
         stem = path.stem
         network_picture = fit_preview(network_result.image)
         size = network_picture.shape[1::-1]
-        naive, soft = stage("comparison picture", "comparison", lambda: comparison_previews(path, result, size))
+        naive, soft = stage("comparison picture", "comparison", lambda: comparison_previews(path, blend, size))
+        keep = lambda: blend.store(folder / LINEAR_FOLDER)  # noqa: E731
+        linear = stage("keeping the result for the strength control", "keep", keep)
         naive_jpg = write_preview(folder / f"{stem}-naive.jpg", naive)
         network_jpg = write_preview(folder / f"{stem}-network-preview.jpg", network_picture)
         soft_jpg = write_preview(folder / f"{stem}-soft-preview.jpg", soft)
@@ -394,6 +412,10 @@ class Enhancer:
             ratio=result.ratio,
             network_preview=network_jpg,
             soft_preview=soft_jpg,
+            linear=linear,
+            strength=options.strength,
+            run_strength=options.strength,
+            size=result.raw.shape[::-1],
         )
 
 
@@ -408,10 +430,14 @@ def measure_network(session: ModelSession, passes: int) -> tuple[float, float]:
     return (time.perf_counter() - began) * passes, 4 * side * side / 1e6
 
 
+def to_8bit(image: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
 def fit_preview(image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
     """``image`` (H, W, 3) as 8-bit, shrunk so that its long side is at most ``PREVIEW_SIDE``, or to
     ``size`` (width, height)."""
-    picture = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
+    picture = Image.fromarray(to_8bit(image))
     if size is not None:
         return np.asarray(picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0))
     picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -426,10 +452,10 @@ def naive_preview(path: Path, result: EnhanceResult, size: tuple[int, int]) -> n
     return fit_preview(libraw_render(path, result.ratio, white_balance=gains, half_size=half_size), size)
 
 
-def comparison_previews(path: Path, result: EnhanceResult, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def comparison_previews(path: Path, blend: Blend, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The naive brightening (LibRaw's) and the lightly denoised naive picture the strength control blends in,
     both at ``size``."""
-    return naive_preview(path, result, size), fit_preview(soft_naive_picture(result), size)
+    return naive_preview(path, blend.result, size), fit_preview(blend.soft_picture(), size)
 
 
 def read_preview(path: Path) -> np.ndarray:
@@ -605,6 +631,75 @@ def zip_downloads(path: Path, files: Sequence[Path]) -> Path:
             taken.add(name)
             archive.write(file, name)
     return path
+
+
+def result_at_strength(result: PageResult, percent: float, status: Status | None = None) -> PageResult:
+    """``result`` with its downloads and preview at ``percent``, from its kept ``Blend`` (no network).
+
+    The run's own files stay; those of another strength are written once into ``strength-N/`` beside them (same
+    names), and the files of any other strength are deleted. ``SeeispError`` when the result has expired.
+    """
+    if percent == result.strength:
+        return result
+    if result.linear is None or not result.linear.is_dir() or result.expired:
+        raise SeeispError(f"{result.name}: this result has expired")
+    status = status or Status()
+    folder = result.linear.parent
+    target = folder if percent == result.run_strength else strength_folder(folder, percent)
+    downloads = tuple(target / path.name for path in result.downloads)
+    if not all(path.is_file() for path in downloads):
+        status.set(f"{result.name}: blending at {percent:g} %", None)
+        enhanced = Blend.load(result.linear).at(percent)
+        target.mkdir(exist_ok=True)
+        for path in downloads:
+            status.set(f"{result.name}: writing {OUTPUT_FORMATS[path.suffix[1:]].split()[0]} at {percent:g} %", None)
+            enhanced.save(path)
+    remove_other_strengths(folder, keep=target)
+    details = {k: v for k, v in result.details.items() if k not in ("strength", "seconds")}
+    if percent < FULL_STRENGTH:
+        details["strength"] = f"{percent:g} %"
+    details["seconds"] = result.details.get("seconds", "")
+    return dataclasses.replace(
+        result,
+        seeisp_preview=result.preview_at(percent),
+        downloads=downloads,
+        details=details,
+        strength=percent,
+    )
+
+
+def run_at_strength(enhancer: Enhancer, run: PageRun, percent: float, status: Status | None = None) -> PageRun:
+    """Every result of ``run`` at ``percent`` (``result_at_strength``), with a ZIP of them when there is one; then
+    the oldest runs are deleted where the disk caps ask for it (never this one)."""
+    results = tuple(result_at_strength(result, percent, status) for result in run.results)
+    kept = [result.linear for result in results if result.linear is not None]
+    if not kept:
+        return run
+    folder = kept[0].parent.parent  # the run's: a folder per result in it, and the run's ZIP
+    zip_path = None
+    if run.zip_path is not None:
+        if all(result.strength == result.run_strength for result in results):
+            zip_path = folder / ZIP_NAME
+        else:
+            if status is not None:
+                status.set("packing the ZIP", None)
+            target = strength_folder(folder, percent)
+            target.mkdir(exist_ok=True)
+            zip_path = zip_downloads(target / ZIP_NAME, [p for r in results for p in r.downloads])
+        remove_other_strengths(folder, keep=zip_path.parent)
+    enhancer.workspace.trim(folder)
+    return PageRun(results, run.problems, zip_path)
+
+
+def strength_folder(folder: Path, percent: float) -> Path:
+    return folder / f"{STRENGTH_PREFIX}{percent:g}"
+
+
+def remove_other_strengths(folder: Path, keep: Path) -> None:
+    """Delete the files of ``folder`` at other strengths than ``keep``'s: one other set at most stays on disk."""
+    for other in folder.glob(f"{STRENGTH_PREFIX}*"):
+        if other != keep:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 @dataclass(frozen=True)
