@@ -8,12 +8,15 @@ Needs Debian's chromium (``apt-get install chromium``) and the playwright packag
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
+import imageio.v3 as iio
+import numpy as np
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,7 +46,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from seeisp.models import available_models  # noqa: E402
 from seeisp.web import UISettings, build_app  # noqa: E402
 
-from conftest import write_biased_dng, write_dark_dng  # noqa: E402
+from conftest import scene_camera_rgb, write_biased_dng, write_dark_dng, write_scene_dng  # noqa: E402
 
 SLIDER_SHOWS = """name => {
     const images = [...document.querySelectorAll('#comparison img')];
@@ -117,6 +120,24 @@ def enhance(page, name: str) -> None:
     page.locator("#enhance").get_by_text("Enhance").wait_for()  # the busy state is over
 
 
+def drop(page, path: Path, target: str) -> None:
+    """Drop ``path`` on ``target`` as a file dragged from the desktop."""
+    transfer = page.evaluate_handle(
+        """([name, data]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([Uint8Array.from(atob(data), c => c.charCodeAt(0))], name));
+            return transfer;
+        }""",
+        [path.name, base64.b64encode(path.read_bytes()).decode()],
+    )
+    for event in ("dragenter", "dragover", "drop"):
+        page.dispatch_event(target, event, {"dataTransfer": transfer})
+
+
+def picture(png: bytes) -> np.ndarray:
+    return iio.imread(BytesIO(png)).astype(int)
+
+
 def links(page) -> dict[str, str]:
     anchors = page.locator("#downloads a[download]")
     return dict(anchors.evaluate_all("links => links.map(a => [a.getAttribute('download'), a.href])"))
@@ -182,6 +203,62 @@ def test_five_runs_keep_the_first_runs_downloads_and_the_zip_holds_them_all(lapt
     assert page.locator("#gallery img").count() == 5  # this tab's results, newest first
     page.locator("#gallery img").last.click()
     page.wait_for_function(SLIDER_SHOWS, arg="run0")
+
+
+def test_a_second_file_dropped_on_the_box_is_added_and_both_run(laptop, tmp_path):
+    page = laptop
+    upload(page, write_dark_dng(tmp_path / "first.dng"))
+    drop(page, write_dark_dng(tmp_path / "second.dng", seed=1), "#raw-files .file-preview")
+    page.locator("#raw-files .file-preview").get_by_text("second").wait_for()
+    assert page.locator("#raw-files .file-preview").get_by_text("first").count() == 1  # added, not replacing
+    page.locator("#burst").wait_for(state="visible")  # several files: the burst choice shows
+    page.click("#enhance")
+    page.locator("#status").get_by_text("Done: 2 files enhanced.").wait_for()
+
+
+LOUPE_SHOWS = """old => {
+    const image = document.querySelector('#loupe img');
+    return image && image.src !== old && image.complete && image.naturalWidth > 0;
+}"""
+
+
+def test_the_1_to_1_view_and_the_strength_reach_the_downloads(laptop, tmp_path):
+    page = laptop
+    upload(page, write_scene_dng(tmp_path / "wide.dng", scene_camera_rgb(600, 900), ratio=50))
+    enhance(page, "wide")
+    page.wait_for_function(LOUPE_SHOWS, arg="")
+    loupe = page.locator("#loupe img")
+    drawn = "i => [i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width, i.getBoundingClientRect().height]"
+    assert loupe.evaluate(drawn) == [576, 384, 576, 384]  # full-size pixels, one per screen pixel
+    original = links(page)
+    full = picture(fetch(page, original["wide-seeisp.png"]))
+    assert np.abs(picture(fetch(page, loupe.get_attribute("src"))) - full[108:492, 162:738]).max() <= 1  # middle
+
+    shown = loupe.get_attribute("src")
+    navigator = page.locator("#navigator img")
+    box = navigator.bounding_box()  # the small picture, 3:2, fitted in it and centred
+    navigator.click(position={"x": 3, "y": box["height"] / 2 + box["width"] / 3 - 3})  # its bottom left corner
+    page.wait_for_function(LOUPE_SHOWS, arg=shown)
+    assert np.abs(picture(fetch(page, loupe.get_attribute("src"))) - full[-384:, :576]).max() <= 1
+    shown = loupe.get_attribute("src")
+    loupe.click(position={"x": 400, "y": 200})  # the place clicked in the 1:1 view becomes its middle
+    page.wait_for_function(LOUPE_SHOWS, arg=shown)
+    assert np.abs(picture(fetch(page, loupe.get_attribute("src"))) - full[-384:, 112:688]).max() <= 1
+
+    # Letting go of the strength slider writes the files again at that strength, without the network
+    shown = loupe.get_attribute("src")
+    strength = page.locator("#strength input[type=range]")
+    strength.fill("0")
+    strength.dispatch_event("pointerup")
+    page.wait_for_function("() => document.querySelector('#downloads a[href*=\"strength-0\"]') !== null")
+    at_zero = links(page)
+    assert sorted(at_zero) == sorted(original) and all("strength-0" in href for href in at_zero.values())
+    grainy = picture(fetch(page, at_zero["wide-seeisp.png"]))
+    assert np.abs(grainy - full).mean() > 1
+    assert "written at strength 0 %" in page.locator("#downloads").inner_text()
+    page.wait_for_function(LOUPE_SHOWS, arg=shown)  # the 1:1 view too, where it was
+    assert np.abs(picture(fetch(page, loupe.get_attribute("src"))) - grainy[-384:, 112:688]).max() <= 1
+    assert fetch(page, original["wide-seeisp.png"])  # the run's own files still download
 
 
 def test_dark_frame_upload_is_used_and_named_in_the_details(laptop, tmp_path):

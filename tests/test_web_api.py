@@ -73,7 +73,7 @@ def enhance(client: Client, path: Path, auto: bool = True, ratio: float = 100, *
 
 
 def named_outputs(outputs: tuple) -> dict:
-    names = ("slider", "status", "details", "links", "downloads", "gallery", "ratio")
+    names = ("slider", "status", "details", "links", "downloads", "gallery", "ratio", "navigator", "loupe")
     values = [o["value"] if isinstance(o, dict) and "__type__" in o else o for o in outputs]
     return dict(zip(names, values, strict=True))
 
@@ -92,6 +92,9 @@ def test_a_raw_in_gives_two_images_details_and_the_chosen_downloads(app, client,
     with zipfile.ZipFile(out["downloads"][-1]) as archive:
         assert sorted(archive.namelist()) == sorted(Path(p).name for p in out["downloads"][:-1])
     assert out["status"] == "Done: 1 file enhanced." and out["ratio"] == 30
+    # The 1:1 view: full-size pixels of the PNG (the small test frame fits in it whole)
+    assert np.abs(iio.imread(out["loupe"]).astype(int) - iio.imread(out["downloads"][0]).astype(int)).max() <= 1
+    assert iio.imread(out["navigator"]).shape == enhanced.shape
     copies = list(PROCESS_DIR.rglob("Night-seeisp.tif"))
     assert len(copies) == 1, copies  # served from the run's folder, not copied into Gradio's cache
 

@@ -8,6 +8,7 @@ estimate of the seconds left from the frame's size and the speeds ``StageSpeeds`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import shutil
 import threading
@@ -32,7 +33,7 @@ from ..raw import DEFAULT_MAX_MEGAPIXELS, RAW_EXTENSIONS, RawImage, is_raw_name,
 from ..session import ModelSession
 from ..white_balance import WhiteBalance
 from .settings import MAX_FILES_PER_RUN
-from .strength import FULL_STRENGTH, Blend, blend_previews
+from .strength import FULL_STRENGTH, Blend, blend_previews, crop_box
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ PREVIEW_SIDE = 1600  # the comparison's pictures: long side in pixels, about a s
 ZIP_NAME = "seeisp-results.zip"
 LINEAR_FOLDER = "linear"  # in a result's folder: its ``Blend``, to write its files again at another strength
 STRENGTH_PREFIX = "strength-"  # a folder in a result's (and a run's) folder: its files at another strength
-LOUPE_SIZE = (640, 400)  # the 1:1 view: width, height in display pixels
+LOUPE_SIZE = (576, 384)  # the 1:1 view: width, height in display pixels (it fits beside the navigator)
 # Memory per raw pixel the page takes beyond ``seeisp.budget``'s estimate of a run: its own full-size pictures (the
 # result at its strength beside the network's, float RGB).
 PAGE_BYTES_PER_PIXEL = 24
@@ -158,6 +159,17 @@ class PageResult:
         blend = Blend.load(self.linear)
         height, width = blend.result.raw.shape
         return to_8bit(blend.crop(percent, centre or (width / 2, height / 2), LOUPE_SIZE))
+
+    def loupe_box(self, centre: tuple[float, float] | None) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) in the full-size picture of what ``loupe`` shows for ``centre``."""
+        width, height = self.size
+        return crop_box((height, width), centre or (width / 2, height / 2), LOUPE_SIZE)
+
+    def full_size_point(self, x: float, y: float) -> tuple[float, float]:
+        """A point of ``seeisp_preview`` (as clicked on it) in the full-size picture."""
+        with Image.open(self.seeisp_preview) as preview:
+            scale = self.size[0] / preview.width
+        return x * scale, y * scale
 
 
 @dataclass(frozen=True)
@@ -386,7 +398,7 @@ class Enhancer:
         network_picture = fit_preview(network_result.image)
         size = network_picture.shape[1::-1]
         naive, soft = stage("comparison picture", "comparison", lambda: comparison_previews(path, blend, size))
-        keep = lambda: blend.store(folder / LINEAR_FOLDER)  # noqa: E731
+        keep = functools.partial(blend.store, folder / LINEAR_FOLDER)
         linear = stage("keeping the result for the strength control", "keep", keep)
         naive_jpg = write_preview(folder / f"{stem}-naive.jpg", naive)
         network_jpg = write_preview(folder / f"{stem}-network-preview.jpg", network_picture)

@@ -26,12 +26,14 @@ from ..ratio import MAX_RATIO, MIN_RATIO
 from ..white_balance import WhiteBalance
 from .jobs import (
     DEFAULT_FORMATS,
+    LOUPE_SIZE,
     OUTPUT_FORMATS,
     Enhancer,
     PageResult,
     PageRun,
     Status,
     details_markdown,
+    run_at_strength,
     run_files,
     run_options,
     split_uploads,
@@ -74,16 +76,35 @@ CSS = """
 #details td { overflow-wrap: anywhere; }
 #status p, #zoom-hint p { margin: 0; }
 #zoom-hint { font-size: var(--block-info-text-size); color: var(--block-info-text-color); }
+#navigator img { cursor: crosshair; }
+#loupe .image-container, #loupe .image-frame { overflow: hidden; display: flex; justify-content: center; }
+#loupe img { width: auto !important; height: auto !important; max-width: none !important;
+    max-height: none !important; object-fit: none !important; flex: none; cursor: move; }
 """
 
-# Gradio 6 leaves the upload box's "add files" button labelled with its untranslated key, "common.upload".
-NAME_UNLABELLED_BUTTONS = """() => {
+# Gradio 6 leaves the upload box's "add files" button labelled with its untranslated key, "common.upload"; and a
+# file dropped on the box once it lists files is ignored (only its empty drop area and that button take files):
+# such a drop is handed to the button's file input, which adds it to the list.
+PAGE_JS = """() => {
     const name = () => document.querySelectorAll('button[aria-label="common.upload"]').forEach(button => {
         button.setAttribute('aria-label', 'Add files');
         button.setAttribute('title', 'Add files');
     });
     new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
     name();
+    const listingBox = event => {
+        const box = event.target.closest && event.target.closest('#raw-files');
+        return box && !event.target.closest('.upload-container') ? box : null;
+    };
+    document.addEventListener('dragover', event => { if (listingBox(event)) event.preventDefault(); });
+    document.addEventListener('drop', event => {
+        const box = listingBox(event);
+        const input = box && box.querySelector('input[type=file]');
+        if (!input || !event.dataTransfer || !event.dataTransfer.files.length) return;
+        event.preventDefault();
+        input.files = event.dataTransfer.files;
+        input.dispatchEvent(new Event('change', {bubbles: true}));
+    });
 }"""
 
 SCROLL_TO_RESULT = """() => {
@@ -118,7 +139,7 @@ class WebApp:
                 quiet=True,
                 theme=_theme(),
                 css=CSS,
-                js=NAME_UNLABELLED_BUTTONS,
+                js=PAGE_JS,
             )
         except OSError:
             raise SeeispError(
@@ -167,8 +188,9 @@ def file_url(path: Path) -> str:
 
 
 def downloads_html(results: Sequence[PageResult], zip_path: Path | None = None) -> str:
-    """Links to each result's files, sizes in MiB, and the ZIP of all of them; expired ones say so."""
-    items = []
+    """Links to each result's files, sizes in MiB, and the ZIP of all of them; expired ones say so; the strength
+    they were written at when it is not 100 %."""
+    items = [f"<li>written at strength {r.strength:g} %</li>" for r in results[:1] if r.strength < FULL_STRENGTH]
     for result in results:
         if result.expired:
             items.append(f"<li>{html.escape(result.name)}: expired (deleted to free disk space)</li>")
@@ -193,6 +215,24 @@ def slider_label(result: PageResult) -> str:
 
 def gallery_items(results: Sequence[PageResult]) -> list[tuple[str, str]]:
     return [(str(r.seeisp_preview), r.name) for r in results]
+
+
+def loupe_label(result: PageResult, strength: float) -> str:
+    return f"{result.name} at 100 % (1:1 pixels), strength {strength:g} %: click it to move"
+
+
+def loupe_view(result: PageResult, strength: float, centre: tuple[float, float] | None):
+    """The 1:1 view's picture and label, or an empty view when the result has expired."""
+    try:
+        return gr.Image(value=result.loupe(strength, centre), label=loupe_label(result, strength))
+    except SeeispError:
+        return gr.Image(value=None, label="1:1 view: this result has expired")
+
+
+def replace_in(history: Sequence[PageResult], results: Sequence[PageResult]) -> list[PageResult]:
+    """``history`` with each of ``results`` in place of its older self (the same kept ``Blend``)."""
+    newer = {r.linear: r for r in results if r.linear is not None}
+    return [newer.get(r.linear, r) if r.linear is not None else r for r in history]
 
 
 def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebApp:
@@ -261,7 +301,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             for message in warnings[shown:]:
                 gr.Warning(message, duration=None)
             shown = len(warnings)
-            yield (gr.skip(), status.text(), *[gr.skip()] * 7)
+            yield (gr.skip(), status.text(), *[gr.skip()] * 11)
             worker.join(STATUS_EVERY_S)
         for message in warnings[shown:]:
             gr.Warning(message, duration=None)
@@ -288,14 +328,18 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             gr.Slider(value=round(first.ratio), label=used),
             history,
             first,
+            run,
+            gr.Image(value=str(first.seeisp_preview)),
+            loupe_view(first, first.strength, None),
+            None,
         )
 
     def select(history: list[PageResult], evt: gr.SelectData):
         if not 0 <= evt.index < len(history):
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 9
         chosen = history[evt.index]  # the gallery shows the history as it was after the last run
         if chosen.expired:  # deleted since the gallery was drawn
-            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), *(gr.skip(),) * 7
         pair = (str(chosen.naive_preview), str(chosen.seeisp_preview))
         return (
             gr.ImageSlider(value=pair, label=slider_label(chosen)),
@@ -303,17 +347,67 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             details_markdown([chosen], []),
             downloads_html([chosen]),
             chosen,
+            PageRun((chosen,)),
+            gr.Slider(value=chosen.strength),  # the strength its files have
+            gr.Image(value=str(chosen.seeisp_preview)),
+            loupe_view(chosen, chosen.strength, None),
         )
 
-    def preview_strength(shown: PageResult | None, strength: float):
-        """The comparison at another strength at once, from the two previews; the files get it at the next run."""
+    def preview_strength(shown: PageResult | None, strength: float, centre):
+        """The comparison and the 1:1 view at another strength at once, from the two previews and the kept blend;
+        the files follow when the slider is let go (``write_strength``)."""
         if shown is None:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip()
         if shown.expired:
-            return gr.skip(), EXPIRED.format(name=html.escape(shown.name))
+            return gr.skip(), EXPIRED.format(name=html.escape(shown.name)), gr.skip()
         pair = (str(shown.naive_preview), str(shown.preview_at(strength)))
-        note = f"Strength {strength:g} %: shown in the comparison; Enhance writes the files with it."
-        return gr.ImageSlider(value=pair, label=slider_label(shown)), note
+        note = f"Strength {strength:g} %: shown; the files follow when you let go of the slider."
+        return gr.ImageSlider(value=pair, label=slider_label(shown)), note, loupe_view(shown, strength, centre)
+
+    def write_strength(listed: PageRun | None, strength: float, history: list[PageResult]):
+        """The listed downloads written again at the slider's strength, from each result's kept blend (no network)."""
+        if listed is None or all(r.strength == strength for r in listed.results):
+            yield (gr.skip(),) * 8
+            return
+        writing = f"Writing the files at strength {strength:g} % (no network)…"
+        yield (writing, gr.skip(), f"<p>{writing}</p>", *(gr.skip(),) * 5)
+        try:
+            run = run_at_strength(enhancer, listed, strength)
+        except SeeispError:
+            names = ", ".join(r.name for r in listed.results)
+            yield (
+                EXPIRED.format(name=html.escape(names)),
+                gr.skip(),
+                downloads_html(listed.results),
+                *(gr.skip(),) * 5,
+            )
+            return
+        history = replace_in(history or [], run.results)
+        yield (
+            f"Files written at strength {strength:g} %.",
+            details_markdown(run.results, run.problems),
+            downloads_html(run.results, run.zip_path),
+            [str(p) for p in run.downloads],
+            gallery_items(history),
+            history,
+            run.results[0],
+            run,
+        )
+
+    def look_at(shown: PageResult | None, strength: float, evt: gr.SelectData):
+        """A click on the navigator (the whole picture, small): the 1:1 view shows that place."""
+        if shown is None or not isinstance(evt.index, (list, tuple)):
+            return gr.skip(), gr.skip()
+        centre = shown.full_size_point(*evt.index[:2])
+        return loupe_view(shown, strength, centre), centre
+
+    def pan(shown: PageResult | None, strength: float, centre, evt: gr.SelectData):
+        """A click on the 1:1 view: the place clicked becomes its middle."""
+        if shown is None or not isinstance(evt.index, (list, tuple)):
+            return gr.skip(), gr.skip()
+        top, left, _, _ = shown.loupe_box(centre)
+        centre = (left + evt.index[0], top + evt.index[1])
+        return loupe_view(shown, strength, centre), centre
 
     def run_demo(model, quality, white_balance, formats, strength, history, request: gr.Request):
         """The demo raw at the ratio it was darkened by; the user's files and settings stay as they are."""
@@ -417,10 +511,32 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     elem_id="comparison",
                 )
                 gr.Markdown(
-                    "Drag the handle to compare. To zoom, scroll or pinch on the picture, or open it full screen "
-                    "with the button at its top right.",
+                    "Drag the handle to compare; scroll or pinch on the picture to zoom, or open it full screen "
+                    "with the button at its top right. Below: the result at 100 %, one screen pixel per pixel; "
+                    "click the small picture to choose where.",
                     elem_id="zoom-hint",
                 )
+                with gr.Row(equal_height=False, elem_id="zoom"):
+                    navigator = gr.Image(
+                        label="Navigator: click where to look",
+                        type="filepath",
+                        interactive=False,
+                        height=LOUPE_SIZE[1] // 2,
+                        buttons=[],
+                        elem_id="navigator",
+                        scale=1,
+                        min_width=140,
+                    )
+                    loupe = gr.Image(
+                        label="1:1 view (100 %)",
+                        interactive=False,
+                        format="png",
+                        height=LOUPE_SIZE[1],
+                        buttons=["fullscreen"],
+                        elem_id="loupe",
+                        scale=3,
+                        min_width=280,
+                    )
                 strength = gr.Slider(
                     0,
                     FULL_STRENGTH,
@@ -428,7 +544,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                     step=5,
                     label="Strength of the noise removal, %",
                     info="Less keeps some of the grain: seeisp's picture blended with plain brightening, lightly "
-                    "smoothed. Shown at once; Enhance writes the files with it.",
+                    "smoothed. Shown at once; the files follow when you let go (no new run).",
                     elem_id="strength",
                 )
                 downloads = gr.HTML("", label="Downloads", elem_id="downloads", padding=False)
@@ -446,6 +562,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                 )
         history = gr.State([])
         shown = gr.State(None)  # the result in the comparison
+        listed = gr.State(None)  # the PageRun whose downloads are listed: the strength's files follow it
+        loupe_centre = gr.State(None)  # x, y in the full-size picture of the 1:1 view; None: its middle
 
         # Queued, as the messages about refused files travel with the queue's events
         files.upload(accept_uploads, files, files, api_visibility="private", show_progress="hidden")
@@ -454,7 +572,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             lambda f: gr.Checkbox(visible=len(f or []) > 1), files, burst, queue=False, api_visibility="private"
         )
         auto.change(lambda a: gr.Slider(interactive=not a), auto, ratio, queue=False, api_visibility="private")
-        outputs = [slider, status, details, downloads, download_files, gallery, ratio, history, shown]
+        outputs = [slider, status, details, downloads, download_files, gallery, ratio, history, shown, listed]
+        outputs += [navigator, loupe, loupe_centre]
         quiet = {"show_progress": "hidden"}  # the status line is the progress: the old result stays visible
         inputs = [files, auto, ratio, model, quality, white_balance, formats, dark_frame, strength, history, ev, burst]
         for button, handler, handler_inputs, name in (
@@ -467,10 +586,28 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                 None, js=SCROLL_TO_RESULT, api_visibility="private"
             )
             finished.failure(idle, None, [run, demo_button], queue=False, api_visibility="private")
-        gallery.select(select, history, [slider, status, details, downloads, shown], api_visibility="private")
-        strength.change(
-            preview_strength, [shown, strength], [slider, status], api_visibility="private", trigger_mode="always_last"
+        chosen = [slider, status, details, downloads, shown, listed, strength, navigator, loupe]
+        gallery.select(select, history, chosen, api_visibility="private").then(
+            lambda: None, None, loupe_centre, queue=False, api_visibility="private"
         )
+        strength.change(
+            preview_strength,
+            [shown, strength, loupe_centre],
+            [slider, status, loupe],
+            api_visibility="private",
+            trigger_mode="always_last",
+            **quiet,
+        )
+        strength.release(
+            write_strength,
+            [listed, strength, history],
+            [status, details, downloads, download_files, gallery, history, shown, listed],
+            api_visibility="private",
+            trigger_mode="always_last",
+            **quiet,
+        )
+        navigator.select(look_at, [shown, strength], [loupe, loupe_centre], api_visibility="private", **quiet)
+        loupe.select(pan, [shown, strength, loupe_centre], [loupe, loupe_centre], api_visibility="private", **quiet)
         blocks.unload(forget_session)
 
     return WebApp(blocks, workspace, settings, enhancer, demo.path if demo else None, warming)

@@ -46,6 +46,16 @@ def half_size_index(cfa: CFA, half_shape: tuple[int, int], shape: tuple[int, int
     return np.pad(rows, (0, shape[0] - rows.size), mode="edge"), np.pad(cols, (0, shape[1] - cols.size), mode="edge")
 
 
+def crop_box(shape: tuple[int, int], centre: tuple[float, float], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of ``size`` (width, height) pixels around ``centre`` (x, y) in a picture of
+    ``shape`` (height, width): moved inside it near an edge, cut to it where it is smaller."""
+    height, width = shape
+    crop_width, crop_height = min(size[0], width), min(size[1], height)
+    left = int(np.clip(round(centre[0] - crop_width / 2), 0, width - crop_width))
+    top = int(np.clip(round(centre[1] - crop_height / 2), 0, height - crop_height))
+    return top, left, top + crop_height, left + crop_width
+
+
 def sensor_box(box: tuple[int, int, int, int], sensor_shape: tuple[int, int], flip: Flip) -> tuple[slice, slice]:
     """The rows and columns of a sensor-oriented picture that ``render`` turns into the display box ``box``
     (top, left, bottom, right), for a picture of ``sensor_shape`` (height, width) before it is turned."""
@@ -95,13 +105,8 @@ class Blend:
     def crop(self, percent: float, centre: tuple[float, float], size: tuple[int, int]) -> np.ndarray:
         """The rendered picture at ``percent``, only the ``size`` (width, height) display pixels around ``centre``
         (x, y, display pixels; moved inside the picture where it is near an edge): what a 1:1 view shows."""
-        height, width = self.result.raw.shape
-        crop_width, crop_height = min(size[0], width), min(size[1], height)
-        left = int(np.clip(round(centre[0] - crop_width / 2), 0, width - crop_width))
-        top = int(np.clip(round(centre[1] - crop_height / 2), 0, height - crop_height))
-        rows, cols = sensor_box(
-            (top, left, top + crop_height, left + crop_width), self.result.camera_rgb.shape[:2], self.result.raw.flip
-        )
+        box = crop_box(self.result.raw.shape, centre, size)
+        rows, cols = sensor_box(box, self.result.camera_rgb.shape[:2], self.result.raw.flip)
         return render(self.camera_rgb(percent, rows, cols), self.result.raw, self.result.gains)
 
     def soft_picture(self) -> np.ndarray:
