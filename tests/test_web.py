@@ -634,13 +634,15 @@ def test_the_1_to_1_view_shows_the_full_size_pixels_in_every_orientation(tmp_pat
 def test_an_x_trans_raw_runs_at_any_strength(tmp_path, enhancer, model):
     from test_xtrans import write_xtrans_dng
 
+    from seeisp.web.jobs import LOUPE_SIZE
+
     from conftest import scene_camera_rgb
 
     # LibRaw, which makes the comparison's plain brightening, demosaics X-Trans on frames of 512 pixels and more
     raw = write_xtrans_dng(tmp_path / "DSCF0001.dng", scene_camera_rgb(516, 528), ratio=50.0)
     (result,) = enhance(enhancer, [raw], model, strength=60, formats=["png"]).results
     assert result.details["strength"] == "60 %" and iio.imread(result.downloads[0]).shape == (516, 528, 3)
-    assert result.loupe(60).shape == (400, 528, 3)
+    assert result.loupe(60).shape == (LOUPE_SIZE[1], 528, 3)
 
 
 def test_the_warm_up_measures_every_stage_so_the_first_run_has_an_estimate(tmp_path, enhancer, model):

@@ -71,7 +71,9 @@ CSS = """
 #downloads a { overflow-wrap: anywhere; }
 #downloads li { margin-bottom: 4px; }
 #gallery .caption-label, #gallery .caption { white-space: normal; overflow-wrap: anywhere; }
-#comparison label { white-space: normal; overflow-wrap: anywhere; max-width: calc(100% - 100px); height: auto; }
+#comparison label, #loupe label, #navigator label {
+    white-space: normal; overflow-wrap: anywhere; max-width: calc(100% - 100px); height: auto;
+}
 #details table { width: 100%; }
 #details td { overflow-wrap: anywhere; }
 #status p, #zoom-hint p { margin: 0; }
@@ -512,13 +514,13 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                 )
                 gr.Markdown(
                     "Drag the handle to compare; scroll or pinch on the picture to zoom, or open it full screen "
-                    "with the button at its top right. Below: the result at 100 %, one screen pixel per pixel; "
-                    "click the small picture to choose where.",
+                    "with the button at its top right. Below, the result at 100 % (1:1 pixels): click the navigator "
+                    "to choose where.",
                     elem_id="zoom-hint",
                 )
                 with gr.Row(equal_height=False, elem_id="zoom"):
                     navigator = gr.Image(
-                        label="Navigator: click where to look",
+                        label="Navigator",
                         type="filepath",
                         interactive=False,
                         height=LOUPE_SIZE[1] // 2,
