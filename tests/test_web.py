@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -599,6 +600,12 @@ def test_the_downloads_follow_the_strength_without_the_network(tmp_path, enhance
     back = run_at_strength(enhancer, at_70, 100)
     assert back.downloads == run.downloads and "strength" not in back.results[0].details
     assert not any(p.exists() for p in at_70.downloads)
+
+    shutil.rmtree(run.zip_path.parent)  # as the disk caps delete an old run
+    with pytest.raises(SeeispError, match=r"a\.dng: this result has expired"):
+        run_at_strength(enhancer, back, 50)
+    with pytest.raises(SeeispError, match=r"a\.dng: this result has expired"):
+        back.results[0].loupe(50)
 
 
 def test_the_1_to_1_view_shows_the_full_size_pixels_in_every_orientation(tmp_path, enhancer, model):

@@ -154,9 +154,13 @@ class PageResult:
     def loupe(self, percent: float, centre: tuple[float, float] | None = None) -> np.ndarray:
         """The picture at ``percent`` at 100 %: 8-bit, ``LOUPE_SIZE`` display pixels around ``centre`` (x, y in the
         full-size picture; None: its middle), from the kept ``Blend`` (no network). ``SeeispError`` when expired."""
-        if self.linear is None or not self.linear.is_dir():
-            raise SeeispError(f"{self.name}: this result has expired")
-        blend = Blend.load(self.linear)
+        expired = SeeispError(f"{self.name}: this result has expired")
+        if self.linear is None:
+            raise expired
+        try:
+            blend = Blend.load(self.linear)
+        except OSError:  # deleted to keep the disk within its caps
+            raise expired from None
         height, width = blend.result.raw.shape
         return to_8bit(blend.crop(percent, centre or (width / 2, height / 2), LOUPE_SIZE))
 
@@ -653,16 +657,20 @@ def result_at_strength(result: PageResult, percent: float, status: Status | None
     """
     if percent == result.strength:
         return result
+    expired = SeeispError(f"{result.name}: this result has expired")
     if result.linear is None or not result.linear.is_dir() or result.expired:
-        raise SeeispError(f"{result.name}: this result has expired")
+        raise expired
     status = status or Status()
     folder = result.linear.parent
     target = folder if percent == result.run_strength else strength_folder(folder, percent)
     downloads = tuple(target / path.name for path in result.downloads)
     if not all(path.is_file() for path in downloads):
         status.set(f"{result.name}: blending at {percent:g} %", None)
-        enhanced = Blend.load(result.linear).at(percent)
-        target.mkdir(exist_ok=True)
+        try:
+            enhanced = Blend.load(result.linear).at(percent)
+            target.mkdir(exist_ok=True)
+        except OSError:  # deleted since, to keep the disk within its caps
+            raise expired from None
         for path in downloads:
             status.set(f"{result.name}: writing {OUTPUT_FORMATS[path.suffix[1:]].split()[0]} at {percent:g} %", None)
             enhanced.save(path)

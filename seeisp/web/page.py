@@ -338,10 +338,10 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
 
     def select(history: list[PageResult], evt: gr.SelectData):
         if not 0 <= evt.index < len(history):
-            return (gr.skip(),) * 9
+            return (gr.skip(),) * 10
         chosen = history[evt.index]  # the gallery shows the history as it was after the last run
         if chosen.expired:  # deleted since the gallery was drawn
-            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), *(gr.skip(),) * 7
+            return gr.skip(), EXPIRED.format(name=html.escape(chosen.name)), *(gr.skip(),) * 8
         pair = (str(chosen.naive_preview), str(chosen.seeisp_preview))
         return (
             gr.ImageSlider(value=pair, label=slider_label(chosen)),
@@ -353,6 +353,7 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
             gr.Slider(value=chosen.strength),  # the strength its files have
             gr.Image(value=str(chosen.seeisp_preview)),
             loupe_view(chosen, chosen.strength, None),
+            None,  # the 1:1 view starts in the middle
         )
 
     def preview_strength(shown: PageResult | None, strength: float, centre):
@@ -588,10 +589,8 @@ def build_app(settings: UISettings | None = None, warm_up: bool = True) -> WebAp
                 None, js=SCROLL_TO_RESULT, api_visibility="private"
             )
             finished.failure(idle, None, [run, demo_button], queue=False, api_visibility="private")
-        chosen = [slider, status, details, downloads, shown, listed, strength, navigator, loupe]
-        gallery.select(select, history, chosen, api_visibility="private").then(
-            lambda: None, None, loupe_centre, queue=False, api_visibility="private"
-        )
+        chosen = [slider, status, details, downloads, shown, listed, strength, navigator, loupe, loupe_centre]
+        gallery.select(select, history, chosen, api_visibility="private")
         strength.change(
             preview_strength,
             [shown, strength, loupe_centre],
