@@ -68,8 +68,17 @@ def grow_noise_input(model: SIDUNet) -> SIDUNet:
     """A copy of ``model`` with one more input plane, whose weights start at zero: the same outputs at first."""
     config = dataclasses.replace(model.config, in_channels=model.config.in_channels + 1)
     grown = SIDUNet(config)
-    state = model.state_dict()
-    first = state["down.0.0.weight"]
-    state["down.0.0.weight"] = torch.cat([first, torch.zeros_like(first[:, :1])], dim=1)
-    grown.load_state_dict(state)
+    grown.load_state_dict(with_zero_inputs(model.state_dict(), config.in_channels))
     return grown
+
+
+def with_zero_inputs(state: dict[str, torch.Tensor], in_channels: int) -> dict[str, torch.Tensor]:
+    """``state`` with the first convolution taking ``in_channels`` input planes, those it lacked at zero weight."""
+    first = state[FIRST_WEIGHT]
+    missing = in_channels - first.shape[1]
+    if missing <= 0:
+        return state
+    return {**state, FIRST_WEIGHT: torch.cat([first, first.new_zeros(first.shape[0], missing, *first.shape[2:])], 1)}
+
+
+FIRST_WEIGHT = "down.0.0.weight"  # the convolution that reads the input planes
