@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -62,6 +63,11 @@ def noise_plane(
 def with_noise_plane(packed: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
     """Training input with its noise plane: (B, 4, h, w) and the batch's noise vectors -> (B, 5, h, w)."""
     return torch.cat([packed, noise_plane(packed, *level_from_vectors(vectors))], dim=1)
+
+
+def sample_with_noise_plane(packed: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """One (4, h, w) numpy input and its noise vector (``NOISE_FIELDS``) -> (5, h, w) with its noise plane."""
+    return with_noise_plane(torch.from_numpy(packed)[None], torch.from_numpy(vector)[None])[0].numpy()
 
 
 def grow_noise_input(model: SIDUNet) -> SIDUNet:

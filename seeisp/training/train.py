@@ -34,7 +34,7 @@ from .config import TrainConfig
 from .data import SyntheticPairs, load_images, noise_vector
 from .device_noise import noisy_input, step_generator
 from .model import ResidualConv, SIDUNet
-from .noise_input import FIRST_WEIGHT, with_noise_plane, with_zero_inputs
+from .noise_input import FIRST_WEIGHT, sample_with_noise_plane, with_noise_plane, with_zero_inputs
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -86,14 +86,9 @@ def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
                 raw, target = dark_raw_pair(clean, ratio, noise, rng)
                 packed = amplify(pack(normalise(raw, noise)), ratio)
                 if config.noise_plane:
-                    packed = known_noise_plane(packed, noise_vector(noise, ratio, clip_black=False))
+                    packed = sample_with_noise_plane(packed, noise_vector(noise, ratio, clip_black=False))
                 samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
     return samples
-
-
-def known_noise_plane(packed: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """One (4, h, w) input with the noise plane its drawn noise (``NOISE_FIELDS`` vector) gives: (5, h, w)."""
-    return with_noise_plane(torch.from_numpy(packed)[None], torch.from_numpy(vector)[None])[0].numpy()
 
 
 def with_context(net: torch.nn.Module, packed: torch.Tensor, border: int) -> torch.Tensor:
