@@ -64,6 +64,8 @@ class ModelSession:
     (``seeisp.ensemble.network_planes`` makes it)."""
 
     input_range: tuple[float, float] = INPUT_RANGE  # where the amplified input is clipped; set from the metadata
+    noise_plane: bool = False  # whether the network reads a fifth plane, the noise of each pixel; from the metadata
+    in_channels: int = 4
 
     def __init__(self, path: str | Path, providers: Sequence[str] | None = None, threads: int | None = None):
         self.path = Path(path)
