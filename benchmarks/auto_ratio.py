@@ -17,7 +17,12 @@ ratio is the one it was darkened by. Two kinds of scene:
 The training pictures (``--train``) are split: every ``HOLD_OUT``-th one is held out and never fitted on.
 Printed per camera, set, scene and ratio: the median error in stops (|log2(auto / true)|), the share within
 1/3 and 2/3 stop, and with ``--psnr MODEL`` the mean and worst PSNR lost by enhancing at the auto ratio
-instead of the true one. Pictures larger than ``MAX_SIDE`` are shrunk first (speed).
+instead of the true one, on the shots of the first ``--psnr-limit`` pictures of each set (counted in "PSNR
+shots"). Pictures larger than ``MAX_SIDE`` are shrunk first (speed).
+
+``--fit`` minimises the PSNR the estimates would lose, not their error in stops: every shot carries its loss
+curve (``gain_error``: its reference rendered too bright or too dark against itself, what the exposure error
+alone costs), and ``least_loss`` weights the shots by it.
 """
 
 from __future__ import annotations
@@ -178,11 +183,15 @@ def split_train(folder: str) -> tuple[list[Path], list[Path]]:
     return [p for k, p in enumerate(pictures) if k % HOLD_OUT], pictures[::HOLD_OUT]
 
 
-def measure(images: list[Path], profile: SensorProfile, ratios: list[float] | None, seed: int) -> list[dict]:
-    """Every shot's ratio and scene with what the estimators read of it (block means, clipped share), so that
-    fitting and scoring need no second simulation (``--cache``)."""
-    return [
-        {
+def measure(
+    images: list[Path], profile: SensorProfile, ratios: list[float] | None, seed: int, loss_curves: bool = False
+) -> list[dict]:
+    """Every shot's ratio and scene with what the estimators read of it (block means, clipped share, colours),
+    and with ``loss_curves`` its ``gain_error`` (for fitting), so that fitting and scoring need no second
+    simulation (``--cache``)."""
+    records = []
+    for shot, dark in shots(images, profile, ratios, seed):
+        record = {
             "picture": shot.picture,
             "scene": shot.scene,
             "ratio": shot.ratio,
@@ -190,10 +199,11 @@ def measure(images: list[Path], profile: SensorProfile, ratios: list[float] | No
             "clipped": float(np.mean(dark >= CLIPPED_SITE)),
             "colours": colour_block_means(dark, parse_cfa(shot.cfa), shot.camera.white_balance).astype(np.float32),
             "metered": metered_estimate(dark),
-            "gain_error": gain_error(shot),
         }
-        for shot, dark in shots(images, profile, ratios, seed)
-    ]
+        if loss_curves:
+            record["gain_error"] = gain_error(shot)
+        records.append(record)
+    return records
 
 
 def cached(path: Path | None, make: Callable[[], list[dict]]) -> list[dict]:
@@ -361,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         records = []
         for p, (camera, profile) in enumerate(profiles.items()):
-            make = functools.partial(measure, fitted[: args.limit], profile, None, 100 + p)
+            make = functools.partial(measure, fitted[: args.limit], profile, None, 100 + p, loss_curves=True)
             records += cached(cache_file(f"fit-{camera}-{args.limit}"), make)
         fit(records, args.fit)
         return 0

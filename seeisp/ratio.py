@@ -1,13 +1,17 @@
 """Choose the amplification ratio: given by the user, or estimated from the frame; and exposure compensation.
 
-The estimate (``estimate_ratio``) is a small learned model, ``LearnedExposure``: a ridge regression of
-log2(ratio) on statistics of the normalised raw (``features_of``: the log mean and percentiles of its 16x16
-block means, how wide its range is between the lamps and the rest and between the rest and the darkest parts,
-the share of sites clipped in the sensor), numpy only, its coefficients in ``auto_exposure.json``.
-``benchmarks/auto_ratio.py --fit`` fits it on simulated dark shots of the training pictures, both as published
-and relit as night streets (lamps far brighter than white, warm light, a dark sky, the mean level of long
-exposures of night scenes), the ratio each was darkened by being the answer: so an underexposed ordinary scene
-is brought back to its published brightness, and a night scene stays as dark as a night exposure.
+The estimate (``estimate_ratio``) is a small learned model, ``LearnedExposure``: linear models of log2(ratio)
+on statistics of the normalised raw (``features_of``: the log mean and percentiles of its 16x16 block means,
+how wide its range is between the lamps and the rest and between the rest and the darkest parts, the share of
+sites clipped in the sensor, how close its brightest blocks are to white in the colours the raw renders with
+its white balance, and how warm its light is), mixed by how likely the frame is a night scene; numpy only, its
+coefficients in ``auto_exposure.json``. ``benchmarks/auto_ratio.py --fit`` fits it on simulated dark shots of
+the training pictures, both as published and relit as night streets (lamps far brighter than white, warm
+light, a dark sky, the mean level of long exposures of night scenes), the ratio each was darkened by being the
+answer: so an underexposed ordinary scene is brought back to its published brightness, and a night scene stays
+as dark as a night exposure. The fit minimises the PSNR an error would cost rather than the error in stops:
+brightness off by a fraction of a stop costs several dB, more where it blows highlights, so the model leans
+towards exposing for the highlights.
 ``metered_estimate`` is the metering rule it replaced (the mean of block means capped at 3x their 75th
 percentile, brought to ``TARGET_LEVEL``); the benchmark scores both. ``choose_exposure`` adds ``--ev`` and
 clamps the ratio to the models' range.
