@@ -49,7 +49,7 @@ from seeisp.ratio import (
     block_means,
     colour_block_means,
     features_of,
-    learned_exposure,
+    learned_estimate,
     metered_estimate,
 )
 from seeisp.raw import parse_cfa, read_raw
@@ -299,7 +299,9 @@ def rounded(value: object) -> object:
 
 
 def learned(record: dict) -> float:
-    return 2.0 ** learned_exposure().log2_ratio(record_features(record))
+    return learned_estimate(
+        record["blocks"].astype(np.float64), record["clipped"], record["colours"].astype(np.float64)
+    )
 
 
 ESTIMATORS = {"learned": learned, "metered (before)": lambda record: record["metered"]}

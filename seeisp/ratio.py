@@ -116,8 +116,15 @@ def exposure_features(
 ) -> np.ndarray:
     """What the learned estimator reads of a normalised mosaic (``features_of``), its colours read with the
     raw's colour filter ``cfa`` and white balance (none: no gains)."""
+    return features_of(*exposure_statistics(mosaic, cfa, white_balance))
+
+
+def exposure_statistics(
+    mosaic: np.ndarray, cfa: CFA | XTransCFA = CFA.RGGB, white_balance: np.ndarray | None = None
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """(block means, share of sites clipped in the sensor, ``colour_block_means``): all the estimator reads."""
     clipped = float(np.mean(mosaic >= CLIPPED_SITE))
-    return features_of(block_means(mosaic), clipped, colour_block_means(mosaic, cfa, white_balance))
+    return block_means(mosaic), clipped, colour_block_means(mosaic, cfa, white_balance)
 
 
 def features_of(blocks: np.ndarray, clipped: float, colours: np.ndarray) -> np.ndarray:
@@ -206,9 +213,15 @@ def unclamped_estimate(
 ) -> float:
     """The ratio the learned model gives the normalised mosaic (colours read as in ``exposure_features``), beyond
     the models' range too (``math.inf`` for a frame at or below black)."""
-    if exposure_level(mosaic) <= 0:
+    return learned_estimate(*exposure_statistics(mosaic, cfa, white_balance))
+
+
+def learned_estimate(blocks: np.ndarray, clipped: float, colours: np.ndarray) -> float:
+    """``unclamped_estimate`` from a frame's ``exposure_statistics``. Only a frame whose mean is at or below
+    black is too dark to read (``math.inf``): a night frame's darker three quarters may well be."""
+    if blocks.mean() <= 0:
         return math.inf
-    return 2.0 ** learned_exposure().log2_ratio(exposure_features(mosaic, cfa, white_balance))
+    return 2.0 ** learned_exposure().log2_ratio(features_of(blocks, clipped, colours))
 
 
 def metered_estimate(mosaic: np.ndarray) -> float:

@@ -186,3 +186,13 @@ def test_an_underexposed_ordinary_scene_is_brought_back_to_its_brightness() -> N
     scene = TEST_LEVEL_OF_A_DAY_PICTURE * texture / texture.mean()
     for ratio in (10, 100):
         assert abs(np.log2(estimate_ratio((scene / ratio).astype(np.float32)) / ratio)) <= 2 / 3
+
+
+def test_a_night_frame_mostly_below_black_is_estimated_not_taken_for_black() -> None:
+    """Noise puts the sky and the unlit four fifths of a night frame below black: its lamps and lit parts still
+    say how bright it is, so it gets the learned estimate rather than the nearly-black clamp."""
+    frame, _ = night_street(100)
+    unlit = frame < np.percentile(frame, 80)
+    frame[unlit] = np.random.default_rng(0).normal(-2e-4, 1e-4, int(unlit.sum()))
+    exposure = choose_exposure(frame, None)
+    assert exposure.ratio < MAX_RATIO / 2 and exposure.note == ""
