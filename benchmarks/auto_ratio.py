@@ -17,7 +17,12 @@ ratio is the one it was darkened by. Two kinds of scene:
 The training pictures (``--train``) are split: every ``HOLD_OUT``-th one is held out and never fitted on.
 Printed per camera, set, scene and ratio: the median error in stops (|log2(auto / true)|), the share within
 1/3 and 2/3 stop, and with ``--psnr MODEL`` the mean and worst PSNR lost by enhancing at the auto ratio
-instead of the true one. Pictures larger than ``MAX_SIDE`` are shrunk first (speed).
+instead of the true one, on the shots of the first ``--psnr-limit`` pictures of each set (counted in "PSNR
+shots"). Pictures larger than ``MAX_SIDE`` are shrunk first (speed).
+
+``--fit`` minimises the PSNR the estimates would lose, not their error in stops: every shot carries its loss
+curve (``gain_error``: its reference rendered too bright or too dark against itself, what the exposure error
+alone costs), and ``least_loss`` weights the shots by it.
 """
 
 from __future__ import annotations
@@ -42,12 +47,13 @@ from seeisp.ratio import (
     MIN_RATIO,
     LearnedExposure,
     block_means,
+    colour_block_means,
     features_of,
-    learned_exposure,
+    learned_estimate,
     metered_estimate,
 )
-from seeisp.raw import read_raw
-from seeisp.render import bt709_decode, render
+from seeisp.raw import parse_cfa, read_raw
+from seeisp.render import bt709_decode, bt709_encode, camera_to_linear_srgb, render
 from seeisp.session import ModelSession
 from seeisp.sim.noise import NoiseParams, SensorProfile, normalise, resolve_profile, simulate_dark_raw
 from seeisp.sim.pictures import load_srgb, to_unit
@@ -69,7 +75,10 @@ RATIOS = [1.0, 10.0, 100.0, 250.0, 300.0]
 NIGHT_LEVELS = (0.02, 0.16)  # mean linear level of night references
 LAMP_PEAK = 1e4  # the brightest lamp, times white
 FIT_RATIOS_PER_PICTURE = 3
+LOSS_STOPS = np.linspace(-1.5, 1.5, 19)  # the exposure errors each shot's loss curve is measured at
+LOSS_STRIDE = 4  # the loss curve is measured on every 4th pixel of every 4th row (speed)
 RIDGE = 1e-3
+NETWORK_ERROR = 10**-2.7  # mean squared error the networks leave at the true ratio, about: 27 dB of PSNR
 
 
 @dataclass(frozen=True)
@@ -154,26 +163,47 @@ def shots(
                 yield shot, normalise(dark, noise)
 
 
+def gain_error(shot: Shot) -> np.ndarray:
+    """The mean squared error of the shot's reference rendered ``LOSS_STOPS`` too bright or too dark (the scene
+    amplified, clipped at white as the render clips it), against the reference: what the exposure error alone
+    costs, whatever the network does."""
+    gains = shot.camera.white_balance / shot.camera.white_balance.min()
+
+    def rendered(camera_rgb: np.ndarray) -> np.ndarray:
+        return bt709_encode(camera_to_linear_srgb(camera_rgb, gains, shot.camera.camera_to_srgb))
+
+    scene = shot.scene_rgb[::LOSS_STRIDE, ::LOSS_STRIDE]
+    reference = rendered(shot.clean_rgb[::LOSS_STRIDE, ::LOSS_STRIDE])
+    return np.array([np.mean((rendered(scene * 2.0**stops) - reference) ** 2) for stops in LOSS_STOPS])
+
+
 def split_train(folder: str) -> tuple[list[Path], list[Path]]:
     """(fitted on, held out) among the training pictures."""
     pictures = find_images(folder)
     return [p for k, p in enumerate(pictures) if k % HOLD_OUT], pictures[::HOLD_OUT]
 
 
-def measure(images: list[Path], profile: SensorProfile, ratios: list[float] | None, seed: int) -> list[dict]:
-    """Every shot's ratio and scene with what the estimators read of it (block means, clipped share), so that
-    fitting and scoring need no second simulation (``--cache``)."""
-    return [
-        {
+def measure(
+    images: list[Path], profile: SensorProfile, ratios: list[float] | None, seed: int, loss_curves: bool = False
+) -> list[dict]:
+    """Every shot's ratio and scene with what the estimators read of it (block means, clipped share, colours),
+    and with ``loss_curves`` its ``gain_error`` (for fitting), so that fitting and scoring need no second
+    simulation (``--cache``)."""
+    records = []
+    for shot, dark in shots(images, profile, ratios, seed):
+        record = {
             "picture": shot.picture,
             "scene": shot.scene,
             "ratio": shot.ratio,
             "blocks": block_means(dark).astype(np.float32),
             "clipped": float(np.mean(dark >= CLIPPED_SITE)),
+            "colours": colour_block_means(dark, parse_cfa(shot.cfa), shot.camera.white_balance).astype(np.float32),
             "metered": metered_estimate(dark),
         }
-        for shot, dark in shots(images, profile, ratios, seed)
-    ]
+        if loss_curves:
+            record["gain_error"] = gain_error(shot)
+        records.append(record)
+    return records
 
 
 def cached(path: Path | None, make: Callable[[], list[dict]]) -> list[dict]:
@@ -185,27 +215,71 @@ def cached(path: Path | None, make: Callable[[], list[dict]]) -> list[dict]:
     return records
 
 
+def record_features(record: dict) -> np.ndarray:
+    return features_of(record["blocks"].astype(np.float64), record["clipped"], record["colours"].astype(np.float64))
+
+
 def fit(records: list[dict], out: Path) -> None:
     """Fit ``LearnedExposure`` on the records and write it as JSON: a logistic regression of night against
-    ordinary, and for each kind of scene a ridge regression of log2(true ratio), on the standardised features."""
-    x = np.array([features_of(r["blocks"].astype(np.float64), r["clipped"]) for r in records])
+    ordinary, and for each kind of scene a linear model of log2(true ratio) on the standardised features that
+    loses the least PSNR (``least_loss``)."""
+    x = np.array([record_features(r) for r in records])
     y = np.log2([r["ratio"] for r in records])
     night = np.array([r["scene"] == "night" for r in records])
+    curves = psnr_loss_curves(records)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = np.clip((x - mean) / scale, -FEATURE_REACH, FEATURE_REACH)
     model = {"mean": mean, "scale": scale, "night": logistic(z, night.astype(np.float64))}
     for name, chosen in (("ordinary_ratio", ~night), ("night_ratio", night)):
-        model[name] = ridge(z[chosen], y[chosen])
+        model[name] = least_loss(z[chosen], y[chosen], curves[chosen])
     lines = [f'  "{key}": {json.dumps(rounded(value))}' for key, value in model.items()]
     out.write_text("{\n" + ",\n".join(lines) + "\n}\n")
     learned = LearnedExposure.load(out)
     residual = np.array([learned.log2_ratio(f) for f in x]) - y
-    print(f"fitted on {len(y)} shots; median |error| {np.median(np.abs(residual)):.3f} stops -> {out}")
+    lost = loss_at(curves, residual)
+    print(
+        f"fitted on {len(y)} shots; median |error| {np.median(np.abs(residual)):.3f} stops, "
+        f"modelled PSNR loss {lost.mean():.2f} dB mean -> {out}"
+    )
 
 
-def ridge(z: np.ndarray, y: np.ndarray) -> dict:
-    weights = np.linalg.solve(z.T @ z + RIDGE * len(z) * np.eye(z.shape[1]), z.T @ (y - y.mean()))
-    return {"weights": weights, "bias": y.mean()}
+def psnr_loss_curves(records: list[dict]) -> np.ndarray:
+    """(shots, ``LOSS_STOPS``): the PSNR each shot would lose at each exposure error, modelled as its
+    ``gain_error`` added to the error ``NETWORK_ERROR`` the network leaves at the true ratio."""
+    return 10 * np.log10(1 + np.array([r["gain_error"] for r in records]) / NETWORK_ERROR)
+
+
+def loss_at(curves: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Each shot's loss curve read at its own exposure error (linear between ``LOSS_STOPS``, flat beyond)."""
+    step = LOSS_STOPS[1] - LOSS_STOPS[0]
+    position = np.clip((stops - LOSS_STOPS[0]) / step, 0, len(LOSS_STOPS) - 1)
+    low = np.minimum(position.astype(int), len(LOSS_STOPS) - 2)
+    rows = np.arange(len(curves))
+    return curves[rows, low] + (position - low) * (curves[rows, low + 1] - curves[rows, low])
+
+
+def least_loss(z: np.ndarray, y: np.ndarray, curves: np.ndarray, steps: int = 30) -> dict:
+    """A linear model of ``y`` (log2 ratio) on ``z`` whose estimates lose the least PSNR on these shots, each
+    shot's loss read off its own curve: iteratively reweighted ridge regressions, each shot weighted by the
+    loss at its last error over that error squared. Errors in stops cost roughly in proportion (not squared),
+    and more on the side that clips highlights, so the fit follows the loss rather than the squared error."""
+    weights, least = np.ones(len(y)), (LOSS_STOPS[1] - LOSS_STOPS[0]) / 2
+    for _ in range(steps):
+        model = ridge(z, y, weights)
+        error = z @ model["weights"] + model["bias"] - y
+        error = np.where(error < 0, -1, 1) * np.maximum(np.abs(error), least)  # a fitted shot keeps its weight
+        weights = loss_at(curves, error) / error**2
+    return model
+
+
+def ridge(z: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict:
+    """Weighted ridge regression (the bias not penalised)."""
+    weights = weights / weights.sum()
+    z_mean, y_mean = weights @ z, weights @ y
+    centred = z - z_mean
+    gram = centred.T @ (centred * weights[:, None]) + RIDGE * np.eye(z.shape[1])
+    coefficients = np.linalg.solve(gram, centred.T @ (weights * (y - y_mean)))
+    return {"weights": coefficients, "bias": y_mean - z_mean @ coefficients}
 
 
 def logistic(z: np.ndarray, label: np.ndarray, steps: int = 3000, rate: float = 0.5) -> dict:
@@ -225,7 +299,9 @@ def rounded(value: object) -> object:
 
 
 def learned(record: dict) -> float:
-    return 2.0 ** learned_exposure().log2_ratio(features_of(record["blocks"].astype(np.float64), record["clipped"]))
+    return learned_estimate(
+        record["blocks"].astype(np.float64), record["clipped"], record["colours"].astype(np.float64)
+    )
 
 
 ESTIMATORS = {"learned": learned, "metered (before)": lambda record: record["metered"]}
@@ -256,8 +332,8 @@ def psnr_lost(images: list[Path], profile: SensorProfile, ratios: list[float], s
 def table(rows: list[dict], estimator: str) -> list[str]:
     lines = [
         f"| camera | set | scene | ratio | shots | median stops off | within 1/3 stop | within 2/3 stop "
-        f"| PSNR lost, mean (dB) | PSNR lost, worst (dB) |  ({estimator})",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| PSNR shots | PSNR lost, mean (dB) | PSNR lost, worst (dB) |  ({estimator})",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     keys = dict.fromkeys((r["camera"], r["set"], r["scene"]) for r in rows)
     for camera, name, scene in keys:
@@ -266,7 +342,7 @@ def table(rows: list[dict], estimator: str) -> list[str]:
             chosen = [r for r in members if group == "all" or f"{r['ratio']:g}" == group]
             off = np.abs([r[estimator] for r in chosen])
             lost = [r["psnr_lost"] for r in chosen if "psnr_lost" in r and estimator == "learned"]
-            psnr_cells = f"{np.mean(lost):.2f} | {np.max(lost):.2f}" if lost else "- | -"
+            psnr_cells = f"{len(lost)} | {np.mean(lost):.2f} | {np.max(lost):.2f}" if lost else "- | - | -"
             lines.append(
                 f"| {camera} | {name} | {scene} | {group} | {len(chosen)} | {np.median(off):.2f} "
                 f"| {np.mean(off <= 1 / 3):.0%} | {np.mean(off <= 2 / 3):.0%} | {psnr_cells} |"
@@ -297,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         records = []
         for p, (camera, profile) in enumerate(profiles.items()):
-            make = functools.partial(measure, fitted[: args.limit], profile, None, 100 + p)
+            make = functools.partial(measure, fitted[: args.limit], profile, None, 100 + p, loss_curves=True)
             records += cached(cache_file(f"fit-{camera}-{args.limit}"), make)
         fit(records, args.fit)
         return 0

@@ -184,7 +184,7 @@ def enhance_raw(
     dark = dark_frame_for(darks, raw) if darks else None
     if dark is not None:
         raw = dark.subtract(raw)
-    exposure = choose_exposure(raw.mosaic, asked, ev)
+    exposure = choose_exposure(raw.mosaic, asked, ev, raw.cfa, raw.white_balance)
     used = exposure.ratio
     camera_rgb = denoise(
         raw, session, used, passes=passes, hot_pixels=hot_pixels, tile=tile, overlap=overlap, progress=progress

@@ -195,7 +195,8 @@ def test_ratio_is_printed_given_or_auto(enhance: Enhance, tmp_path: Path, dark_d
     assert re.search(r"dark\.dng -> .*dark\.png  ratio 50  \d+\.\d s$", stdout.strip())
 
     _, stdout, _ = enhance(dark_dng, "--overwrite")
-    auto = estimate_ratio(read_raw(dark_dng).mosaic)
+    raw = read_raw(dark_dng)
+    auto = estimate_ratio(raw.mosaic, raw.cfa, raw.white_balance)
     assert f"ratio {round(auto, 1):g} (auto)" in stdout
     assert 5 < auto < 300  # the scene is dark: the estimate really brightens it
 

@@ -14,13 +14,14 @@ from seeisp.ratio import (
     MIN_RATIO,
     TARGET_LEVEL,
     choose_exposure,
+    colour_block_means,
     estimate_ratio,
     exposure_level,
     metered_estimate,
     parse_ev,
     parse_ratio,
 )
-from seeisp.raw import read_raw
+from seeisp.raw import CFA, read_raw
 
 from conftest import write_dark_dng
 
@@ -61,8 +62,28 @@ def test_a_frame_at_or_below_black_gets_the_largest_ratio(level: float) -> None:
     assert estimate_ratio(np.full((64, 64), level, np.float32)) == MAX_RATIO
 
 
-def test_a_bright_frame_gets_the_smallest_ratio() -> None:
-    assert estimate_ratio(np.full((64, 64), 0.6, np.float32)) == MIN_RATIO
+def test_a_frame_that_already_renders_white_gets_the_smallest_ratio() -> None:
+    camera_gains = np.array([2.2, 1.0, 1.7])  # red and blue at 0.6 render beyond white
+    assert estimate_ratio(np.full((64, 64), 0.6, np.float32), CFA.RGGB, camera_gains) == MIN_RATIO
+
+
+def test_colour_block_means_reads_each_colour_of_the_filter_with_its_gain() -> None:
+    frame = np.zeros((32, 32), np.float32)
+    frame[0::2, 0::2] = 0.25  # the top-left site of every cell
+    gains = np.array([2.0, 1.0, 4.0])
+    assert colour_block_means(frame, CFA.RGGB, gains)[:, 0] == pytest.approx([0.5, 0.0, 0.0])
+    assert colour_block_means(frame, CFA.GRBG, gains)[:, 0] == pytest.approx([0.0, 0.125, 0.0])
+    assert colour_block_means(frame, CFA.BGGR, gains)[:, 0] == pytest.approx([0.0, 0.0, 1.0])
+    assert colour_block_means(frame, CFA.RGGB).shape == (3, 4)  # 16 x 16 blocks
+
+
+def test_highlights_are_read_in_the_colours_the_raw_renders() -> None:
+    """The same mosaic, its red sites twice as bright: with the camera's red gain its highlights reach white
+    sooner, so it is given a lower ratio than read without gains."""
+    frame = dark_frame(30)
+    frame[0::2, 0::2] *= 2
+    with_gains = estimate_ratio(frame, CFA.RGGB, np.array([2.0, 1.0, 1.5]))
+    assert with_gains < estimate_ratio(frame) / 1.2
 
 
 def test_a_frame_smaller_than_a_block_uses_its_pixels() -> None:
@@ -101,8 +122,9 @@ def test_ev_multiplies_a_given_ratio_by_two_per_stop() -> None:
 
 
 def test_ev_applies_on_top_of_the_auto_ratio() -> None:
-    frame = dark_frame(100)
+    frame = dark_frame(30)
     auto = choose_exposure(frame, None)
+    assert 2 * MIN_RATIO < auto.ratio < MAX_RATIO / 2  # neither the estimate nor the compensation is clamped
     assert auto.auto and choose_exposure(frame, None, ev=-1).ratio == pytest.approx(auto.ratio / 2)
 
 
@@ -164,3 +186,13 @@ def test_an_underexposed_ordinary_scene_is_brought_back_to_its_brightness() -> N
     scene = TEST_LEVEL_OF_A_DAY_PICTURE * texture / texture.mean()
     for ratio in (10, 100):
         assert abs(np.log2(estimate_ratio((scene / ratio).astype(np.float32)) / ratio)) <= 2 / 3
+
+
+def test_a_night_frame_mostly_below_black_is_estimated_not_taken_for_black() -> None:
+    """Noise puts the sky and the unlit four fifths of a night frame below black: its lamps and lit parts still
+    say how bright it is, so it gets the learned estimate rather than the nearly-black clamp."""
+    frame, _ = night_street(100)
+    unlit = frame < np.percentile(frame, 80)
+    frame[unlit] = np.random.default_rng(0).normal(-2e-4, 1e-4, int(unlit.sum()))
+    exposure = choose_exposure(frame, None)
+    assert exposure.ratio < MAX_RATIO / 2 and exposure.note == ""

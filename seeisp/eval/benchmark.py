@@ -188,7 +188,8 @@ def run_case(pair: Pair, sessions: Sequence[ModelSession], *, passes: int = 1) -
         methods[f"seeisp {sessions[0].name} (auto ratio)"] = {**score(auto.image, pair), "seconds": auto.seconds}
         estimated = auto.ratio
     else:
-        estimated = estimate_ratio(read_raw(pair.dark).mosaic)
+        raw = read_raw(pair.dark)
+        estimated = estimate_ratio(raw.mosaic, raw.cfa, raw.white_balance)
     return {"ratio": pair.ratio, "cfa": pair.cfa, "estimated_ratio": estimated, "methods": methods}
 
 
