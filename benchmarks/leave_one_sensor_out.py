@@ -1,6 +1,6 @@
 """Leave one sensor out: how a network does on a camera whose noise it never saw in training.
 
-    python benchmarks/leave_one_sensor_out.py [--steps 600] [--limit 8] [--noise-plane]
+    python benchmarks/leave_one_sensor_out.py [--steps 300] [--limit 8] [--noise-plane]
 
 For each calibrated camera it trains the network from scratch without that camera's noise profiles (each of its
 ISO ranges, and the virtual sensors drawn around them: ``TrainConfig.train_cameras``), plus once with all of them;
@@ -37,7 +37,7 @@ class Budget:
     """What every run of one comparison shares."""
 
     config: str = "configs/lite.toml"
-    steps: int = 600
+    steps: int = 300
     batch_size: int = 4
     patch: int = 128
     seed: int = 0
