@@ -6,11 +6,13 @@ For each calibrated camera it trains the network from scratch without that camer
 ISO ranges, and the virtual sensors drawn around them: ``TrainConfig.train_cameras``), plus once with all of them;
 every run has the same budget (lite width, steps, batch, crops and seed). Each camera's held-out model and the
 all-cameras model are then scored by ``seeisp.eval.benchmark`` on the same simulated shots with that camera's noise,
-and one table is printed: camera | trained without it | trained with all | difference (mean PSNR, dB).
+and one table is printed: camera | trained without it | trained with all | difference, in mean PSNR (dB), with LibRaw's
+noise reduction on the same shots for scale.
 
 Runs go to ``--out`` (runs/ by default), one folder per budget; a run whose model.onnx is there is not trained
-again, and an interrupted one resumes from its last checkpoint. ``--noise-plane`` trains and scores the
-noise-aware network instead (``noise_plane=true``).
+again, and an interrupted one resumes from its last checkpoint; scores of the same models, pictures and ratios
+saved in scores.json are reused. ``--noise-plane`` trains and scores the noise-aware network instead
+(``noise_plane=true``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seeisp.errors import SeeispError
-from seeisp.eval.benchmark import run_benchmark
+from seeisp.eval.benchmark import LIBRAW_NR, run_benchmark
 from seeisp.session import ModelSession
 from seeisp.sim.noise import resolve_profile
 from seeisp.training.config import TrainConfig, field_types
@@ -111,6 +113,15 @@ def trained_model(name: str, config: TrainConfig) -> Path:
     return model
 
 
+def same_shots(results: dict | None, models: list[str], images: list[Path], ratios: list[float]) -> bool:
+    """Whether saved benchmark results scored these models on these pictures and ratios (so need not run again)."""
+    if results is None:
+        return False
+    scored = [case["image"] for case in results["cases"]]
+    wanted = [image.name for image in images for _ in ratios]
+    return results["models"] == models and results["ratios"] == [float(r) for r in ratios] and scored == wanted
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = shot_options(__doc__.splitlines()[0], ratios=[100, 250, 300], limit=8, model=False, cameras=CAMERAS)
     parser.add_argument(
@@ -136,26 +147,30 @@ def main(argv: list[str] | None = None) -> int:
     }  # every config is checked before the first run starts
     models = {name: trained_model(name, config) for name, config in configs.items()}
 
+    scores_file = folder / "scores.json"
+    saved = json.loads(scores_file.read_text()) if scores_file.is_file() else {}
     rows, scores = [], {}
     for camera, profile in profiles.items():
-        sessions = [
-            ModelSession(models[held_out_run(camera)], threads=args.threads),
-            ModelSession(models[ALL], threads=args.threads),
-        ]
-        results = run_benchmark(images, profile, args.ratios, sessions)
-        everything = results["summary"]["groups"]["all"]
-        without, with_all = (everything[f"seeisp {session.name}"]["psnr"] for session in sessions)
+        names = [f"lite-{held_out_run(camera)}", f"lite-{ALL}"]
+        results = saved.get(camera)
+        if not same_shots(results, names, images, args.ratios):
+            sessions = [ModelSession(models[held_out_run(camera)], threads=args.threads)]
+            sessions.append(ModelSession(models[ALL], threads=args.threads))
+            results = run_benchmark(images, profile, args.ratios, sessions)
+            scores_file.write_text(json.dumps({**saved, **scores, camera: results}, indent=1))
         scores[camera] = results
-        rows.append(f"| {camera} | {without:.2f} | {with_all:.2f} | {without - with_all:+.2f} |")
-    (folder / "scores.json").write_text(json.dumps(scores, indent=1))
+        everything = results["summary"]["groups"]["all"]
+        without, with_all = (everything[f"seeisp {name}"]["psnr"] for name in names)
+        libraw = everything[LIBRAW_NR]["psnr"]
+        rows.append(f"| {camera} | {without:.2f} | {with_all:.2f} | {without - with_all:+.2f} | {libraw:.2f} |")
 
     print(
         f"\n{'Noise-aware' if budget.noise_plane else 'Plain'} lite network, {budget.steps} steps of batch "
         f"{budget.batch_size} at patch {budget.patch}, seed {budget.seed}; {len(images)} pictures of "
         f"{Path(args.images).name}, ratios {', '.join(f'{r:g}' for r in args.ratios)}; mean PSNR (dB)\n"
     )
-    print(f"| sensor | trained without it | trained with all {len(args.camera)} | difference |")
-    print("|---|---:|---:|---:|")
+    print(f"| sensor | trained without it | trained with all {len(args.camera)} | difference | LibRaw NR, same shots |")
+    print("|---|---:|---:|---:|---:|")
     print("\n".join(rows))
     return 0
 
