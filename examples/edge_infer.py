@@ -10,8 +10,11 @@ and get linear camera RGB back.
 frame.npy  (H, W) uint16 Bayer mosaic, as read from the sensor (sensor orientation).
 frame.json {"cfa": "RGGB", "black_level": 512 or [4 values, one per 2x2 cell: top-left,
            top-right, bottom-left, bottom-right], "white_level": 16383,
-           "white_balance": [R, G, B gains], "camera_to_srgb": 3x3 rows}
-           (white_balance and camera_to_srgb are only needed for --png)
+           "white_balance": [R, G, B gains], "camera_to_srgb": 3x3 rows,
+           "noise_gain": g, "noise_read_sigma": r}
+           (white_balance and camera_to_srgb are only needed for --png; noise_gain and noise_read_sigma only
+           for a model with a noise plane, seeisp.noise_plane = 1: the sensor's noise at this frame's ISO,
+           variance = g * x + r**2 for a pixel of value x on the (raw - black) / (white - black) scale)
 Output     (H, W, 3) float32 linear camera RGB, not white balanced, sensor orientation.
 
 seeisp itself also replaces the sensor's hot pixels before the network (``seeisp.hot_pixels``); this
@@ -47,6 +50,10 @@ DEFAULT_INPUT_RANGE = "-1,1"
 TARGET_LEVEL, MIN_RATIO, MAX_RATIO = 0.19, 1.0, 300.0
 BLOCK, CAP_PERCENTILE, CAP_FACTOR = 16, 75.0, 3.0
 
+# A model with a noise plane (seeisp.noise_plane = 1) reads a fifth input plane: each packed pixel's expected noise,
+# from the mean of its colour plane over this box (seeisp.noise_level.SMOOTHING).
+NOISE_BOX = 5
+
 # LibRaw's default output curve: BT.709 with gamma 2.222 and toe slope 4.5.
 GAMMA, TOE_SLOPE, TOE_END, POWER_SCALE = 1 / 2.222, 4.5, 0.018053968510807, 1.099296826809442
 
@@ -76,15 +83,34 @@ def pack_rggb(mosaic: np.ndarray, cfa: str) -> np.ndarray:
     return np.stack([m[0::2, 0::2], m[0::2, 1::2], m[1::2, 0::2], m[1::2, 1::2]])
 
 
+def box_mean(planes: np.ndarray, size: int) -> np.ndarray:
+    """The mean of every (C, H, W) pixel's size x size neighbourhood, cut at the frame's edges."""
+    pad = size // 2
+    padded = np.pad(planes.astype(np.float64), ((0, 0), (pad + 1, pad), (pad + 1, pad)))
+    ones = np.pad(np.ones((1, *planes.shape[1:])), ((0, 0), (pad + 1, pad), (pad + 1, pad)))
+
+    def window_sums(a: np.ndarray) -> np.ndarray:
+        s = a.cumsum(axis=1).cumsum(axis=2)
+        return s[:, size:, size:] - s[:, :-size, size:] - s[:, size:, :-size] + s[:, :-size, :-size]
+
+    return window_sums(padded) / window_sums(ones)
+
+
+def noise_plane(packed: np.ndarray, gain: float, read_sigma: float, ratio: float) -> np.ndarray:
+    """(4, h, w) amplified input -> (1, h, w): the expected noise std of each pixel, in the input's unit."""
+    signal = np.clip(box_mean(packed, NOISE_BOX), 0, None) / ratio
+    return (np.sqrt(gain * signal + read_sigma**2) * ratio).mean(axis=0, keepdims=True).astype(np.float32)
+
+
 def run_network(session: ort.InferenceSession, packed: np.ndarray, pad_multiple: int) -> np.ndarray:
-    """(4, h, w) -> (3, 2h, 2w): mirror CONTEXT_BORDER pixels around, pad to the model's multiple by
+    """(4 or 5, h, w) -> (3, 2h, 2w): mirror CONTEXT_BORDER pixels around, pad to the model's multiple by
     reflection, run, crop back."""
     _, h, w = packed.shape
     b = CONTEXT_BORDER
     ph, pw = b + (-(h + 2 * b)) % pad_multiple, b + (-(w + 2 * b)) % pad_multiple
     mode = "reflect" if min(h, w) > max(ph, pw) else "edge"
     x = np.pad(packed, ((0, 0), (b, ph), (b, pw)), mode=mode)[None].astype(np.float32)
-    out = session.run(["rgb"], {"raw": x})[0][0]
+    out = session.run(["rgb"], {session.get_inputs()[0].name: x})[0][0]
     return out[:, 2 * b : 2 * (b + h), 2 * b : 2 * (b + w)]
 
 
@@ -98,6 +124,9 @@ def infer(session: ort.InferenceSession, mosaic: np.ndarray, frame: dict, ratio:
     even = normalised[: h - h % 2, : w - w % 2]
     low, high = (float(v) for v in meta.get("seeisp.input_range", DEFAULT_INPUT_RANGE).split(","))
     packed = np.clip(pack_rggb(even, cfa) * np.float32(ratio), low, high)
+    if meta.get("seeisp.noise_plane") == "1":
+        plane = noise_plane(packed, float(frame["noise_gain"]), float(frame["noise_read_sigma"]), ratio)
+        packed = np.concatenate([packed, plane])
     out = run_network(session, packed, int(meta.get("seeisp.pad_multiple", 16))).transpose(1, 2, 0)
     out = np.flip(out, MIRROR_AXES[cfa]) if MIRROR_AXES[cfa] else out
     # Odd sizes: repeat the last row/column, which the 2x2 packing had to leave out.
@@ -129,6 +158,14 @@ def write_png(path: Path, rgb8: np.ndarray) -> None:
         + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
         + chunk(b"IEND", b"")
     )
+
+
+def check_noise_level(frame: dict, where: Path) -> None:
+    """ValueError unless the frame gives the sensor's noise, which a model with a noise plane reads."""
+    for key in ("noise_gain", "noise_read_sigma"):
+        value = _numbers(frame.get(key))
+        if value is None or value.size != 1 or value.item() < 0:
+            raise ValueError(f"{where}: this model reads the sensor's noise: give {key}, a number >= 0")
 
 
 def read_inputs(args: argparse.Namespace) -> tuple[np.ndarray, dict, float | None]:
@@ -218,8 +255,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"edge_infer: error: {args.model}: not a loadable ONNX model ({exc})", file=sys.stderr)
         return 2
     inputs = [(i.name, i.shape) for i in session.get_inputs()]
-    if [name for name, _ in inputs] != ["raw"] or [o.name for o in session.get_outputs()][:1] != ["rgb"]:
+    noisy = session.get_modelmeta().custom_metadata_map.get("seeisp.noise_plane") == "1"
+    wanted = "raw_and_noise" if noisy else "raw"
+    if [name for name, _ in inputs] != [wanted] or [o.name for o in session.get_outputs()][:1] != ["rgb"]:
         print(f"edge_infer: error: {args.model}: not a seeisp network (its inputs are {inputs})", file=sys.stderr)
+        return 2
+    try:
+        if noisy:
+            check_noise_level(frame, args.frame)
+    except ValueError as exc:
+        print(f"edge_infer: error: {exc}", file=sys.stderr)
         return 2
     camera_rgb = infer(session, mosaic, frame, ratio)
     try:

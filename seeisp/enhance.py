@@ -20,6 +20,7 @@ from .ensemble import check_passes, ensemble_suffix, orientation_set, self_ensem
 from .errors import DarkFrameError, InvalidArgumentTypeError
 from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
+from .noise_level import blind_noise_level
 from .output import check_bits, format_of, write_camera_dng, write_image
 from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
 from .ratio import choose_exposure, parse_ev, parse_ratio
@@ -104,15 +105,18 @@ def denoise(
     ``passes`` (1, 2, 4 or 8) averages the network over that many orientations of the mosaic
     (``seeisp.ensemble``); ``progress`` then counts the tiles of all of them. ``hot_pixels`` first replaces the
     sensor's hot sites (``seeisp.hot_pixels``); False feeds the raw as it is. ``tile`` and ``overlap`` (packed
-    pixels) default to the model's own (``ModelSession.run_tiled``).
+    pixels) default to the model's own (``ModelSession.run_tiled``). A network with a noise plane gets the noise
+    level estimated from the mosaic itself (``seeisp.noise_level.blind_noise_level``).
     """
     passes = check_passes(passes)
     cfa, mosaic = network_mosaic(raw, hot_pixels=hot_pixels)
     clipped = clip_highlights(mosaic, raw.white_balance, ratio)
+    noise = blind_noise_level(mosaic) if session.noise_plane else None
     if passes == 1:
-        rgb = single_pass(clipped, session, ratio, tile, overlap, progress)
+        rgb = single_pass(clipped, session, ratio, tile, overlap, progress, noise)
     else:
-        rgb = self_ensemble(clipped, session, ratio, tile, overlap, progress, orientation_set(passes, mosaic.shape))
+        orientations = orientation_set(passes, mosaic.shape)
+        rgb = self_ensemble(clipped, session, ratio, tile, overlap, progress, orientations, noise)
     rgb = whiten_blown(rgb, mosaic, raw.white_balance, ratio)
     return restore_size(from_rggb(rgb, cfa), raw.mosaic.shape)
 

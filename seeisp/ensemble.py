@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidOptionError
-from .pack import amplify, pack
+from .noise_level import NoiseLevel, noise_plane
+from .pack import INPUT_RANGE, amplify, pack
 from .session import ModelSession, ProgressFn
 
 MIN_FLIPPED_SIDE = 4  # a flip drops two rows (columns) of the mosaic; fewer than 4 would leave less than a 2x2 cell
@@ -123,6 +124,20 @@ def coverage(orientations: Sequence[Orientation], shape: tuple[int, int]) -> np.
     return total
 
 
+def network_planes(
+    mosaic: np.ndarray,
+    ratio: float,
+    input_range: tuple[float, float] = INPUT_RANGE,
+    noise: NoiseLevel | None = None,
+) -> np.ndarray:
+    """An even RGGB mosaic (H, W) -> the network's input: (4, H/2, W/2) packed and amplified, and with ``noise``
+    (the raw's noise level) a fifth plane, the expected noise of each pixel (``seeisp.noise_level.noise_plane``)."""
+    packed = amplify(pack(mosaic), ratio, input_range)
+    if noise is None:
+        return packed
+    return np.concatenate([packed, noise_plane(packed, noise, ratio)])
+
+
 def single_pass(
     mosaic: np.ndarray,
     session: ModelSession,
@@ -130,9 +145,16 @@ def single_pass(
     tile: int | None = None,
     overlap: int | None = None,
     progress: ProgressFn | None = None,
+    noise: NoiseLevel | None = None,
 ) -> np.ndarray:
-    """An even RGGB mosaic (H, W) -> the network's linear camera RGB (H, W, 3), float32 (a view)."""
-    packed = amplify(pack(mosaic), ratio, session.input_range)
+    """An even RGGB mosaic (H, W) -> the network's linear camera RGB (H, W, 3), float32 (a view).
+
+    ``noise`` is the raw's noise level, which a session with a noise plane needs and any other does not take.
+    """
+    if session.noise_plane != (noise is not None):
+        needs = "needs the raw's noise level" if session.noise_plane else "reads no noise level"
+        raise ValueError(f"{session.name}: this network {needs}")
+    packed = network_planes(mosaic, ratio, session.input_range, noise)
     return session.run_tiled(packed, tile=tile, overlap=overlap, progress=progress).transpose(1, 2, 0)
 
 
@@ -144,6 +166,7 @@ def self_ensemble(
     overlap: int | None = None,
     progress: ProgressFn | None = None,
     orientations: Sequence[Orientation] | None = None,
+    noise: NoiseLevel | None = None,
 ) -> np.ndarray:
     """Like ``single_pass``, averaged over ``orientations`` (default: every one the frame fits, 8 in practice).
 
@@ -167,7 +190,7 @@ def self_ensemble(
             if progress:
                 progress(before + tiles, total)
 
-        output = single_pass(view, session, ratio, tile, overlap, report)
+        output = single_pass(view, session, ratio, tile, overlap, report, noise)
         summed[orientation.region((h, w))] += orientation.inverse(output)
         del output  # before the next pass allocates its own
         done += count

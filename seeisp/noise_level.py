@@ -128,6 +128,15 @@ def _block_peak(plane: np.ndarray, block: int) -> np.ndarray:
     return inner[:h, :w].reshape(h // block, block, w // block, block).max(axis=(1, 3)).ravel()
 
 
+def blind_noise_level(mosaic: np.ndarray) -> NoiseLevel:
+    """The noise level of an RGGB mosaic on the 0..1 raw scale (white at 1), from the mosaic alone; a noiseless
+    level where it holds too few flat blocks to fit (a frame of a few dozen pixels)."""
+    try:
+        return estimate_noise_level(mosaic, period=2, saturation=1.0)
+    except ValueError:
+        return NoiseLevel(gain=0.0, read_sigma=0.0)
+
+
 def noise_sigma(signal: np.ndarray, level: NoiseLevel) -> np.ndarray:
     """The expected noise (standard deviation) of pixels whose noise-free value is ``signal``, float32.
 

@@ -59,7 +59,9 @@ def tile_overlap(tile: int) -> int:
 
 
 class ModelSession:
-    """A loaded network: ``run`` maps packed raw (4, h, w) to camera RGB (3, 2h, 2w)."""
+    """A loaded network: ``run`` maps packed raw (4, h, w) to camera RGB (3, 2h, 2w); a network with a noise plane
+    (``seeisp.noise_plane`` = 1 in its metadata) reads (5, h, w), the fifth plane each pixel's expected noise
+    (``seeisp.ensemble.network_planes`` makes it)."""
 
     input_range: tuple[float, float] = INPUT_RANGE  # where the amplified input is clipped; set from the metadata
 
@@ -75,8 +77,10 @@ class ModelSession:
             raise
         except Exception as exc:
             raise ModelError(f"{self.path}: not a loadable ONNX model ({exc})") from None
-        _check_signature(self.session, self.path)
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.noise_plane = self.metadata.get("seeisp.noise_plane", "0") == "1"
+        self.in_channels = 5 if self.noise_plane else 4
+        _check_signature(self.session, self.path, self.in_channels)
         self.name = self.metadata.get("seeisp.name", self.path.stem)
         self.pad_multiple = int(self.metadata.get("seeisp.pad_multiple", 16))
         self.width = _model_width(self.metadata)
@@ -100,8 +104,8 @@ class ModelSession:
         return default_tile(self.width)
 
     def run(self, packed: np.ndarray) -> np.ndarray:
-        """(4, h, w) -> (3, 2h, 2w). Mirrors ``CONTEXT_BORDER`` pixels around the input, pads it to the network's
-        multiple by reflection, runs it and crops back."""
+        """(4, h, w), or (5, h, w) with a noise plane -> (3, 2h, 2w). Mirrors ``CONTEXT_BORDER`` pixels around
+        the input, pads it to the network's multiple by reflection, runs it and crops back."""
         x = mirror_context(packed, self.pad_multiple)
         try:
             out = self.session.run(None, {self.input_name: x[None].astype(self.input_type)})[0][0]
@@ -244,20 +248,21 @@ def _input_range(metadata: dict[str, str]) -> tuple[float, float]:
     return low, high
 
 
-def _check_signature(session: ort.InferenceSession, path: Path) -> None:
-    """``ModelError`` unless the network takes packed raw (N, 4, h, w) and gives camera RGB (N, 3, H, W), as every
-    seeisp network does; caught at load, before any picture is read, instead of as a failure deep in inference."""
+def _check_signature(session: ort.InferenceSession, path: Path, in_channels: int = 4) -> None:
+    """``ModelError`` unless the network takes packed raw (N, 4, h, w) (``in_channels`` 5: with a noise plane) and
+    gives camera RGB (N, 3, H, W), as every seeisp network does; caught at load, before any picture is read, instead
+    of as a failure deep in inference."""
     inputs, outputs = session.get_inputs(), session.get_outputs()
 
     def channels(shape: Sequence[int | str | None], count: int) -> bool:  # a named or unknown size fits any count
         return len(shape) == 4 and (not isinstance(shape[1], int) or shape[1] == count)
 
-    if not (len(inputs) == 1 and channels(inputs[0].shape, 4) and outputs and channels(outputs[0].shape, 3)):
+    if not (len(inputs) == 1 and channels(inputs[0].shape, in_channels) and outputs and channels(outputs[0].shape, 3)):
         takes = ", ".join(_shape_text(i.shape) for i in inputs)
         gives = ", ".join(_shape_text(o.shape) for o in outputs)
         raise ModelError(
             f"{path}: not a seeisp network: it takes {takes} and gives {gives}; a seeisp network takes packed raw "
-            "(N, 4, h, w) and gives camera RGB (N, 3, 2h, 2w)"
+            f"(N, {in_channels}, h, w) and gives camera RGB (N, 3, 2h, 2w)"
         )
 
 

@@ -67,6 +67,9 @@ class TrainConfig:
     noise_on_device: bool = False  # workers make clean crops; the noise is drawn on the training device (torch)
     ema: float = 0.0  # decay of an exponential moving average of the weights, validated and exported; 0 = off
     context_border: int = 0  # packed pixels mirrored around each crop, as inference does (CONTEXT_BORDER)
+    # A fifth input plane: the expected noise std of every packed pixel (seeisp.training.noise_input). A 4-plane
+    # init_from grows it at zero weight, so the run starts as exactly the network it loads.
+    noise_plane: bool = False
 
     def __post_init__(self) -> None:
         for key, kind in field_types().items():
@@ -75,7 +78,8 @@ class TrainConfig:
 
     @property
     def model_config(self) -> UNetConfig:
-        return UNetConfig(width=self.width, extra_convs=self.extra_convs)
+        in_channels = 5 if self.noise_plane else 4
+        return UNetConfig(width=self.width, extra_convs=self.extra_convs, in_channels=in_channels)
 
     @classmethod
     def load(cls, path: str | None, overrides: list[str]) -> TrainConfig:
@@ -201,6 +205,11 @@ def check_ranges(config: TrainConfig) -> None:
     if config.noise_on_device and config.sid_root:
         raise ConfigError(
             "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
+        )
+    if config.noise_plane and config.sid_root:
+        raise ConfigError(
+            "noise_plane=true does not mix with sid_root: the noise of the SID pairs is not drawn, so it is not known",
+            "noise_plane",
         )
 
 

@@ -141,18 +141,23 @@ class SyntheticPairs:
         noise = sample_noise(rng, self.profiles, self.virtual_share)
         return clean, camera, ratio, noise
 
-    def sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
+    def sample(
+        self, rng: np.random.Generator, ratio: float | None = None, with_noise: bool = False
+    ) -> tuple[np.ndarray, ...]:
         """(amplified packed noisy raw (4, p/2, p/2), target (3, p, p), white balance (3,), camera->sRGB (3, 3)).
 
         The white balance and matrix are the camera's, for a loss on the picture as ``seeisp.render`` shows it.
+        ``with_noise`` adds the noise vector of the sample (``NOISE_FIELDS``) without changing any draw.
         """
         clean, camera, ratio, noise = self._before_noise(rng, ratio)
         raw, target = dark_raw_pair(clean, ratio, noise, rng)
         mosaic = normalise(raw, noise)
-        if rng.random() < self.black_clip_share:  # cameras that clip at black before writing the raw
+        clip_black = rng.random() < self.black_clip_share
+        if clip_black:  # cameras that clip at black before writing the raw
             mosaic = np.maximum(mosaic, 0.0)
         packed = amplify(pack(mosaic), ratio)
-        return packed, target.transpose(2, 0, 1), *_colour(camera)
+        drawn = (noise_vector(noise, ratio, clip_black),) if with_noise else ()
+        return packed, target.transpose(2, 0, 1), *_colour(camera), *drawn
 
     def clean_sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
         """``sample`` without the noise: (clean RGGB mosaic (p, p), target, white balance, matrix, noise vector).
@@ -164,9 +169,9 @@ class SyntheticPairs:
         clip_black = bool(rng.random() < self.black_clip_share)
         return mosaic_rggb(clean), clean.transpose(2, 0, 1), *_colour(camera), noise_vector(noise, ratio, clip_black)
 
-    def batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
+    def batch(self, seed: int, step: int, size: int, with_noise: bool = False) -> tuple[np.ndarray, ...]:
         rng = np.random.default_rng([seed, step])
-        return _stack([self.sample(rng) for _ in range(size)])
+        return _stack([self.sample(rng, with_noise=with_noise) for _ in range(size)])
 
     def clean_batch(self, seed: int, step: int, size: int) -> tuple[np.ndarray, ...]:
         """``size`` stacked ``clean_sample``s; a pure function of (seed, step), as ``batch`` is."""

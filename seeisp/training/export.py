@@ -16,6 +16,7 @@ import onnx
 import torch
 
 from ..errors import SeeispError
+from ..noise_level import SMOOTHING
 from ..pack import INPUT_RANGE
 from ..writable import staged_file
 from .model import SIDUNet, UNetConfig
@@ -40,15 +41,16 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
     """What a standalone runner needs to feed the network and read its output."""
     cfg = state.get("config", {})
     summary = {k: cfg[k] for k in ("steps", "batch_size", "patch", "train_dirs", "profiles_dir") if k in cfg}
-    fine_tuning = ("init_from", "pattern_share", "ema")
+    fine_tuning = ("init_from", "pattern_share", "ema", "noise_plane")
     summary.update({k: cfg[k] for k in fine_tuning if cfg.get(k)})  # only when used
     summary.update(step=state.get("step"), val_psnr=state.get("val_psnr"))
+    noise_plane = has_noise_plane(model.config)
     return {
         "seeisp.name": name,
         "seeisp.width": str(model.config.width),
         "seeisp.model_config": json.dumps(model.config.to_dict()),
-        "seeisp.input": "packed RGGB raw (N,4,h,w) float32: (raw-black)/(white-black) * ratio, clipped to [-1,1]; "
-        "channels R,G1,G2,B; other CFA phases mirrored to RGGB first",
+        "seeisp.input": (NOISE_INPUT_TEXT if noise_plane else RAW_INPUT_TEXT),
+        "seeisp.noise_plane": str(int(noise_plane)),
         "seeisp.output": "linear camera RGB (N,3,2h,2w) float32, not white balanced",
         "seeisp.cfa": "RGGB",
         "seeisp.channel_order": "R,G1,G2,B",
@@ -59,6 +61,25 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
         "seeisp.ratio_range": "1,300",
         "seeisp.training": json.dumps(summary),
     }
+
+
+RAW_INPUT_TEXT = (
+    "packed RGGB raw (N,4,h,w) float32: (raw-black)/(white-black) * ratio, clipped to [-1,1]; "
+    "channels R,G1,G2,B; other CFA phases mirrored to RGGB first"
+)
+# seeisp.noise_level.noise_plane in words, for a runner written without seeisp.
+NOISE_INPUT_TEXT = (
+    "(N,5,h,w) float32: channels 1-4 the packed RGGB raw, (raw-black)/(white-black) * ratio, clipped to [-1,1], "
+    "channels R,G1,G2,B, other CFA phases mirrored to RGGB first; channel 5 the expected noise std of each packed "
+    "pixel in the same unit: mean over the 4 channels c of ratio * sqrt(gain * s_c / ratio + read_sigma^2), "
+    f"s_c = max(0, mean of channel c over the {SMOOTHING}x{SMOOTHING} box around the pixel, cut at the edges), "
+    "gain and read_sigma of the raw on the (raw-black)/(white-black) scale (seeisp.noise_level)"
+)
+
+
+def has_noise_plane(config: UNetConfig) -> bool:
+    """Whether the network reads a fifth input plane, the expected noise of each pixel (``noise_input``)."""
+    return config.in_channels == 5
 
 
 def export_onnx(checkpoint: str | os.PathLike[str], out: str | os.PathLike[str], name: str | None = None) -> Path:
@@ -80,7 +101,7 @@ def _write_onnx(model: SIDUNet, state: dict, name: str, tmp: Path) -> None:
         program = torch.onnx.export(
             model,
             (example,),
-            input_names=["raw"],
+            input_names=["raw_and_noise" if has_noise_plane(model.config) else "raw"],
             output_names=["rgb"],
             dynamic_shapes={"inp": {0: dynamic, 2: dynamic, 3: dynamic}},
             opset_version=OPSET,
@@ -190,7 +211,9 @@ def export_variants(
             raise SeeispError(f"no calibration picture of at least {CALIBRATION_PATCH} px in {named}")
         profiles_dir = config.get("profiles_dir")
         profiles = load_profiles(profiles_dir) if profiles_dir and Path(profiles_dir).is_dir() else {}
-        inputs = calibration_inputs(calibration_samples, found or builtin_pictures(), list(profiles.values()))
+        noise_plane = bool(config.get("noise_plane"))
+        pictures = found or builtin_pictures()
+        inputs = calibration_inputs(calibration_samples, pictures, list(profiles.values()), noise_plane=noise_plane)
         drawn_from = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
         log(f"int8: calibrating on {len(inputs)} simulated dark raws from {drawn_from}, ratios 1-300")
     Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -64,12 +65,26 @@ def with_noise_plane(packed: torch.Tensor, vectors: torch.Tensor) -> torch.Tenso
     return torch.cat([packed, noise_plane(packed, *level_from_vectors(vectors))], dim=1)
 
 
+def sample_with_noise_plane(packed: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """One (4, h, w) numpy input and its noise vector (``NOISE_FIELDS``) -> (5, h, w) with its noise plane."""
+    return with_noise_plane(torch.from_numpy(packed)[None], torch.from_numpy(vector)[None])[0].numpy()
+
+
 def grow_noise_input(model: SIDUNet) -> SIDUNet:
     """A copy of ``model`` with one more input plane, whose weights start at zero: the same outputs at first."""
     config = dataclasses.replace(model.config, in_channels=model.config.in_channels + 1)
     grown = SIDUNet(config)
-    state = model.state_dict()
-    first = state["down.0.0.weight"]
-    state["down.0.0.weight"] = torch.cat([first, torch.zeros_like(first[:, :1])], dim=1)
-    grown.load_state_dict(state)
+    grown.load_state_dict(with_zero_inputs(model.state_dict(), config.in_channels))
     return grown
+
+
+def with_zero_inputs(state: dict[str, torch.Tensor], in_channels: int) -> dict[str, torch.Tensor]:
+    """``state`` with the first convolution taking ``in_channels`` input planes, those it lacked at zero weight."""
+    first = state[FIRST_WEIGHT]
+    missing = in_channels - first.shape[1]
+    if missing <= 0:
+        return state
+    return {**state, FIRST_WEIGHT: torch.cat([first, first.new_zeros(first.shape[0], missing, *first.shape[2:])], 1)}
+
+
+FIRST_WEIGHT = "down.0.0.weight"  # the convolution that reads the input planes

@@ -217,11 +217,13 @@ def calibration_inputs(
     profiles: Sequence[SensorProfile] = (),
     patch: int = CALIBRATION_PATCH,
     seed: int = 0,
+    noise_plane: bool = False,
 ) -> list[np.ndarray]:
     """``count`` simulated dark raws, packed and amplified, at ratios log-spaced over 1..300.
 
     Pictures are uint8/uint16 sRGB (as ``seeisp.sim.pictures.load_srgb`` gives them) of at least
     ``patch`` pixels a side; noise comes from the calibrated ``profiles`` or the virtual sensor.
+    ``noise_plane`` adds each raw's noise plane (``seeisp.training.noise_input``), for a network that reads one.
     """
     if count < 1:
         raise ValueError("calibration needs at least one sample")
@@ -231,7 +233,13 @@ def calibration_inputs(
     pairs = SyntheticPairs(list(usable), profiles, patch=patch)
     rng = np.random.default_rng(seed)
     ratios = np.geomspace(*CALIBRATION_RATIO_RANGE, num=count)
-    return [pairs.sample(rng, ratio=float(ratio))[0][None] for ratio in ratios]
+    from .noise_input import sample_with_noise_plane  # torch: only here, the rest of this module needs none
+
+    inputs = []
+    for ratio in ratios:
+        packed, *_, noise = pairs.sample(rng, ratio=float(ratio), with_noise=True)  # the noise vector draws nothing
+        inputs.append((sample_with_noise_plane(packed, noise) if noise_plane else packed)[None])
+    return inputs
 
 
 def float_nodes(model: onnx.ModelProto) -> list[str]:

@@ -31,9 +31,10 @@ from ..sim.pictures import to_unit
 from ..sim.synthesis import dark_raw_pair, random_camera, unprocess
 from ..writable import staged_file
 from .config import TrainConfig
-from .data import SyntheticPairs, load_images
+from .data import SyntheticPairs, load_images, noise_vector
 from .device_noise import noisy_input, step_generator
 from .model import ResidualConv, SIDUNet
+from .noise_input import FIRST_WEIGHT, sample_with_noise_plane, with_noise_plane, with_zero_inputs
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -106,6 +107,8 @@ def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
                 noise = sensor.sample(rng)
                 raw, target = dark_raw_pair(clean, ratio, noise, rng)
                 packed = amplify(pack(normalise(raw, noise)), ratio)
+                if config.noise_plane:
+                    packed = sample_with_noise_plane(packed, noise_vector(noise, ratio, clip_black=False))
                 samples.append((packed, target, camera.white_balance, camera.camera_to_srgb))
     return samples
 
@@ -140,7 +143,8 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
     The exporter keeps the state-dict names for the ONNX initialisers, so a shipped model can be
     trained further (fine-tuned) without its checkpoint. A model with more ``extra_convs`` than the
     weights may be grown from them: its residual convolutions the weights lack keep their zero start,
-    so it begins as exactly the network the weights describe.
+    so it begins as exactly the network the weights describe. So may a model with a noise plane from
+    4-plane weights: the plane starts at zero weight (``grow_noise_input``).
     """
     path = Path(path)
     wanted = model.state_dict()
@@ -158,6 +162,8 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
         }
     else:
         weights = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    if FIRST_WEIGHT in weights:
+        weights = with_zero_inputs(weights, model.config.in_channels)
     missing = [name for name in wanted if name not in weights and not _grown(model, name)]
     if missing:
         raise ValueError(f"{path}: not seeisp weights of this architecture (no {missing[0]!r})")
@@ -182,12 +188,20 @@ class StepBatches(torch.utils.data.Dataset):
     are ``SyntheticPairs.clean_batch``es, for the loop to add the noise on the device.
     """
 
-    def __init__(self, pairs: SyntheticPairs, seed: int, batch_size: int, clean: bool = False) -> None:
+    def __init__(
+        self, pairs: SyntheticPairs, seed: int, batch_size: int, clean: bool = False, with_noise: bool = False
+    ) -> None:
         self.pairs, self.seed, self.batch_size, self.clean = pairs, seed, batch_size, clean
+        self.with_noise = with_noise  # noisy batches carry their noise vectors too (clean ones always do)
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, ...]:
-        make = self.pairs.clean_batch if self.clean else self.pairs.batch
-        return tuple(torch.from_numpy(a) for a in make(self.seed, step, self.batch_size))
+        if self.clean:
+            arrays = self.pairs.clean_batch(self.seed, step, self.batch_size)
+        elif self.with_noise:
+            arrays = self.pairs.batch(self.seed, step, self.batch_size, with_noise=True)
+        else:
+            arrays = self.pairs.batch(self.seed, step, self.batch_size)
+        return tuple(torch.from_numpy(a) for a in arrays)
 
 
 def batch_loader(dataset: StepBatches, first: int, last: int, workers: int, pin: bool) -> torch.utils.data.DataLoader:
@@ -333,13 +347,19 @@ def train(config: TrainConfig) -> TrainResult:
         writer.writerow(["step", "loss", "lr", "val_psnr", "seconds"])
     bar = tqdm(total=config.steps, initial=step, disable=rank != 0, desc=config.name)
     started, first_step, losses = time.time(), step, []
-    batches = StepBatches(pairs, config.seed + 1000 * rank, config.batch_size, clean=config.noise_on_device)
+    batches = StepBatches(
+        pairs, config.seed + 1000 * rank, config.batch_size, clean=config.noise_on_device, with_noise=config.noise_plane
+    )
     for batch in batch_loader(batches, step, config.steps, config.workers, pin=cuda):
+        parts = [t.to(device, non_blocking=True) for t in batch]
         if config.noise_on_device:
-            clean, y, wb, _, noise = (t.to(device, non_blocking=True) for t in batch)
+            clean, y, wb, _, noise = parts
             x = noisy_input(clean, noise, step_generator(device, config.seed, rank, step))
         else:
-            x, y, wb, _ = (t.to(device, non_blocking=True) for t in batch)
+            x, y, wb, _, *drawn = parts
+            noise = drawn[0] if drawn else None
+        if config.noise_plane:  # the plane of the noise this very crop was given: the network learns what it means
+            x = with_noise_plane(x, noise)
         x = x.contiguous(memory_format=memory_format)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(config, step)

@@ -401,7 +401,7 @@ def measure_network(session: ModelSession, passes: int) -> tuple[float, float]:
     """(seconds, megapixels) of the network's passes over one tile of zeros of the model's tile size, after an
     untimed run (the first run of a session is slower)."""
     side = min(session.default_tile, 256)
-    packed = np.zeros((4, side, side), np.float32)
+    packed = np.zeros((session.in_channels, side, side), np.float32)
     session.run(packed)
     began = time.perf_counter()
     session.run(packed)
