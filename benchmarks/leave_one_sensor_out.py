@@ -11,7 +11,8 @@ noise reduction on the same shots for scale.
 
 Runs go to ``--out`` (runs/ by default), one folder per budget; a run whose model.onnx is there is not trained
 again, and an interrupted one resumes from its last checkpoint; scores of the same models, pictures and ratios
-saved in scores.json are reused. ``--noise-plane`` trains and scores the noise-aware network instead
+saved in scores-CAMERA.json are reused. ``--score`` limits a call to some held-out cameras (and the runs they
+need), so that several calls may share the work. ``--noise-plane`` trains and scores the noise-aware network instead
 (``noise_plane=true``).
 """
 
@@ -134,9 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=Budget.config, help="TrainConfig file (default: %(default)s)")
     parser.add_argument("--noise-plane", action="store_true", help="the noise-aware network (noise_plane=true)")
     parser.add_argument("--out", default="runs/leave_one_sensor_out", help="runs folder (default: %(default)s)")
+    parser.add_argument(
+        "--score", nargs="+", metavar="CAMERA", help="train and score only the runs these held-out cameras need"
+    )
     args = parser.parse_args(argv)
     if len(args.camera) < 2:
         parser.error("--camera needs at least two cameras: one to leave out and one to train on")
+    scored = args.score or args.camera
+    if set(scored) - set(args.camera):
+        parser.error(f"--score: {sorted(set(scored) - set(args.camera))[0]} is none of --camera")
     profiles = {camera: resolve_profile(camera, args.profiles) for camera in args.camera}
     images = shot_images(args.images, args.limit)
     budget = Budget(args.config, args.steps, args.batch_size, args.patch, args.seed, args.threads, args.noise_plane)
@@ -145,20 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         name: run_config(budget, cameras, args.profiles, folder / name)
         for name, cameras in training_cameras(args.camera).items()
     }  # every config is checked before the first run starts
-    models = {name: trained_model(name, config) for name, config in configs.items()}
+    needed = [ALL, *map(held_out_run, scored)]
+    models = {name: trained_model(name, configs[name]) for name in needed}
 
-    scores_file = folder / "scores.json"
-    saved = json.loads(scores_file.read_text()) if scores_file.is_file() else {}
-    rows, scores = [], {}
-    for camera, profile in profiles.items():
+    rows = []
+    for camera in scored:
         names = [f"lite-{held_out_run(camera)}", f"lite-{ALL}"]
-        results = saved.get(camera)
+        scores_file = folder / f"scores-{camera}.json"
+        results = json.loads(scores_file.read_text()) if scores_file.is_file() else None
         if not same_shots(results, names, images, args.ratios):
             sessions = [ModelSession(models[held_out_run(camera)], threads=args.threads)]
             sessions.append(ModelSession(models[ALL], threads=args.threads))
-            results = run_benchmark(images, profile, args.ratios, sessions)
-            scores_file.write_text(json.dumps({**saved, **scores, camera: results}, indent=1))
-        scores[camera] = results
+            results = run_benchmark(images, profiles[camera], args.ratios, sessions)
+            scores_file.write_text(json.dumps(results, indent=1))
         everything = results["summary"]["groups"]["all"]
         without, with_all = (everything[f"seeisp {name}"]["psnr"] for name in names)
         libraw = everything[LIBRAW_NR]["psnr"]
