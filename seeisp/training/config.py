@@ -36,6 +36,9 @@ class TrainConfig:
     train_dirs: list[str] = field(default_factory=lambda: ["../shared/data/clean/train"])
     val_dir: str = "../shared/data/clean/val/kodak24"
     profiles_dir: str = "../shared/data/noise_profiles"
+    # Cameras whose noise profiles (each of their ISO ranges) train, and around which virtual sensors are drawn;
+    # [] = every profile in profiles_dir. Leaving one out measures a camera the network never saw.
+    train_cameras: list[str] = field(default_factory=list)
     out_dir: str = "runs/lite"
     steps: int = 20000
     batch_size: int = 4

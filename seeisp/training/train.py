@@ -67,6 +67,28 @@ def validation_sensors(config: TrainConfig) -> list[SensorProfile]:
     return [resolve_profile(name, config.profiles_dir) for name in config.val_cameras]
 
 
+def training_sensors(config: TrainConfig) -> list[SensorProfile]:
+    """The calibrated sensors training draws its noise from, and builds its virtual sensors around: every profile in
+    ``profiles_dir``, or those of ``train_cameras`` (a camera with each of its ISO ranges: NikonD850 and NikonD850-2).
+
+    Empty where ``profiles_dir`` is absent and no camera is named (training then uses the built-in virtual sensor); an
+    unknown camera is a ``ValueError`` naming it.
+    """
+    if not Path(config.profiles_dir).is_dir():
+        if config.train_cameras:
+            raise ValueError(f"train_cameras: profiles_dir {config.profiles_dir} is no folder of noise profiles")
+        return []
+    profiles = load_profiles(config.profiles_dir)
+    cameras = dict.fromkeys(name.removesuffix("-2") for name in profiles)  # NikonD850-2: NikonD850's second ISO range
+    unknown = [camera for camera in config.train_cameras if camera not in cameras]
+    if unknown:
+        raise ValueError(
+            f"train_cameras: unknown camera {unknown[0]!r}; profiles in {config.profiles_dir}: {', '.join(cameras)}"
+        )
+    wanted = config.train_cameras or list(cameras)
+    return [profile for name, profile in profiles.items() if name.removesuffix("-2") in wanted]
+
+
 def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, ...]]:
     """Fixed (input, target, white balance, camera->sRGB) crops from the validation pictures, for each sensor."""
     sensors = validation_sensors(config)
@@ -302,7 +324,7 @@ def train(config: TrainConfig) -> TrainResult:
     scored = ema.module if ema is not None else model
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
-    profiles = list(load_profiles(config.profiles_dir).values()) if Path(config.profiles_dir).is_dir() else []
+    profiles = training_sensors(config)
     images = load_images(config.train_dirs, config.patch)
     if not images:
         where = ", ".join(d if Path(d).is_dir() else f"{d} (no such folder)" for d in config.train_dirs)
