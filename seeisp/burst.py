@@ -58,20 +58,6 @@ MIN_OVERLAP = 0.5  # the least share of the reference a frame must still cover a
 MIN_AGREEMENT = 0.3  # the least mean merge weight over the overlap for a frame to count as the same scene
 
 
-@dataclass(frozen=True)
-class MismatchScale:
-    """One scale at which a frame's difference to the reference is compared with the noise (``mismatch``); the
-    frame's weight halves where the difference exceeds the noise's by ``allowed`` times (Wiener-like)."""
-
-    blur: float  # packed pixels: the Gaussian that low-passes the difference
-    tile: int  # packed pixels: the window its square is averaged over
-    allowed: float
-
-
-# Tuned with benchmarks/burst.py. Fine and strict, because aliasing differs from frame to frame: the planes sample
-# every other site, so no resampling gives back the reference's own samples of fine detail. Coarse, to see a
-# moving object whose difference per pixel hides in the noise but shows once averaged over an area.
-MISMATCH = (MismatchScale(blur=0.3, tile=2, allowed=0.15), MismatchScale(blur=2.0, tile=8, allowed=1.0))
 NOISE_FLOOR = 1e-4  # of the white level: the least noise assumed (a noise-free raw is still quantised)
 
 
@@ -218,43 +204,125 @@ def significant(flow: np.ndarray, deadband: float) -> np.ndarray:
     return flow * np.clip(length / deadband - 1.0, 0.0, 1.0) if deadband > 0 else flow
 
 
-def sample_maps(
-    motion: np.ndarray, flow: np.ndarray | None, flow_scale: float, shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where each packed pixel of the reference lies in the frame (x and y maps of ``shape``): the global
-    ``motion`` (packed pixels) plus the local ``flow`` (grey pixels ``flow_scale`` packed pixels wide)."""
+# --- tiles: whole cells moved, no resampling ----------------------------------------------------------------------
+
+TILE = 16  # packed pixels: the side of the tiles that are moved and merged
+STEP = TILE // 2  # tiles overlap by half, so that their windows add up to one
+STRIP = 1 << 22  # plane pixels of tiles worked on at once (a strip of tile rows), to bound the memory
+
+
+def window_ramp(offset: np.ndarray | float = 0.0) -> np.ndarray:
+    """(..., TILE) one side of the raised cosine window, moved by ``offset`` pixels: ramps ``STEP`` apart add up to
+    one."""
+    positions = np.arange(TILE, dtype=np.float32) + np.float32(0.5) - np.asarray(offset, np.float32)[..., None]
+    return (np.sin(np.float32(np.pi / TILE) * positions) ** 2).astype(np.float32)
+
+
+WINDOW = np.outer(window_ramp(), window_ramp())
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Tiles of ``TILE`` packed pixels, ``STEP`` apart, over planes of ``shape`` mirrored by ``STEP`` on every side
+    and to whole steps: tile (i, j) covers the padded planes' rows ``i * STEP`` to ``i * STEP + TILE`` and the
+    same columns, so every pixel of the planes lies in four tiles whose windows add up to one there."""
+
+    shape: tuple[int, int]
+
+    @property
+    def padded(self) -> tuple[int, int]:
+        h, w = self.shape
+        return (-(-h // STEP) + 2) * STEP, (-(-w // STEP) + 2) * STEP
+
+    @property
+    def count(self) -> tuple[int, int]:
+        hp, wp = self.padded
+        return hp // STEP - 1, wp // STEP - 1
+
+    def pad(self, planes: np.ndarray) -> np.ndarray:
+        (h, w), (hp, wp) = self.shape, self.padded
+        return np.pad(planes, ((0, 0), (STEP, hp - h - STEP), (STEP, wp - w - STEP)), mode="symmetric")
+
+    def crop(self, padded: np.ndarray) -> np.ndarray:
+        h, w = self.shape
+        return padded[:, STEP : STEP + h, STEP : STEP + w]
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """(y, x) grids of the tiles' centres, in pixels of the unpadded planes."""
+        ny, nx = self.count
+        ys, xs = (np.arange(n) * STEP - STEP + (TILE - 1) / 2 for n in (ny, nx))
+        return np.meshgrid(ys, xs, indexing="ij")
+
+    def strips(self) -> Iterator[slice]:
+        """The tile rows in strips of about ``STRIP`` plane pixels of tiles."""
+        ny, nx = self.count
+        rows = max(1, STRIP // (4 * nx * TILE * TILE))
+        for start in range(0, ny, rows):
+            yield slice(start, min(start + rows, ny))
+
+
+def tile_shifts(motion: np.ndarray, flow: np.ndarray | None, flow_scale: float, grid: TileGrid) -> np.ndarray:
+    """(2, ny, nx): where (dy, dx) each tile of the reference lies in the frame, in packed pixels: the global
+    ``motion`` (packed pixels) plus the local ``flow`` (grey pixels ``flow_scale`` packed pixels wide) at the tile's
+    centre."""
     cv2 = _cv2()
-    h, w = shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    map_x = motion[0, 0] * xs + motion[0, 1] * ys + motion[0, 2]
-    map_y = motion[1, 0] * xs + motion[1, 1] * ys + motion[1, 2]
+    ys, xs = grid.centres()
+    at_x = motion[0, 0] * xs + motion[0, 1] * ys + motion[0, 2]
+    at_y = motion[1, 0] * xs + motion[1, 1] * ys + motion[1, 2]
     if flow is not None:
-        full = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(flow_scale)
-        map_x += full[..., 0]
-        map_y += full[..., 1]
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+        grey_x, grey_y = ((c + 0.5) / flow_scale - 0.5 for c in (xs, ys))
+        for axis, at in ((0, at_x), (1, at_y)):
+            sampled = cv2.remap(
+                np.ascontiguousarray(flow[..., axis]),
+                grey_x.astype(np.float32),
+                grey_y.astype(np.float32),
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            at += sampled * flow_scale
+    return np.stack([at_y - ys, at_x - xs])
 
 
-def warp_planes(planes: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, turn: np.ndarray) -> np.ndarray:
-    """Resample each plane at the maps, NaN where the frame does not reach.
+def split_shifts(shifts: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tile shifts -> the whole cells a tile moves by (a multiple of ``period``, the colour filter's cell in packed
+    pixels, so every site stays on its colour) and what is left (moved in the frequency domain, ``merge_tiles``;
+    nothing for a cell larger than 2x2, whose packed planes hold several colours)."""
+    whole = np.rint(shifts / period).astype(np.int64) * period
+    left = (shifts - whole).astype(np.float32) if period == 1 else np.zeros(shifts.shape, np.float32)
+    return whole, left
 
-    The maps are in packed pixels, centred on the 2x2 cell; a plane's sites sit a quarter of a packed pixel off
-    that centre, so each plane's maps are shifted by how the motion's linear part ``turn`` (2x2) moves that offset:
-    the sites of one colour then land on sites of that colour."""
-    cv2 = _cv2()
-    out = np.empty_like(planes)
-    for index, ((row, column), plane) in enumerate(zip(SITES, planes, strict=True)):
-        offset = (np.array([column, row]) - 0.5) / 2
-        shift_x, shift_y = (turn @ offset - offset).astype(np.float32)
-        out[index] = cv2.remap(
-            plane,
-            map_x + shift_x,
-            map_y + shift_y,
-            cv2.INTER_CUBIC,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=float("nan"),
-        )
-    return out
+
+def reference_tiles(padded: np.ndarray, rows: slice) -> np.ndarray:
+    """(planes, rows, nx, TILE, TILE) view of the tiles in tile ``rows`` of mirrored planes."""
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (TILE, TILE), axis=(1, 2))
+    return windows[:, ::STEP, ::STEP][:, rows]
+
+
+def shifted_tiles(padded: np.ndarray, shifts: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """The tiles of a frame's mirrored planes at the reference's tiles in ``rows`` moved by ``shifts``, and where
+    the moved tile lies within the frame (elsewhere the reference's place is read, to be given no weight)."""
+    _, hp, wp = padded.shape
+    top = np.arange(rows.start, rows.stop)[:, None] * STEP + shifts[0, rows]
+    left = np.arange(shifts.shape[2])[None, :] * STEP + shifts[1, rows]
+    inside = (top >= 0) & (top + TILE <= hp) & (left >= 0) & (left + TILE <= wp)
+    top = np.where(inside, top, top - shifts[0, rows])
+    left = np.where(inside, left, left - shifts[1, rows])
+    offsets = np.arange(TILE)
+    return padded[:, top[..., None, None] + offsets[:, None], left[..., None, None] + offsets], inside
+
+
+def overlap_add(out: np.ndarray, tiles: np.ndarray, first_row: int) -> None:
+    """Add windowed tiles (planes, rows, nx, TILE, TILE) whose first row is tile row ``first_row`` into the mirrored
+    planes ``out``."""
+    planes, rows, nx = tiles.shape[:3]
+    quarters = tiles.reshape(planes, rows, nx, 2, STEP, 2, STEP)
+    blocks = np.zeros((planes, rows + 1, nx + 1, STEP, STEP), np.float32)
+    blocks[:, :-1, :-1] += quarters[:, :, :, 0, :, 0]
+    blocks[:, 1:, :-1] += quarters[:, :, :, 1, :, 0]
+    blocks[:, :-1, 1:] += quarters[:, :, :, 0, :, 1]
+    blocks[:, 1:, 1:] += quarters[:, :, :, 1, :, 1]
+    top = first_row * STEP
+    out[:, top : top + (rows + 1) * STEP] += blocks.transpose(0, 1, 3, 2, 4).reshape(planes, (rows + 1) * STEP, -1)
 
 
 # --- noise and weights ------------------------------------------------------------------------------------------
@@ -302,38 +370,90 @@ def _block_means(planes: np.ndarray, block: int) -> np.ndarray:
     return planes.reshape(n, h // block, block, w // block, block).mean(axis=(2, 4))
 
 
-def _blur_variance_factor(sigma: float) -> float:
-    """By how much ``cv2.GaussianBlur`` with ``sigma`` shrinks the variance of white noise."""
-    cv2 = _cv2()
-    kernel = cv2.getGaussianKernel(2 * math.ceil(3 * sigma) + 1, sigma)
-    return float((kernel**2).sum()) ** 2
+@dataclass(frozen=True)
+class Robustness:
+    """How far a frame's tile may differ from the reference's beyond the noise before it is pulled towards it: at
+    each spatial frequency (``frequency``) and, over the lowest frequencies of all planes, for the whole tile
+    (``tile``: a moving object whose difference hides in the noise at each frequency but shows on average). The
+    pull is half where the difference's power exceeds the noise's by ``allowed`` times that of the noise."""
+
+    frequency: float
+    tile: float
 
 
-def mismatch(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel, scale: MismatchScale) -> np.ndarray:
-    """(h, w): how many times the squared difference between an aligned frame and the reference, low-passed by a
-    Gaussian of ``scale.blur`` and averaged over ``scale.tile`` x ``scale.tile`` packed pixels, exceeds what the
-    noise of both predicts; about 1 where they differ by noise alone."""
-    cv2 = _cv2()
-    factor = _blur_variance_factor(scale.blur)
-    ratio = np.zeros(reference.shape[1:], np.float32)
-    for ref_plane, plane in zip(reference, aligned, strict=True):
-        diff = np.nan_to_num(plane - ref_plane, nan=0.0)
-        low = cv2.GaussianBlur(diff, (0, 0), scale.blur)
-        level = cv2.GaussianBlur(ref_plane, (0, 0), scale.blur)
-        ratio += low**2 / (2 * factor * noise.variance(level))
-    return cv2.blur(ratio / len(reference), (scale.tile, scale.tile))
+ROBUSTNESS = Robustness(frequency=8.0, tile=3.0)  # tuned with benchmarks/burst.py
 
 
-def merge_weights(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel) -> np.ndarray:
-    """(h, w) weights in [0, 1] of an aligned frame against the reference: near 1 where their difference is
-    what the noise of both predicts, falling (Wiener-like) as it exceeds that at either scale of ``MISMATCH``,
-    0 where the frame does not reach."""
-    weights = np.ones(reference.shape[1:], np.float32)
-    for scale in MISMATCH:
-        excess = np.clip(mismatch(reference, aligned, noise, scale) - 1.0, 0, None) / scale.allowed
-        weights /= 1.0 + excess**2
-    weights[np.isnan(aligned).any(axis=0)] = 0.0
-    return weights
+def _low_frequencies() -> np.ndarray:
+    """(TILE, TILE // 2 + 1) mask of the lowest bins of a tile's ``rfft2``: the mean and one cycle a tile."""
+    mask = np.zeros((TILE, TILE // 2 + 1), bool)
+    mask[np.ix_([0, 1, TILE - 1], [0, 1])] = True
+    return mask
+
+
+LOW = _low_frequencies()
+
+
+def pull(excess_ratio: np.ndarray, allowed: float) -> np.ndarray:
+    """How much a frame is pulled towards the reference (0 to 1) given how many times the power of their
+    difference is that of the noise: none up to the noise, half at ``allowed`` beyond it (Wiener-like)."""
+    excess = np.clip(excess_ratio - 1.0, 0, None) / np.float32(allowed)
+    return excess**2 / (1.0 + excess**2)
+
+
+def _frequencies() -> tuple[np.ndarray, np.ndarray]:
+    """Cycles per pixel of the rows and columns of a tile's ``rfft2``, shaped to broadcast over it."""
+    return np.fft.fftfreq(TILE)[:, None].astype(np.float32), np.fft.rfftfreq(TILE)[None, :].astype(np.float32)
+
+
+FREQUENCY_Y, FREQUENCY_X = _frequencies()
+
+
+def merge_tiles(
+    reference: np.ndarray, frame: np.ndarray, left: np.ndarray, inside: np.ndarray, noise: NoiseModel
+) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's tiles merged with the reference's in the frequency domain (HDR+'s pairwise Wiener merge): each
+    frequency of the frame's tile, moved by what is ``left`` (2, rows, nx) of its shift after the whole cells,
+    pulled towards the reference's where their difference exceeds the noise of both.
+    Returns the windowed merged tiles, and each tile's pull over the lowest frequencies (1 outside the frame)."""
+    reference_spectrum = np.fft.rfft2(reference * WINDOW)
+    if left.any():
+        # A shift by a fraction of a pixel is a linear phase, which keeps the noise's power and independence; the
+        # frame's window is moved the other way first, so that it lands on the reference's.
+        window = window_ramp(left[0])[..., :, None] * window_ramp(left[1])[..., None, :]
+        phase = FREQUENCY_Y * left[0][..., None, None] + FREQUENCY_X * left[1][..., None, None]
+        frame_spectrum = np.fft.rfft2(frame * window) * np.exp(np.complex64(2j * np.pi) * phase)
+    else:
+        frame_spectrum = np.fft.rfft2(frame * WINDOW)
+    difference = reference_spectrum - frame_spectrum
+    level = (reference * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
+    noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
+    ratio = (difference.real**2 + difference.imag**2) / noise_power[..., None, None]
+    tile_pull = pull(ratio[..., LOW].mean(axis=(0, -1)), ROBUSTNESS.tile)
+    tile_pull[~inside] = 1.0
+    weights = np.maximum(pull(ratio, ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
+    merged = np.fft.irfft2(frame_spectrum + weights * difference, s=(TILE, TILE))
+    return merged.astype(np.float32, copy=False), tile_pull
+
+
+def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float]:
+    """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it
+    (``merge_tiles``), and the frame's agreement with the reference: the mean share of its tiles not pulled, where
+    it reaches."""
+    grid = reference.grid
+    padded = grid.pad(planes)
+    whole, left = split_shifts(shifts, reference.period)
+    out = np.zeros_like(padded)
+    kept, reached = 0.0, 0
+    for rows in grid.strips():
+        tiles, inside = shifted_tiles(padded, whole, rows)
+        merged, tile_pull = merge_tiles(
+            reference_tiles(reference.padded, rows), tiles, left[:, rows], inside, reference.noise
+        )
+        overlap_add(out, merged, rows.start)
+        kept += float((1.0 - tile_pull[inside]).sum())
+        reached += int(inside.sum())
+    return grid.crop(out), kept / reached if reached else 0.0
 
 
 # --- the burst --------------------------------------------------------------------------------------------------
@@ -359,6 +479,9 @@ class Reference:
     """What aligning and merging against the reference needs, computed once."""
 
     planes: np.ndarray
+    padded: np.ndarray  # the planes mirrored for the tiles (``TileGrid.pad``)
+    grid: TileGrid
+    period: int  # packed pixels: the colour filter's cell, the unit tiles move by
     noise: NoiseModel
     global_grey: np.ndarray
     global_scale: float
@@ -368,12 +491,25 @@ class Reference:
     top: float
 
     @classmethod
-    def of(cls, planes: np.ndarray) -> Reference:
+    def of(cls, planes: np.ndarray, cfa_size: int = 2) -> Reference:
         global_grey, global_scale = grey(planes, GLOBAL_SIDE)
         flow_grey, flow_scale = grey(planes, FLOW_SIDE)
         global_top, top = (max(float(np.percentile(image, 99.5)), 1e-6) for image in (global_grey, flow_grey))
         noise = NoiseModel.of_planes(planes)
-        return cls(planes, noise, global_grey, global_scale, flow_grey, flow_scale, global_top, top)
+        grid = TileGrid(planes.shape[1:])
+        return cls(
+            planes,
+            grid.pad(planes),
+            grid,
+            max(1, cfa_size // 2),
+            noise,
+            global_grey,
+            global_scale,
+            flow_grey,
+            flow_scale,
+            global_top,
+            top,
+        )
 
 
 def frame_motion(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
@@ -391,13 +527,13 @@ def frame_motion(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
     return motion if overlap >= MIN_OVERLAP else None
 
 
-def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
-    """A frame's planes resampled onto the reference (NaN where it does not reach); None when it does not align."""
+def frame_shifts(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
+    """Where each tile of the reference lies in a frame (``tile_shifts``): its global motion, then the local flow
+    of what moved; None when the frame does not align."""
     cv2 = _cv2()
     motion = frame_motion(reference, planes)
     if motion is None:
         return None
-    shape = reference.planes.shape[1:]
     flow_grey, _ = grey(planes, FLOW_SIDE)
     globally_aligned = cv2.warpAffine(
         flow_grey,
@@ -407,8 +543,7 @@ def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
         borderMode=cv2.BORDER_REPLICATE,
     )
     flow = significant(local_flow(reference.flow_grey, globally_aligned, reference.top), FLOW_DEADBAND)
-    map_x, map_y = sample_maps(motion, flow, reference.flow_scale, shape)
-    return warp_planes(planes, map_x, map_y, motion[:, :2])
+    return tile_shifts(motion, flow, reference.flow_scale, reference.grid)
 
 
 def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list[Path]]:
@@ -423,34 +558,27 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
         raise BurstError("a burst needs at least one frame")
     first = Path(paths[0])
     reference_raw = read_raw(first)
-    reference = Reference.of(to_planes(reference_raw.mosaic))
-    total = np.array(reference.planes, copy=True)  # the reference counts with weight 1 everywhere
-    weight_sum = np.ones(total.shape[1:], np.float32)
+    reference = Reference.of(to_planes(reference_raw.mosaic), reference_raw.cfa.size)
+    total = np.array(reference.planes, copy=True)
     merged = [first]
     for path in map(Path, paths[1:]):
         raw = read_raw(path)
         check_same_kind(reference_raw, raw, path)
-        aligned = align(reference, to_planes(raw.mosaic))
+        planes = to_planes(raw.mosaic)
         del raw
-        weights = None if aligned is None else merge_weights(reference.planes, aligned, reference.noise)
-        if weights is None or _agreement(weights) < MIN_AGREEMENT:
+        shifts = frame_shifts(reference, planes)
+        frame, agreement = (None, 0.0) if shifts is None else merge_frame(reference, planes, shifts)
+        if frame is None or agreement < MIN_AGREEMENT:
             warnings.warn(
                 BurstFrameWarning(f"{path}: does not align with {first.name} (another scene?); left out"),
                 stacklevel=2,
             )
             continue
-        total += np.nan_to_num(aligned, nan=0.0) * weights
-        weight_sum += weights
+        total += frame
         merged.append(path)
-    total /= weight_sum
+    total /= np.float32(len(merged))
     mosaic = from_planes(total, reference_raw.mosaic.shape, reference_raw.mosaic)
     return dataclasses.replace(reference_raw, mosaic=mosaic), merged
-
-
-def _agreement(weights: np.ndarray) -> float:
-    """The mean weight over where the frame reaches: near 1 for a frame of the same scene."""
-    reached = weights > 0
-    return float(weights[reached].mean()) if reached.any() else 0.0
 
 
 @contextlib.contextmanager
