@@ -208,7 +208,7 @@ def significant(flow: np.ndarray, deadband: float) -> np.ndarray:
 
 TILE = 16  # packed pixels: the side of the tiles that are moved and merged
 STEP = TILE // 2  # tiles overlap by half, so that their windows add up to one
-STRIP = 1 << 22  # plane pixels of tiles worked on at once (a strip of tile rows), to bound the memory
+STRIP = 1 << 23  # plane pixels of tiles worked on at once (a strip of tile rows), to bound the memory
 
 
 def window_ramp(offset: np.ndarray | float = 0.0) -> np.ndarray:
@@ -381,7 +381,7 @@ class Robustness:
     tile: float
 
 
-ROBUSTNESS = Robustness(frequency=8.0, tile=3.0)  # tuned with benchmarks/burst.py
+ROBUSTNESS = Robustness(frequency=8.0, tile=1.0)  # tuned with benchmarks/burst.py
 
 
 def _low_frequencies() -> np.ndarray:
@@ -409,13 +409,12 @@ def _frequencies() -> tuple[np.ndarray, np.ndarray]:
 FREQUENCY_Y, FREQUENCY_X = _frequencies()
 
 
-def merge_tiles(
-    reference: np.ndarray, frame: np.ndarray, left: np.ndarray, inside: np.ndarray, noise: NoiseModel
-) -> tuple[np.ndarray, np.ndarray]:
-    """A frame's tiles merged with the reference's in the frequency domain (HDR+'s pairwise Wiener merge): each
-    frequency of the frame's tile, moved by what is ``left`` (2, rows, nx) of its shift after the whole cells,
-    pulled towards the reference's where their difference exceeds the noise of both.
-    Returns the windowed merged tiles, and each tile's pull over the lowest frequencies (1 outside the frame)."""
+def compare_tiles(
+    reference: np.ndarray, frame: np.ndarray, left: np.ndarray, noise: NoiseModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spectra of a frame's tiles, moved by what is ``left`` (2, rows, nx) of their shifts after the whole cells,
+    their differences to the reference's, and how many times the power of each difference is that of the noise of
+    both (about 1 where they differ by noise alone)."""
     reference_spectrum = np.fft.rfft2(reference * WINDOW)
     if left.any():
         # A shift by a fraction of a pixel is a linear phase, which keeps the noise's power and independence; the
@@ -428,31 +427,46 @@ def merge_tiles(
     difference = reference_spectrum - frame_spectrum
     level = (reference * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
     noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
-    ratio = (difference.real**2 + difference.imag**2) / noise_power[..., None, None]
-    tile_pull = pull(ratio[..., LOW].mean(axis=(0, -1)), ROBUSTNESS.tile)
-    tile_pull[~inside] = 1.0
-    weights = np.maximum(pull(ratio, ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
-    merged = np.fft.irfft2(frame_spectrum + weights * difference, s=(TILE, TILE))
-    return merged.astype(np.float32, copy=False), tile_pull
+    return frame_spectrum, difference, (difference.real**2 + difference.imag**2) / noise_power[..., None, None]
+
+
+def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """(rows, nx): how much each whole tile is pulled towards the reference, from the mean of its ratios over all
+    planes at the lowest frequencies or at all (1 outside the frame), then the most of it and its eight neighbours:
+    a tile's window hardly sees what differs in its corners, which its neighbours see."""
+    mean = np.maximum(ratio[..., LOW].mean(axis=(0, -1)), ratio.mean(axis=(0, -2, -1)))
+    pulled = np.where(inside, pull(mean, ROBUSTNESS.tile), np.float32(1.0))
+    edged = np.pad(pulled, 1, mode="edge")
+    rows, columns = pulled.shape
+    return np.max([edged[i : i + rows, j : j + columns] for i in range(3) for j in range(3)], axis=0)
 
 
 def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float]:
-    """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it
-    (``merge_tiles``), and the frame's agreement with the reference: the mean share of its tiles not pulled, where
-    it reaches."""
+    """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it in
+    the frequency domain (HDR+'s pairwise Wiener merge): each frequency of a tile pulled towards the reference's
+    where their difference exceeds the noise of both (``compare_tiles``), a whole tile where it differs on the whole
+    (``tile_pulls``). Also returns the frame's agreement with the reference: the mean share of its tiles not pulled,
+    where it reaches."""
     grid = reference.grid
     padded = grid.pad(planes)
     whole, left = split_shifts(shifts, reference.period)
     out = np.zeros_like(padded)
     kept, reached = 0.0, 0
+    rows_in_all = grid.count[0]
     for rows in grid.strips():
-        tiles, inside = shifted_tiles(padded, whole, rows)
-        merged, tile_pull = merge_tiles(
-            reference_tiles(reference.padded, rows), tiles, left[:, rows], inside, reference.noise
+        # One more tile row on either side, for the neighbours of ``tile_pulls``.
+        wider = slice(max(rows.start - 1, 0), min(rows.stop + 1, rows_in_all))
+        own = slice(rows.start - wider.start, rows.stop - wider.start)
+        tiles, inside = shifted_tiles(padded, whole, wider)
+        spectrum, difference, ratio = compare_tiles(
+            reference_tiles(reference.padded, wider), tiles, left[:, wider], reference.noise
         )
-        overlap_add(out, merged, rows.start)
-        kept += float((1.0 - tile_pull[inside]).sum())
-        reached += int(inside.sum())
+        tile_pull = tile_pulls(ratio, inside)[own]
+        weights = np.maximum(pull(ratio[:, own], ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
+        merged = np.fft.irfft2(spectrum[:, own] + weights * difference[:, own], s=(TILE, TILE))
+        overlap_add(out, merged.astype(np.float32, copy=False), rows.start)
+        kept += float((1.0 - tile_pull[inside[own]]).sum())
+        reached += int(inside[own].sum())
     return grid.crop(out), kept / reached if reached else 0.0
 
 
