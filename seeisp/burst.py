@@ -48,8 +48,9 @@ from .dark_frame import DarkFrames, as_dark_frames
 from .enhance import EnhanceResult, enhance_file, enhance_raw, load_session
 from .errors import DarkFrameError, SeeispError
 from .pack import even_crop
-from .raw import RawImage, read_raw
+from .raw import CFAKind, RawImage, read_raw
 from .session import ModelSession
+from .xtrans import as_bayer
 
 GLOBAL_SIDE = 768  # packed pixels: the longer side of the grey image the global motion is found on
 FLOW_SIDE = 1536  # packed pixels: the longer side of the grey image the local flow is found on
@@ -283,13 +284,11 @@ def tile_shifts(motion: np.ndarray, flow: np.ndarray | None, flow_scale: float, 
     return np.stack([at_y - ys, at_x - xs])
 
 
-def split_shifts(shifts: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tile shifts -> the whole cells a tile moves by (a multiple of ``period``, the colour filter's cell in packed
-    pixels, so every site stays on its colour) and what is left (moved in the frequency domain, ``merge_tiles``;
-    nothing for a cell larger than 2x2, whose packed planes hold several colours)."""
-    whole = np.rint(shifts / period).astype(np.int64) * period
-    left = (shifts - whole).astype(np.float32) if period == 1 else np.zeros(shifts.shape, np.float32)
-    return whole, left
+def split_shifts(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tile shifts -> the whole packed pixels (2x2 cells) a tile moves by, so that every site stays on its colour,
+    and the fraction of a pixel left, which ``compare_tiles`` moves in the frequency domain."""
+    whole = np.rint(shifts).astype(np.int64)
+    return whole, (shifts - whole).astype(np.float32)
 
 
 def reference_tiles(padded: np.ndarray, rows: slice) -> np.ndarray:
@@ -449,7 +448,7 @@ def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) ->
     where it reaches."""
     grid = reference.grid
     padded = grid.pad(planes)
-    whole, left = split_shifts(shifts, reference.period)
+    whole, left = split_shifts(shifts)
     out = np.zeros_like(padded)
     kept, reached = 0.0, 0
     rows_in_all = grid.count[0]
@@ -478,7 +477,7 @@ def check_same_kind(reference: RawImage, frame: RawImage, path: str | os.PathLik
     if frame.mosaic.shape != reference.mosaic.shape:
         (h, w), (rh, rw) = frame.mosaic.shape, reference.mosaic.shape
         raise BurstError(f"{path}: {w}x{h} pixels, but the burst's first frame has {rw}x{rh}")
-    if frame.cfa is not reference.cfa:
+    if frame.cfa != reference.cfa:
         raise BurstError(f"{path}: colour filter {frame.cfa.value}, but {reference.cfa.value} in the first frame")
     camera, first = frame.shot.camera, reference.shot.camera
     if camera != first:
@@ -488,6 +487,12 @@ def check_same_kind(reference: RawImage, frame: RawImage, path: str | os.PathLik
         raise BurstError(f"{path}: shot at ISO {iso or 0:g}, the first frame at ISO {first_iso or 0:g}")
 
 
+def bayer(raw: RawImage) -> RawImage:
+    """A Bayer raw as it is; an X-Trans raw resampled onto the Bayer grid the networks read (``seeisp.xtrans``), so
+    that its frames, too, move by whole cells of one colour filter and merge as Bayer frames."""
+    return as_bayer(raw) if raw.cfa.kind is CFAKind.XTRANS else raw
+
+
 @dataclass
 class Reference:
     """What aligning and merging against the reference needs, computed once."""
@@ -495,7 +500,6 @@ class Reference:
     planes: np.ndarray
     padded: np.ndarray  # the planes mirrored for the tiles (``TileGrid.pad``)
     grid: TileGrid
-    period: int  # packed pixels: the colour filter's cell, the unit tiles move by
     noise: NoiseModel
     global_grey: np.ndarray
     global_scale: float
@@ -505,7 +509,7 @@ class Reference:
     top: float
 
     @classmethod
-    def of(cls, planes: np.ndarray, cfa_size: int = 2) -> Reference:
+    def of(cls, planes: np.ndarray) -> Reference:
         global_grey, global_scale = grey(planes, GLOBAL_SIDE)
         flow_grey, flow_scale = grey(planes, FLOW_SIDE)
         global_top, top = (max(float(np.percentile(image, 99.5)), 1e-6) for image in (global_grey, flow_grey))
@@ -515,7 +519,6 @@ class Reference:
             planes,
             grid.pad(planes),
             grid,
-            max(1, cfa_size // 2),
             noise,
             global_grey,
             global_scale,
@@ -571,14 +574,15 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
     if not paths:
         raise BurstError("a burst needs at least one frame")
     first = Path(paths[0])
-    reference_raw = read_raw(first)
-    reference = Reference.of(to_planes(reference_raw.mosaic), reference_raw.cfa.size)
+    first_raw = read_raw(first)
+    reference_raw = bayer(first_raw)
+    reference = Reference.of(to_planes(reference_raw.mosaic))
     total = np.array(reference.planes, copy=True)
     merged = [first]
     for path in map(Path, paths[1:]):
         raw = read_raw(path)
-        check_same_kind(reference_raw, raw, path)
-        planes = to_planes(raw.mosaic)
+        check_same_kind(first_raw, raw, path)
+        planes = to_planes(bayer(raw).mosaic)
         del raw
         shifts = frame_shifts(reference, planes)
         frame, agreement = (None, 0.0) if shifts is None else merge_frame(reference, planes, shifts)
