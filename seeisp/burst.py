@@ -4,21 +4,19 @@
     result.save("a.png")
 
 As in HDR+ (Hasinoff et al. 2016), every frame is aligned to the first one (the reference) on a
-downsampled grey image of its 2x2-packed mosaic, so the colour filter's phase is kept: first the global
-motion of a handheld camera (a turn and a translation that most of the picture shares: phase correlation,
-then a flow field and RANSAC), then a dense coarse-to-fine local flow (OpenCV's DIS), so that parts of the
-scene that moved are followed too.
-The four colour planes are then resampled with the same motion and merged one frame at a time into a
-weighted sum (frames are streamed, never held together): where an aligned frame differs from the
-reference by no more than the noise predicts, it counts fully; where it differs by more (a moving
-object the flow missed, an occlusion), its weight falls towards zero and the reference stands alone.
-The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that agrees with the
-reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``.
-
-What a burst gains is bounded by aliasing more than by noise: each colour plane samples every other site, so
-a frame resampled onto the reference never gives back the reference's own samples of fine detail. The merge
-is therefore strict in detailed areas and averages freely in smooth ones; a tripod burst, which needs almost
-no resampling, gains the most (``benchmarks/burst.py``, numbers in docs/PERFORMANCE.md).
+downsampled grey image of its 2x2-packed mosaic: first the global motion of a handheld camera (a turn and a
+translation that most of the picture shares: phase correlation, then a flow field and RANSAC), then a dense
+coarse-to-fine local flow (OpenCV's DIS), so that parts of the scene that moved are followed too.
+The frame is then merged tile by tile (overlapping tiles of 16x16 packed pixels, one frame at a time: frames are
+streamed, never held together). Each tile moves by whole 2x2 cells, so every site stays on its colour and no
+resampling blurs the noise or ties it between neighbours; the fraction of a pixel left is a linear phase of
+the tile's spectrum, which keeps the noise's power and independence. Each frequency of the tile is then pulled
+towards the reference's where the two differ by more than the noise of both predicts (HDR+'s pairwise Wiener
+merge): a fine detail that the frames alias differently, or that moved, comes from the reference, while the
+rest averages. A tile that differs on the whole, or whose neighbours do, comes from the reference alone
+(a moving object). The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
+agrees with the reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans
+frames are merged on the Bayer grid the networks read (``seeisp.xtrans``).
 
 The merged mosaic has the reference's brightness and the noise of a longer exposure, and goes through
 the same network as one frame (``enhance_raw``) at the burst's own ratio: measured on simulated bursts
