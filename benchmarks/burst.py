@@ -182,7 +182,7 @@ def score_at_lower_ratio(
         warnings.simplefilter("ignore")
         raw, merged = merge_burst(paths)
     boost = math.sqrt(len(merged))
-    result = enhance_raw(raw, session, ratio=max(1.0, ratio / boost), dark_frame=dark)
+    result = enhance_raw(raw, model=session, ratio=max(1.0, ratio / boost), dark_frame=dark)
     camera_rgb = result.camera_rgb * np.float32(ratio / max(1.0, ratio / boost))
     return psnr(render(camera_rgb, raw), reference)
 
