@@ -54,7 +54,7 @@ GLOBAL_SIDE = 768  # packed pixels: the longer side of the grey image the global
 FLOW_SIDE = 1536  # packed pixels: the longer side of the grey image the local flow is found on
 FLOW_DEADBAND = 0.5  # grey pixels of local flow taken for the noise's jitter (``significant``)
 MIN_OVERLAP = 0.5  # the least share of the reference a frame must still cover after its global motion
-MIN_AGREEMENT = 0.3  # the least mean merge weight over the overlap for a frame to count as the same scene
+MIN_AGREEMENT = 0.3  # the least share of its tiles a frame must keep (``merge_frame``) to count as the same scene
 
 
 NOISE_FLOOR = 1e-4  # of the white level: the least noise assumed (a noise-free raw is still quantised)
@@ -211,7 +211,7 @@ def local_flow(reference: np.ndarray, aligned: np.ndarray, top: float, smooth: f
 
 def significant(flow: np.ndarray, deadband: float) -> np.ndarray:
     """The flow where it is clearly more than the noise's jitter: zero below ``deadband`` pixels, all of it above
-    twice that, and a ramp between. A still scene is then resampled by its global motion alone, smoothly, and only
+    twice that, and a ramp between. A still scene then moves by its global motion alone, smoothly, and only
     what moved is followed."""
     length = np.sqrt((flow**2).sum(axis=-1, keepdims=True))
     return flow * np.clip(length / deadband - 1.0, 0.0, 1.0) if deadband > 0 else flow
@@ -578,10 +578,11 @@ def frame_shifts(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
 def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list[Path]]:
     """Read, align and merge the frames (the first is the reference), one at a time.
 
-    Returns the reference with the merged mosaic, and the frames merged (the reference first). A frame that
-    does not align is left out with a ``BurstFrameWarning``; one of another camera, size, colour filter or ISO
-    raises ``BurstError``. Hot pixels need no care here: a frame's land off the reference's sites after alignment
-    and differ from it far beyond the noise, so they get no weight, and the reference's own (or a tripod burst's,
+    Returns the reference (on the Bayer grid for X-Trans frames, ``bayer``) with the merged mosaic, and the frames
+    merged (the reference first). A frame that does not align is left out with a ``BurstFrameWarning``; one of
+    another camera, size, colour filter or ISO raises ``BurstError``. Hot pixels need no care here: a frame's land
+    off the reference's sites after alignment and differ from it far beyond the noise, so their tiles are pulled
+    to the reference's there, and the reference's own (or a tripod burst's,
     where all frames share them) are replaced in the merged raw as in a single one (``seeisp.hot_pixels``)."""
     if not paths:
         raise BurstError("a burst needs at least one frame")
