@@ -11,13 +11,15 @@ takes off with a simulated dark frame, from single frame and burst alike). The f
 merged by ``enhance_burst``. The moving variant pastes a patch of another picture into the scene that travels
 10-40 px per frame. Per camera and ratio the script prints the PSNR of the first frame alone through the same
 model and the gain of N merged frames over it, on the whole picture (static scene) and on the area the patch
-passes through (moving variant). ``--tripod`` leaves the camera still. ``--compare-ratio`` adds a table that
-compares feeding the merged raw at the burst's ratio with feeding it at ratio / sqrt(N), the output scaled
-back up.
+passes through (moving variant). ``--tripod`` leaves the camera still; ``--oracle`` (with ``--tripod``) adds the
+gain of the plain mean of the frames through the same model: what a merge could give at most. ``--compare-ratio``
+adds a table that compares feeding the merged raw at the burst's ratio with feeding it at ratio / sqrt(N), the
+output scaled back up.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 import time
@@ -132,6 +134,7 @@ def benchmark(args) -> None:
     gains: dict[tuple, list[float]] = {}
     singles: dict[tuple, list[float]] = {}
     lower: dict[tuple, list[float]] = {}
+    oracle: dict[tuple, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="seeisp-burst-") as folder:
         for camera_name in args.camera:
             profile = resolve_profile(camera_name, args.profiles)
@@ -159,12 +162,16 @@ def benchmark(args) -> None:
                                 merged = enhance_burst(paths[:frames], ratio=ratio, model=session, dark_frame=dark)
                             score = quality(merged.image, reference, area)
                             gains.setdefault((*key, frames), []).append(score - singles[key][-1])
+                            if variant == "static" and args.oracle:
+                                oracle.setdefault((camera_name, ratio, frames), []).append(
+                                    score_of_mean(paths[:frames], ratio, session, reference, dark) - singles[key][-1]
+                                )
                             if variant == "static" and args.compare_ratio:
                                 lower.setdefault((camera_name, ratio, frames), []).append(
                                     score_at_lower_ratio(paths[:frames], ratio, session, reference, dark) - score
                                 )
                         print(f"  {camera_name} {path.name} ratio {ratio:g} {variant}: done", flush=True)
-    print_tables(args, singles, gains, lower)
+    print_tables(args, singles, gains, lower, oracle)
 
 
 def score_at_lower_ratio(
@@ -175,12 +182,22 @@ def score_at_lower_ratio(
         warnings.simplefilter("ignore")
         raw, merged = merge_burst(paths)
     boost = math.sqrt(len(merged))
-    result = enhance_raw(raw, session, ratio=max(1.0, ratio / boost), dark_frame=dark)
+    result = enhance_raw(raw, model=session, ratio=max(1.0, ratio / boost), dark_frame=dark)
     camera_rgb = result.camera_rgb * np.float32(ratio / max(1.0, ratio / boost))
     return psnr(render(camera_rgb, raw), reference)
 
 
-def print_tables(args, singles, gains, lower) -> None:
+def score_of_mean(
+    paths: list[Path], ratio: float, session: ModelSession, reference: np.ndarray, dark: DarkFrame | None
+) -> float:
+    """PSNR of the plain mean of the frames of a tripod burst (no alignment, no weights) through the model."""
+    raw = read_raw(paths[0])
+    mean = np.mean([read_raw(path).mosaic for path in paths], axis=0).astype(np.float32)
+    result = enhance_raw(dataclasses.replace(raw, mosaic=mean), model=session, ratio=ratio, dark_frame=dark)
+    return psnr(result.image, reference)
+
+
+def print_tables(args, singles, gains, lower, oracle) -> None:
     frames = [n for n in args.frames if n > 1]
     header = "| camera | ratio | scene | 1 frame PSNR | " + " | ".join(f"{n} frames" for n in frames) + " |"
     print(f"\n{header}\n|" + "---|" * (4 + len(frames)))
@@ -188,6 +205,14 @@ def print_tables(args, singles, gains, lower) -> None:
         cells = [f"{np.mean(gains[(camera_name, ratio, variant, n)]):+.2f} dB" for n in frames]
         area = " (patch area)" if variant == "moving" else ""
         print(f"| {camera_name} | {ratio:g} | {variant}{area} | {np.mean(values):.2f} | " + " | ".join(cells) + " |")
+    if oracle:
+        print("\nThe plain mean of the frames (the oracle merge of a tripod burst), gain over one frame (static):\n")
+        print("| camera | ratio | " + " | ".join(f"{n} frames" for n in frames) + " |")
+        print("|---|---|" + "---|" * len(frames))
+        for camera_name in args.camera:
+            for ratio in args.ratios:
+                cells = [f"{np.mean(oracle[(camera_name, ratio, n)]):+.2f} dB" for n in frames]
+                print(f"| {camera_name} | {ratio:g} | " + " | ".join(cells) + " |")
     if lower:
         print("\nMerged raw fed at ratio / sqrt(N), output scaled back up, against at the ratio itself (static):\n")
         print("| camera | ratio | " + " | ".join(f"{n} frames" for n in frames) + " |")
@@ -241,8 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         "--dark", action="store_true", help="take the sensor's black-level bias off with a simulated dark frame"
     )
     parser.add_argument("--tripod", action="store_true", help="no camera motion between the frames")
+    parser.add_argument(
+        "--oracle", action="store_true", help="with --tripod: also the plain mean of the frames through the model"
+    )
     parser.add_argument("--timing", action="store_true", help="time 4 frames of 24 MP against one instead")
     args = parser.parse_args(argv)
+    if args.oracle and not args.tripod:
+        parser.error("--oracle needs --tripod: the plain mean of frames that moved is no merge")
     if 1 not in args.frames:
         args.frames = [1, *args.frames]
     if args.timing:

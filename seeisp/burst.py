@@ -4,21 +4,19 @@
     result.save("a.png")
 
 As in HDR+ (Hasinoff et al. 2016), every frame is aligned to the first one (the reference) on a
-downsampled grey image of its 2x2-packed mosaic, so the colour filter's phase is kept: first the global
-motion of a handheld camera (a turn and a translation that most of the picture shares: phase correlation,
-then a flow field and RANSAC), then a dense coarse-to-fine local flow (OpenCV's DIS), so that parts of the
-scene that moved are followed too.
-The four colour planes are then resampled with the same motion and merged one frame at a time into a
-weighted sum (frames are streamed, never held together): where an aligned frame differs from the
-reference by no more than the noise predicts, it counts fully; where it differs by more (a moving
-object the flow missed, an occlusion), its weight falls towards zero and the reference stands alone.
-The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that agrees with the
-reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``.
-
-What a burst gains is bounded by aliasing more than by noise: each colour plane samples every other site, so
-a frame resampled onto the reference never gives back the reference's own samples of fine detail. The merge
-is therefore strict in detailed areas and averages freely in smooth ones; a tripod burst, which needs almost
-no resampling, gains the most (``benchmarks/burst.py``, numbers in docs/PERFORMANCE.md).
+downsampled grey image of its 2x2-packed mosaic: first the global motion of a handheld camera (a turn and a
+translation that most of the picture shares: phase correlation, then a flow field and RANSAC), then a dense
+coarse-to-fine local flow (OpenCV's DIS), so that parts of the scene that moved are followed too.
+The frame is then merged tile by tile (overlapping tiles of 16x16 packed pixels, one frame at a time: frames are
+streamed, never held together). Each tile moves by whole 2x2 cells, so every site stays on its colour and no
+resampling blurs the noise or ties it between neighbours; the fraction of a pixel left is a linear phase of
+the tile's spectrum, which keeps the noise's power and independence. Each frequency of the tile is then pulled
+towards the reference's where the two differ by more than the noise of both predicts (HDR+'s pairwise Wiener
+merge): a fine detail that the frames alias differently, or that moved, comes from the reference, while the
+rest averages. A tile that differs on the whole, or whose neighbours do, comes from the reference alone
+(a moving object). The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
+agrees with the reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans
+frames are merged on the Bayer grid the networks read (``seeisp.xtrans``).
 
 The merged mosaic has the reference's brightness and the noise of a longer exposure, and goes through
 the same network as one frame (``enhance_raw``) at the burst's own ratio: measured on simulated bursts
@@ -48,30 +46,17 @@ from .dark_frame import DarkFrames, as_dark_frames
 from .enhance import EnhanceResult, enhance_file, enhance_raw, load_session
 from .errors import DarkFrameError, SeeispError
 from .pack import even_crop
-from .raw import RawImage, read_raw
+from .raw import CFAKind, RawImage, read_raw
 from .session import ModelSession
+from .xtrans import as_bayer
 
 GLOBAL_SIDE = 768  # packed pixels: the longer side of the grey image the global motion is found on
 FLOW_SIDE = 1536  # packed pixels: the longer side of the grey image the local flow is found on
 FLOW_DEADBAND = 0.5  # grey pixels of local flow taken for the noise's jitter (``significant``)
 MIN_OVERLAP = 0.5  # the least share of the reference a frame must still cover after its global motion
-MIN_AGREEMENT = 0.3  # the least mean merge weight over the overlap for a frame to count as the same scene
+MIN_AGREEMENT = 0.3  # the least share of its tiles a frame must keep (``merge_frame``) to count as the same scene
 
 
-@dataclass(frozen=True)
-class MismatchScale:
-    """One scale at which a frame's difference to the reference is compared with the noise (``mismatch``); the
-    frame's weight halves where the difference exceeds the noise's by ``allowed`` times (Wiener-like)."""
-
-    blur: float  # packed pixels: the Gaussian that low-passes the difference
-    tile: int  # packed pixels: the window its square is averaged over
-    allowed: float
-
-
-# Tuned with benchmarks/burst.py. Fine and strict, because aliasing differs from frame to frame: the planes sample
-# every other site, so no resampling gives back the reference's own samples of fine detail. Coarse, to see a
-# moving object whose difference per pixel hides in the noise but shows once averaged over an area.
-MISMATCH = (MismatchScale(blur=0.3, tile=2, allowed=0.15), MismatchScale(blur=2.0, tile=8, allowed=1.0))
 NOISE_FLOOR = 1e-4  # of the white level: the least noise assumed (a noise-free raw is still quantised)
 
 
@@ -158,7 +143,21 @@ def global_motion(reference: np.ndarray, frame: np.ndarray, top: float) -> np.nd
     if motion is None:
         return None
     motion[:, :2] /= math.sqrt(abs(np.linalg.det(motion[:, :2])))  # a camera turns and shifts; it does not zoom
-    return motion.astype(np.float64)
+    return refine_motion(reference, frame, motion.astype(np.float32)).astype(np.float64)
+
+
+def refine_motion(reference: np.ndarray, frame: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """The motion (a turn and a translation) refined to a small fraction of a pixel by maximising the correlation of
+    the two grey images (OpenCV's ECC), started from ``motion``; ``motion`` itself where that does not converge
+    or strays. The merge moves tiles by the fractions left after whole cells, so they must be right: the flow
+    the start comes from is off by a few tenths of a pixel in noisy frames."""
+    cv2 = _cv2()
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
+    try:
+        _, refined = cv2.findTransformECC(reference, frame, motion.copy(), cv2.MOTION_EUCLIDEAN, criteria, None, 5)
+    except cv2.error:
+        return motion
+    return refined if np.abs(refined - motion)[:, 2].max() < 1.0 else motion
 
 
 def coarse_translation(reference: np.ndarray, frame: np.ndarray, windows: int = 3) -> tuple[float, float]:
@@ -212,49 +211,129 @@ def local_flow(reference: np.ndarray, aligned: np.ndarray, top: float, smooth: f
 
 def significant(flow: np.ndarray, deadband: float) -> np.ndarray:
     """The flow where it is clearly more than the noise's jitter: zero below ``deadband`` pixels, all of it above
-    twice that, and a ramp between. A still scene is then resampled by its global motion alone, smoothly, and only
+    twice that, and a ramp between. A still scene then moves by its global motion alone, smoothly, and only
     what moved is followed."""
     length = np.sqrt((flow**2).sum(axis=-1, keepdims=True))
     return flow * np.clip(length / deadband - 1.0, 0.0, 1.0) if deadband > 0 else flow
 
 
-def sample_maps(
-    motion: np.ndarray, flow: np.ndarray | None, flow_scale: float, shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where each packed pixel of the reference lies in the frame (x and y maps of ``shape``): the global
-    ``motion`` (packed pixels) plus the local ``flow`` (grey pixels ``flow_scale`` packed pixels wide)."""
+# --- tiles: whole cells moved, no resampling ----------------------------------------------------------------------
+
+TILE = 16  # packed pixels: the side of the tiles that are moved and merged
+STEP = TILE // 2  # tiles overlap by half, so that their windows add up to one
+STRIP = 1 << 23  # plane pixels of tiles worked on at once (a strip of tile rows), to bound the memory
+
+
+def window_ramp(offset: np.ndarray | float = 0.0) -> np.ndarray:
+    """(..., TILE) one side of the raised cosine window, moved by ``offset`` pixels: ramps ``STEP`` apart add up to
+    one."""
+    positions = np.arange(TILE, dtype=np.float32) + np.float32(0.5) - np.asarray(offset, np.float32)[..., None]
+    return (np.sin(np.float32(np.pi / TILE) * positions) ** 2).astype(np.float32)
+
+
+WINDOW = np.outer(window_ramp(), window_ramp())
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Tiles of ``TILE`` packed pixels, ``STEP`` apart, over planes of ``shape`` mirrored by ``STEP`` on every side
+    and to whole steps: tile (i, j) covers the padded planes' rows ``i * STEP`` to ``i * STEP + TILE`` and the
+    same columns, so every pixel of the planes lies in four tiles whose windows add up to one there."""
+
+    shape: tuple[int, int]
+
+    @property
+    def padded(self) -> tuple[int, int]:
+        h, w = self.shape
+        return (-(-h // STEP) + 2) * STEP, (-(-w // STEP) + 2) * STEP
+
+    @property
+    def count(self) -> tuple[int, int]:
+        hp, wp = self.padded
+        return hp // STEP - 1, wp // STEP - 1
+
+    def pad(self, planes: np.ndarray) -> np.ndarray:
+        (h, w), (hp, wp) = self.shape, self.padded
+        return np.pad(planes, ((0, 0), (STEP, hp - h - STEP), (STEP, wp - w - STEP)), mode="symmetric")
+
+    def crop(self, padded: np.ndarray) -> np.ndarray:
+        h, w = self.shape
+        return padded[:, STEP : STEP + h, STEP : STEP + w]
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """(y, x) grids of the tiles' centres, in pixels of the unpadded planes."""
+        ny, nx = self.count
+        ys, xs = (np.arange(n) * STEP - STEP + (TILE - 1) / 2 for n in (ny, nx))
+        return np.meshgrid(ys, xs, indexing="ij")
+
+    def strips(self) -> Iterator[slice]:
+        """The tile rows in strips of about ``STRIP`` plane pixels of tiles."""
+        ny, nx = self.count
+        rows = max(1, STRIP // (4 * nx * TILE * TILE))
+        for start in range(0, ny, rows):
+            yield slice(start, min(start + rows, ny))
+
+
+def tile_shifts(motion: np.ndarray, flow: np.ndarray | None, flow_scale: float, grid: TileGrid) -> np.ndarray:
+    """(2, ny, nx): where (dy, dx) each tile of the reference lies in the frame, in packed pixels: the global
+    ``motion`` (packed pixels) plus the local ``flow`` (grey pixels ``flow_scale`` packed pixels wide) at the tile's
+    centre."""
     cv2 = _cv2()
-    h, w = shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    map_x = motion[0, 0] * xs + motion[0, 1] * ys + motion[0, 2]
-    map_y = motion[1, 0] * xs + motion[1, 1] * ys + motion[1, 2]
+    ys, xs = grid.centres()
+    at_x = motion[0, 0] * xs + motion[0, 1] * ys + motion[0, 2]
+    at_y = motion[1, 0] * xs + motion[1, 1] * ys + motion[1, 2]
     if flow is not None:
-        full = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(flow_scale)
-        map_x += full[..., 0]
-        map_y += full[..., 1]
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+        grey_x, grey_y = ((c + 0.5) / flow_scale - 0.5 for c in (xs, ys))
+        for axis, at in ((0, at_x), (1, at_y)):
+            sampled = cv2.remap(
+                np.ascontiguousarray(flow[..., axis]),
+                grey_x.astype(np.float32),
+                grey_y.astype(np.float32),
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            at += sampled * flow_scale
+    return np.stack([at_y - ys, at_x - xs])
 
 
-def warp_planes(planes: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, turn: np.ndarray) -> np.ndarray:
-    """Resample each plane at the maps, NaN where the frame does not reach.
+def split_shifts(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tile shifts -> the whole packed pixels (2x2 cells) a tile moves by, so that every site stays on its colour,
+    and the fraction of a pixel left, which ``compare_tiles`` moves in the frequency domain."""
+    whole = np.rint(shifts).astype(np.int64)
+    return whole, (shifts - whole).astype(np.float32)
 
-    The maps are in packed pixels, centred on the 2x2 cell; a plane's sites sit a quarter of a packed pixel off
-    that centre, so each plane's maps are shifted by how the motion's linear part ``turn`` (2x2) moves that offset:
-    the sites of one colour then land on sites of that colour."""
-    cv2 = _cv2()
-    out = np.empty_like(planes)
-    for index, ((row, column), plane) in enumerate(zip(SITES, planes, strict=True)):
-        offset = (np.array([column, row]) - 0.5) / 2
-        shift_x, shift_y = (turn @ offset - offset).astype(np.float32)
-        out[index] = cv2.remap(
-            plane,
-            map_x + shift_x,
-            map_y + shift_y,
-            cv2.INTER_CUBIC,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=float("nan"),
-        )
-    return out
+
+def reference_tiles(padded: np.ndarray, rows: slice) -> np.ndarray:
+    """(planes, rows, nx, TILE, TILE) view of the tiles in tile ``rows`` of mirrored planes."""
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (TILE, TILE), axis=(1, 2))
+    return windows[:, ::STEP, ::STEP][:, rows]
+
+
+def shifted_tiles(padded: np.ndarray, shifts: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """The tiles of a frame's mirrored planes at the reference's tiles in ``rows`` moved by ``shifts``, and where
+    the moved tile lies within the frame (elsewhere the reference's place is read, to be given no weight)."""
+    _, hp, wp = padded.shape
+    top = np.arange(rows.start, rows.stop)[:, None] * STEP + shifts[0, rows]
+    left = np.arange(shifts.shape[2])[None, :] * STEP + shifts[1, rows]
+    inside = (top >= 0) & (top + TILE <= hp) & (left >= 0) & (left + TILE <= wp)
+    top = np.where(inside, top, top - shifts[0, rows])
+    left = np.where(inside, left, left - shifts[1, rows])
+    offsets = np.arange(TILE)
+    return padded[:, top[..., None, None] + offsets[:, None], left[..., None, None] + offsets], inside
+
+
+def overlap_add(out: np.ndarray, tiles: np.ndarray, first_row: int) -> None:
+    """Add windowed tiles (planes, rows, nx, TILE, TILE) whose first row is tile row ``first_row`` into the mirrored
+    planes ``out``."""
+    planes, rows, nx = tiles.shape[:3]
+    quarters = tiles.reshape(planes, rows, nx, 2, STEP, 2, STEP)
+    blocks = np.zeros((planes, rows + 1, nx + 1, STEP, STEP), np.float32)
+    blocks[:, :-1, :-1] += quarters[:, :, :, 0, :, 0]
+    blocks[:, 1:, :-1] += quarters[:, :, :, 1, :, 0]
+    blocks[:, :-1, 1:] += quarters[:, :, :, 0, :, 1]
+    blocks[:, 1:, 1:] += quarters[:, :, :, 1, :, 1]
+    top = first_row * STEP
+    out[:, top : top + (rows + 1) * STEP] += blocks.transpose(0, 1, 3, 2, 4).reshape(planes, (rows + 1) * STEP, -1)
 
 
 # --- noise and weights ------------------------------------------------------------------------------------------
@@ -302,38 +381,104 @@ def _block_means(planes: np.ndarray, block: int) -> np.ndarray:
     return planes.reshape(n, h // block, block, w // block, block).mean(axis=(2, 4))
 
 
-def _blur_variance_factor(sigma: float) -> float:
-    """By how much ``cv2.GaussianBlur`` with ``sigma`` shrinks the variance of white noise."""
-    cv2 = _cv2()
-    kernel = cv2.getGaussianKernel(2 * math.ceil(3 * sigma) + 1, sigma)
-    return float((kernel**2).sum()) ** 2
+@dataclass(frozen=True)
+class Robustness:
+    """How far a frame's tile may differ from the reference's beyond the noise before it is pulled towards it: at
+    each spatial frequency (``frequency``) and, over the lowest frequencies of all planes, for the whole tile
+    (``tile``: a moving object whose difference hides in the noise at each frequency but shows on average). The
+    pull is half where the difference's power exceeds the noise's by ``allowed`` times that of the noise."""
+
+    frequency: float
+    tile: float
 
 
-def mismatch(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel, scale: MismatchScale) -> np.ndarray:
-    """(h, w): how many times the squared difference between an aligned frame and the reference, low-passed by a
-    Gaussian of ``scale.blur`` and averaged over ``scale.tile`` x ``scale.tile`` packed pixels, exceeds what the
-    noise of both predicts; about 1 where they differ by noise alone."""
-    cv2 = _cv2()
-    factor = _blur_variance_factor(scale.blur)
-    ratio = np.zeros(reference.shape[1:], np.float32)
-    for ref_plane, plane in zip(reference, aligned, strict=True):
-        diff = np.nan_to_num(plane - ref_plane, nan=0.0)
-        low = cv2.GaussianBlur(diff, (0, 0), scale.blur)
-        level = cv2.GaussianBlur(ref_plane, (0, 0), scale.blur)
-        ratio += low**2 / (2 * factor * noise.variance(level))
-    return cv2.blur(ratio / len(reference), (scale.tile, scale.tile))
+ROBUSTNESS = Robustness(frequency=8.0, tile=1.0)  # tuned with benchmarks/burst.py
 
 
-def merge_weights(reference: np.ndarray, aligned: np.ndarray, noise: NoiseModel) -> np.ndarray:
-    """(h, w) weights in [0, 1] of an aligned frame against the reference: near 1 where their difference is
-    what the noise of both predicts, falling (Wiener-like) as it exceeds that at either scale of ``MISMATCH``,
-    0 where the frame does not reach."""
-    weights = np.ones(reference.shape[1:], np.float32)
-    for scale in MISMATCH:
-        excess = np.clip(mismatch(reference, aligned, noise, scale) - 1.0, 0, None) / scale.allowed
-        weights /= 1.0 + excess**2
-    weights[np.isnan(aligned).any(axis=0)] = 0.0
-    return weights
+def _low_frequencies() -> np.ndarray:
+    """(TILE, TILE // 2 + 1) mask of the lowest bins of a tile's ``rfft2``: the mean and one cycle a tile."""
+    mask = np.zeros((TILE, TILE // 2 + 1), bool)
+    mask[np.ix_([0, 1, TILE - 1], [0, 1])] = True
+    return mask
+
+
+LOW = _low_frequencies()
+
+
+def pull(excess_ratio: np.ndarray, allowed: float) -> np.ndarray:
+    """How much a frame is pulled towards the reference (0 to 1) given how many times the power of their
+    difference is that of the noise: none up to the noise, half at ``allowed`` beyond it (Wiener-like)."""
+    excess = np.clip(excess_ratio - 1.0, 0, None) / np.float32(allowed)
+    return excess**4 / (1.0 + excess**4)
+
+
+def _frequencies() -> tuple[np.ndarray, np.ndarray]:
+    """Cycles per pixel of the rows and columns of a tile's ``rfft2``, shaped to broadcast over it."""
+    return np.fft.fftfreq(TILE)[:, None].astype(np.float32), np.fft.rfftfreq(TILE)[None, :].astype(np.float32)
+
+
+FREQUENCY_Y, FREQUENCY_X = _frequencies()
+
+
+def compare_tiles(
+    reference: np.ndarray, frame: np.ndarray, left: np.ndarray, noise: NoiseModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spectra of a frame's tiles, moved by what is ``left`` (2, rows, nx) of their shifts after the whole cells,
+    their differences to the reference's, and how many times the power of each difference is that of the noise of
+    both (about 1 where they differ by noise alone)."""
+    reference_spectrum = np.fft.rfft2(reference * WINDOW)
+    if left.any():
+        # A shift by a fraction of a pixel is a linear phase, which keeps the noise's power and independence; the
+        # frame's window is moved the other way first, so that it lands on the reference's.
+        window = window_ramp(left[0])[..., :, None] * window_ramp(left[1])[..., None, :]
+        phase = FREQUENCY_Y * left[0][..., None, None] + FREQUENCY_X * left[1][..., None, None]
+        frame_spectrum = np.fft.rfft2(frame * window) * np.exp(np.complex64(2j * np.pi) * phase)
+    else:
+        frame_spectrum = np.fft.rfft2(frame * WINDOW)
+    difference = reference_spectrum - frame_spectrum
+    level = (reference * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
+    noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
+    return frame_spectrum, difference, (difference.real**2 + difference.imag**2) / noise_power[..., None, None]
+
+
+def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """(rows, nx): how much each whole tile is pulled towards the reference, from the mean of its ratios over all
+    planes at the lowest frequencies or at all (1 outside the frame), then the most of it and its eight neighbours:
+    a tile's window hardly sees what differs in its corners, which its neighbours see."""
+    mean = np.maximum(ratio[..., LOW].mean(axis=(0, -1)), ratio.mean(axis=(0, -2, -1)))
+    pulled = np.where(inside, pull(mean, ROBUSTNESS.tile), np.float32(1.0))
+    edged = np.pad(pulled, 1, mode="edge")
+    rows, columns = pulled.shape
+    return np.max([edged[i : i + rows, j : j + columns] for i in range(3) for j in range(3)], axis=0)
+
+
+def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float]:
+    """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it in
+    the frequency domain (HDR+'s pairwise Wiener merge): each frequency of a tile pulled towards the reference's
+    where their difference exceeds the noise of both (``compare_tiles``), a whole tile where it differs on the whole
+    (``tile_pulls``). Also returns the frame's agreement with the reference: the mean share of its tiles not pulled,
+    where it reaches."""
+    grid = reference.grid
+    padded = grid.pad(planes)
+    whole, left = split_shifts(shifts)
+    out = np.zeros_like(padded)
+    kept, reached = 0.0, 0
+    rows_in_all = grid.count[0]
+    for rows in grid.strips():
+        # One more tile row on either side, for the neighbours of ``tile_pulls``.
+        wider = slice(max(rows.start - 1, 0), min(rows.stop + 1, rows_in_all))
+        own = slice(rows.start - wider.start, rows.stop - wider.start)
+        tiles, inside = shifted_tiles(padded, whole, wider)
+        spectrum, difference, ratio = compare_tiles(
+            reference_tiles(reference.padded, wider), tiles, left[:, wider], reference.noise
+        )
+        tile_pull = tile_pulls(ratio, inside)[own]
+        weights = np.maximum(pull(ratio[:, own], ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
+        merged = np.fft.irfft2(spectrum[:, own] + weights * difference[:, own], s=(TILE, TILE))
+        overlap_add(out, merged.astype(np.float32, copy=False), rows.start)
+        kept += float((1.0 - tile_pull[inside[own]]).sum())
+        reached += int(inside[own].sum())
+    return grid.crop(out), kept / reached if reached else 0.0
 
 
 # --- the burst --------------------------------------------------------------------------------------------------
@@ -344,7 +489,7 @@ def check_same_kind(reference: RawImage, frame: RawImage, path: str | os.PathLik
     if frame.mosaic.shape != reference.mosaic.shape:
         (h, w), (rh, rw) = frame.mosaic.shape, reference.mosaic.shape
         raise BurstError(f"{path}: {w}x{h} pixels, but the burst's first frame has {rw}x{rh}")
-    if frame.cfa is not reference.cfa:
+    if frame.cfa != reference.cfa:
         raise BurstError(f"{path}: colour filter {frame.cfa.value}, but {reference.cfa.value} in the first frame")
     camera, first = frame.shot.camera, reference.shot.camera
     if camera != first:
@@ -354,11 +499,19 @@ def check_same_kind(reference: RawImage, frame: RawImage, path: str | os.PathLik
         raise BurstError(f"{path}: shot at ISO {iso or 0:g}, the first frame at ISO {first_iso or 0:g}")
 
 
+def bayer(raw: RawImage) -> RawImage:
+    """A Bayer raw as it is; an X-Trans raw resampled onto the Bayer grid the networks read (``seeisp.xtrans``), so
+    that its frames, too, move by whole cells of one colour filter and merge as Bayer frames."""
+    return as_bayer(raw) if raw.cfa.kind is CFAKind.XTRANS else raw
+
+
 @dataclass
 class Reference:
     """What aligning and merging against the reference needs, computed once."""
 
     planes: np.ndarray
+    padded: np.ndarray  # the planes mirrored for the tiles (``TileGrid.pad``)
+    grid: TileGrid
     noise: NoiseModel
     global_grey: np.ndarray
     global_scale: float
@@ -373,7 +526,19 @@ class Reference:
         flow_grey, flow_scale = grey(planes, FLOW_SIDE)
         global_top, top = (max(float(np.percentile(image, 99.5)), 1e-6) for image in (global_grey, flow_grey))
         noise = NoiseModel.of_planes(planes)
-        return cls(planes, noise, global_grey, global_scale, flow_grey, flow_scale, global_top, top)
+        grid = TileGrid(planes.shape[1:])
+        return cls(
+            planes,
+            grid.pad(planes),
+            grid,
+            noise,
+            global_grey,
+            global_scale,
+            flow_grey,
+            flow_scale,
+            global_top,
+            top,
+        )
 
 
 def frame_motion(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
@@ -391,13 +556,13 @@ def frame_motion(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
     return motion if overlap >= MIN_OVERLAP else None
 
 
-def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
-    """A frame's planes resampled onto the reference (NaN where it does not reach); None when it does not align."""
+def frame_shifts(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
+    """Where each tile of the reference lies in a frame (``tile_shifts``): its global motion, then the local flow
+    of what moved; None when the frame does not align."""
     cv2 = _cv2()
     motion = frame_motion(reference, planes)
     if motion is None:
         return None
-    shape = reference.planes.shape[1:]
     flow_grey, _ = grey(planes, FLOW_SIDE)
     globally_aligned = cv2.warpAffine(
         flow_grey,
@@ -407,50 +572,44 @@ def align(reference: Reference, planes: np.ndarray) -> np.ndarray | None:
         borderMode=cv2.BORDER_REPLICATE,
     )
     flow = significant(local_flow(reference.flow_grey, globally_aligned, reference.top), FLOW_DEADBAND)
-    map_x, map_y = sample_maps(motion, flow, reference.flow_scale, shape)
-    return warp_planes(planes, map_x, map_y, motion[:, :2])
+    return tile_shifts(motion, flow, reference.flow_scale, reference.grid)
 
 
 def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list[Path]]:
     """Read, align and merge the frames (the first is the reference), one at a time.
 
-    Returns the reference with the merged mosaic, and the frames merged (the reference first). A frame that
-    does not align is left out with a ``BurstFrameWarning``; one of another camera, size, colour filter or ISO
-    raises ``BurstError``. Hot pixels need no care here: a frame's land off the reference's sites after alignment
-    and differ from it far beyond the noise, so they get no weight, and the reference's own (or a tripod burst's,
+    Returns the reference (on the Bayer grid for X-Trans frames, ``bayer``) with the merged mosaic, and the frames
+    merged (the reference first). A frame that does not align is left out with a ``BurstFrameWarning``; one of
+    another camera, size, colour filter or ISO raises ``BurstError``. Hot pixels need no care here: a frame's land
+    off the reference's sites after alignment and differ from it far beyond the noise, so their tiles are pulled
+    to the reference's there, and the reference's own (or a tripod burst's,
     where all frames share them) are replaced in the merged raw as in a single one (``seeisp.hot_pixels``)."""
     if not paths:
         raise BurstError("a burst needs at least one frame")
     first = Path(paths[0])
-    reference_raw = read_raw(first)
+    first_raw = read_raw(first)
+    reference_raw = bayer(first_raw)
     reference = Reference.of(to_planes(reference_raw.mosaic))
-    total = np.array(reference.planes, copy=True)  # the reference counts with weight 1 everywhere
-    weight_sum = np.ones(total.shape[1:], np.float32)
+    total = np.array(reference.planes, copy=True)
     merged = [first]
     for path in map(Path, paths[1:]):
         raw = read_raw(path)
-        check_same_kind(reference_raw, raw, path)
-        aligned = align(reference, to_planes(raw.mosaic))
+        check_same_kind(first_raw, raw, path)
+        planes = to_planes(bayer(raw).mosaic)
         del raw
-        weights = None if aligned is None else merge_weights(reference.planes, aligned, reference.noise)
-        if weights is None or _agreement(weights) < MIN_AGREEMENT:
+        shifts = frame_shifts(reference, planes)
+        frame, agreement = (None, 0.0) if shifts is None else merge_frame(reference, planes, shifts)
+        if frame is None or agreement < MIN_AGREEMENT:
             warnings.warn(
                 BurstFrameWarning(f"{path}: does not align with {first.name} (another scene?); left out"),
                 stacklevel=2,
             )
             continue
-        total += np.nan_to_num(aligned, nan=0.0) * weights
-        weight_sum += weights
+        total += frame
         merged.append(path)
-    total /= weight_sum
+    total /= np.float32(len(merged))
     mosaic = from_planes(total, reference_raw.mosaic.shape, reference_raw.mosaic)
     return dataclasses.replace(reference_raw, mosaic=mosaic), merged
-
-
-def _agreement(weights: np.ndarray) -> float:
-    """The mean weight over where the frame reaches: near 1 for a frame of the same scene."""
-    reached = weights > 0
-    return float(weights[reached].mean()) if reached.any() else 0.0
 
 
 @contextlib.contextmanager
