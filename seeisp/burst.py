@@ -14,7 +14,7 @@ the tile's spectrum, which keeps the noise's power and independence. Each freque
 towards the reference's where the two differ by more than the noise of both predicts (HDR+'s pairwise Wiener
 merge): a fine detail that the frames alias differently, or that moved, comes from the reference, while the
 rest averages. A tile that differs on the whole, or whose neighbours do, comes from the reference alone
-(a moving object). The noise is measured on the reference itself (``seeisp.noise_level``). A frame that
+(a moving object). The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
 agrees with the reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans
 frames are merged on the Bayer grid the networks read (``seeisp.xtrans``).
 
@@ -45,7 +45,6 @@ import numpy as np
 from .dark_frame import DarkFrames, as_dark_frames
 from .enhance import EnhanceResult, enhance_file, enhance_raw, load_session
 from .errors import DarkFrameError, SeeispError
-from .noise_level import NoiseLevel, blind_noise_level
 from .pack import even_crop
 from .raw import CFAKind, RawImage, read_raw
 from .session import ModelSession
@@ -340,10 +339,46 @@ def overlap_add(out: np.ndarray, tiles: np.ndarray, first_row: int) -> None:
 # --- noise and weights ------------------------------------------------------------------------------------------
 
 
-def reference_noise(mosaic: np.ndarray) -> NoiseLevel:
-    """The noise of the reference frame, measured on it (``seeisp.noise_level``), no less than ``NOISE_FLOOR``."""
-    level = blind_noise_level(mosaic)
-    return NoiseLevel(gain=level.gain, read_sigma=max(level.read_sigma, NOISE_FLOOR), blocks=level.blocks)
+@dataclass(frozen=True)
+class NoiseModel:
+    """Per-pixel noise variance as a function of the level: ``variance = shot * level + read``
+    (Poisson-Gaussian, in the units of ``RawImage.mosaic``)."""
+
+    shot: float
+    read: float
+
+    @classmethod
+    def of_planes(cls, planes: np.ndarray, block: int = 16) -> NoiseModel:
+        """Measure it on one frame's planes: in blocks of ``block`` packed pixels, the level and the variance of
+        differences between neighbours (twice the noise's plus texture); in each band of levels the flattest
+        blocks say the noise, and a line through them gives the model."""
+        _, h, w = planes.shape
+        hb, wb = (h - 1) // block, (w - 1) // block
+        if hb < 1 or wb < 1:
+            return cls(0.0, NOISE_FLOOR**2)
+        crop = planes[:, : hb * block + 1, : wb * block + 1]
+        across = crop[:, :-1, 1:] - crop[:, :-1, :-1]
+        down = crop[:, 1:, :-1] - crop[:, :-1, :-1]
+        diff_var = 0.25 * (across**2 + down**2)  # each difference holds the noise twice: half of it, averaged
+        levels = _block_means(crop[:, :-1, :-1], block).ravel()
+        variances = _block_means(diff_var, block).ravel()
+        order = np.argsort(levels)
+        bands = np.array_split(order, min(16, max(1, len(order) // 8)))
+        points = np.array([(np.median(levels[b]), np.percentile(variances[b], 20)) for b in bands if len(b)])
+        if len(points) < 2 or np.ptp(points[:, 0]) <= 0:
+            return cls(0.0, max(float(points[:, 1].mean()), NOISE_FLOOR**2))
+        shot, read = np.polyfit(points[:, 0], points[:, 1], 1)
+        if shot < 0:
+            shot, read = 0.0, float(points[:, 1].mean())
+        return cls(float(shot), max(float(read), NOISE_FLOOR**2))
+
+    def variance(self, level: np.ndarray) -> np.ndarray:
+        return (np.float32(self.shot) * np.clip(level, 0, None) + np.float32(self.read)).astype(np.float32)
+
+
+def _block_means(planes: np.ndarray, block: int) -> np.ndarray:
+    n, h, w = planes.shape
+    return planes.reshape(n, h // block, block, w // block, block).mean(axis=(2, 4))
 
 
 @dataclass(frozen=True)
@@ -386,7 +421,7 @@ FREQUENCY_Y, FREQUENCY_X = _frequencies()
 
 
 def compare_tiles(
-    reference: np.ndarray, frame: np.ndarray, left: np.ndarray, noise: NoiseLevel
+    reference: np.ndarray, frame: np.ndarray, left: np.ndarray, noise: NoiseModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The spectra of a frame's tiles, moved by what is ``left`` (2, rows, nx) of their shifts after the whole cells,
     their differences to the reference's, and how many times the power of each difference is that of the noise of
@@ -477,7 +512,7 @@ class Reference:
     planes: np.ndarray
     padded: np.ndarray  # the planes mirrored for the tiles (``TileGrid.pad``)
     grid: TileGrid
-    noise: NoiseLevel
+    noise: NoiseModel
     global_grey: np.ndarray
     global_scale: float
     flow_grey: np.ndarray
@@ -486,17 +521,17 @@ class Reference:
     top: float
 
     @classmethod
-    def of(cls, mosaic: np.ndarray) -> Reference:
-        planes = to_planes(mosaic)
+    def of(cls, planes: np.ndarray) -> Reference:
         global_grey, global_scale = grey(planes, GLOBAL_SIDE)
         flow_grey, flow_scale = grey(planes, FLOW_SIDE)
         global_top, top = (max(float(np.percentile(image, 99.5)), 1e-6) for image in (global_grey, flow_grey))
+        noise = NoiseModel.of_planes(planes)
         grid = TileGrid(planes.shape[1:])
         return cls(
             planes,
             grid.pad(planes),
             grid,
-            reference_noise(mosaic),
+            noise,
             global_grey,
             global_scale,
             flow_grey,
@@ -554,7 +589,7 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
     first = Path(paths[0])
     first_raw = read_raw(first)
     reference_raw = bayer(first_raw)
-    reference = Reference.of(reference_raw.mosaic)
+    reference = Reference.of(to_planes(reference_raw.mosaic))
     total = np.array(reference.planes, copy=True)
     merged = [first]
     for path in map(Path, paths[1:]):

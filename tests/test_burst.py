@@ -89,7 +89,7 @@ def test_alignment_recovers_known_shifts_to_a_quarter_pixel(tmp_path: Path, dy: 
     scene = textured_scene(400, 480)
     reference = read_raw(write_frame(tmp_path / "a.dng", crop(scene, 0, 0, (256, 320)), seed=1))
     moved = read_raw(write_frame(tmp_path / "b.dng", crop(scene, dy, dx, (256, 320)), seed=2))
-    motion = frame_motion(Reference.of(reference.mosaic), to_planes(moved.mosaic))
+    motion = frame_motion(Reference.of(to_planes(reference.mosaic)), to_planes(moved.mosaic))
     assert motion is not None
     found_dx, found_dy = 2 * motion[:, 2]  # packed pixels -> raw pixels
     assert abs(found_dx + dx) <= 0.25 and abs(found_dy + dy) <= 0.25
@@ -103,7 +103,7 @@ def test_alignment_recovers_a_turn(tmp_path: Path) -> None:
     turned = cv2.warpAffine(scene, cv2.getRotationMatrix2D((190, 150), 0.8, 1.0), (380, 300), flags=cv2.INTER_LANCZOS4)
     reference = read_raw(write_frame(tmp_path / "a.dng", scene[22:278, 30:350], seed=1))
     frame = read_raw(write_frame(tmp_path / "b.dng", turned[22:278, 30:350], seed=2))
-    motion = frame_motion(Reference.of(reference.mosaic), to_planes(frame.mosaic))
+    motion = frame_motion(Reference.of(to_planes(reference.mosaic)), to_planes(frame.mosaic))
     assert motion is not None
     angle = np.degrees(np.arctan2(motion[1, 0], motion[0, 0]))
     assert abs(abs(angle) - 0.8) < 0.05
