@@ -206,21 +206,22 @@ def print_tables(args, singles, gains, lower, oracle) -> None:
         area = " (patch area)" if variant == "moving" else ""
         print(f"| {camera_name} | {ratio:g} | {variant}{area} | {np.mean(values):.2f} | " + " | ".join(cells) + " |")
     if oracle:
-        print("\nThe plain mean of the frames (the oracle merge of a tripod burst), gain over one frame (static):\n")
-        print("| camera | ratio | " + " | ".join(f"{n} frames" for n in frames) + " |")
-        print("|---|---|" + "---|" * len(frames))
-        for camera_name in args.camera:
-            for ratio in args.ratios:
-                cells = [f"{np.mean(oracle[(camera_name, ratio, n)]):+.2f} dB" for n in frames]
-                print(f"| {camera_name} | {ratio:g} | " + " | ".join(cells) + " |")
+        title = "The plain mean of the frames (the oracle merge of a tripod burst), gain over one frame (static):"
+        print_per_ratio(title, oracle, args, frames)
     if lower:
-        print("\nMerged raw fed at ratio / sqrt(N), output scaled back up, against at the ratio itself (static):\n")
-        print("| camera | ratio | " + " | ".join(f"{n} frames" for n in frames) + " |")
-        print("|---|---|" + "---|" * len(frames))
-        for camera_name in args.camera:
-            for ratio in args.ratios:
-                cells = [f"{np.mean(lower[(camera_name, ratio, n)]):+.2f} dB" for n in frames]
-                print(f"| {camera_name} | {ratio:g} | " + " | ".join(cells) + " |")
+        title = "Merged raw fed at ratio / sqrt(N), output scaled back up, against at the ratio itself (static):"
+        print_per_ratio(title, lower, args, frames)
+
+
+def print_per_ratio(title: str, gains: dict, args, frames: list[int]) -> None:
+    """One table of mean gains per camera and ratio, a column per burst length."""
+    print(f"\n{title}\n")
+    print("| camera | ratio | " + " | ".join(f"{n} frames" for n in frames) + " |")
+    print("|---|---|" + "---|" * len(frames))
+    for camera_name in args.camera:
+        for ratio in args.ratios:
+            cells = [f"{np.mean(gains[(camera_name, ratio, n)]):+.2f} dB" for n in frames]
+            print(f"| {camera_name} | {ratio:g} | " + " | ".join(cells) + " |")
 
 
 def timing(args) -> None:

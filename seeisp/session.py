@@ -65,7 +65,6 @@ class ModelSession:
 
     input_range: tuple[float, float] = INPUT_RANGE  # where the amplified input is clipped; set from the metadata
     noise_plane: bool = False  # whether the network reads a fifth plane, the noise of each pixel; from the metadata
-    in_channels: int = 4
 
     def __init__(self, path: str | Path, providers: Sequence[str] | None = None, threads: int | None = None):
         self.path = Path(path)
@@ -81,7 +80,6 @@ class ModelSession:
             raise ModelError(f"{self.path}: not a loadable ONNX model ({exc})") from None
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.noise_plane = self.metadata.get("seeisp.noise_plane", "0") == "1"
-        self.in_channels = 5 if self.noise_plane else 4
         _check_signature(self.session, self.path, self.in_channels)
         self.name = self.metadata.get("seeisp.name", self.path.stem)
         self.pad_multiple = int(self.metadata.get("seeisp.pad_multiple", 16))
@@ -104,6 +102,11 @@ class ModelSession:
     def default_tile(self) -> int:
         """The tile ``run_tiled`` uses when given none: set by the network's width (``seeisp.models.default_tile``)."""
         return default_tile(self.width)
+
+    @property
+    def in_channels(self) -> int:
+        """The planes the network reads: the packed raw's 4, and the noise plane where it has one."""
+        return 5 if self.noise_plane else 4
 
     def run(self, packed: np.ndarray) -> np.ndarray:
         """(4, h, w), or (5, h, w) with a noise plane -> (3, 2h, 2w). Mirrors ``CONTEXT_BORDER`` pixels around

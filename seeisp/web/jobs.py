@@ -28,6 +28,7 @@ from ..enhance import EnhanceResult, enhance_raw
 from ..errors import DarkFrameError, InvalidOptionError, ModelError, RawReadError, SeeispError
 from ..eval.baseline import libraw_render
 from ..models import MODELS, available_models, model_path
+from ..output import quantize
 from ..ratio import parse_ev, parse_ratio
 from ..raw import DEFAULT_MAX_MEGAPIXELS, RAW_EXTENSIONS, RawImage, is_raw_name, pixel_limit, read_raw
 from ..session import ModelSession
@@ -162,7 +163,7 @@ class PageResult:
         except OSError:  # deleted to keep the disk within its caps
             raise expired from None
         height, width = blend.result.raw.shape
-        return to_8bit(blend.crop(percent, centre or (width / 2, height / 2), LOUPE_SIZE))
+        return quantize(blend.crop(percent, centre or (width / 2, height / 2), LOUPE_SIZE), 8)
 
     def loupe_box(self, centre: tuple[float, float] | None) -> tuple[int, int, int, int]:
         """(top, left, bottom, right) in the full-size picture of what ``loupe`` shows for ``centre``."""
@@ -446,14 +447,10 @@ def measure_network(session: ModelSession, passes: int) -> tuple[float, float]:
     return (time.perf_counter() - began) * passes, 4 * side * side / 1e6
 
 
-def to_8bit(image: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-
-
 def fit_preview(image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
     """``image`` (H, W, 3) as 8-bit, shrunk so that its long side is at most ``PREVIEW_SIDE``, or to
     ``size`` (width, height)."""
-    picture = Image.fromarray(to_8bit(image))
+    picture = Image.fromarray(quantize(image, 8))
     if size is not None:
         return np.asarray(picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0))
     picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
