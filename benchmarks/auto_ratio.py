@@ -78,7 +78,7 @@ FIT_RATIOS_PER_PICTURE = 3
 LOSS_STOPS = np.linspace(-1.5, 1.5, 19)  # the exposure errors each shot's loss curve is measured at
 LOSS_STRIDE = 4  # the loss curve is measured on every 4th pixel of every 4th row (speed)
 RIDGE = 1e-3
-NETWORK_ERROR = 10**-2.7  # mean squared error the networks leave at the true ratio, about: 27 dB of PSNR
+NETWORK_ERROR = 10**-2.7  # the mean squared error the loss model assumes the networks leave at the true ratio
 
 
 @dataclass(frozen=True)
