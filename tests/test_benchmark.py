@@ -16,6 +16,7 @@ from seeisp.errors import SeeispError
 from seeisp.eval.benchmark import (
     LIBRAW_NR,
     NAIVE,
+    NOISIEST,
     make_pair,
     run_benchmark,
     score,
@@ -118,13 +119,15 @@ def test_run_benchmark_scores_libraw_and_cleans_up(pictures: Path, tmp_path: Pat
         ("pic1.png", 200.0, "GRBG"),
     ]
     groups = results["summary"]["groups"]
-    assert list(groups) == ["20", "200", "all"]
+    assert list(groups) == ["20", "200", "all", NOISIEST]
     for group in groups.values():
         assert list(group) == [NAIVE, LIBRAW_NR]
         assert group[LIBRAW_NR]["gain_over_libraw_nr"] == 0
     # Honest physics: more amplification, more noise; and at x200 LibRaw's denoiser helps.
     assert groups["20"][NAIVE]["psnr"] > groups["200"][NAIVE]["psnr"] + 3
     assert groups["200"][LIBRAW_NR]["psnr"] > groups["200"][NAIVE]["psnr"]
+    noisiest = max(results["cases"], key=lambda case: case["ratio"] * case["gain_k"])  # 1 case of 4: a tenth
+    assert groups[NOISIEST][NAIVE]["psnr"] == noisiest["methods"][NAIVE]["psnr"]
     auto = results["summary"]["auto_ratio"]
     assert auto["cases"] == 4 and 0 <= auto["within_0.33_stop"] <= auto["within_0.67_stop"] <= 1
     assert all(1 <= c["estimated_ratio"] <= 300 for c in results["cases"])
@@ -136,17 +139,19 @@ def test_run_benchmark_scores_libraw_and_cleans_up(pictures: Path, tmp_path: Pat
 
 
 def test_summary_gain_and_auto_ratio_share() -> None:
-    def case(ratio: float, estimated: float, nr: float, model: float) -> dict:
+    def case(ratio: float, estimated: float, nr: float, model: float, gain_k: float = 1.0) -> dict:
         methods = {
             LIBRAW_NR: {"psnr": nr, "ssim": 0.5, "psnr_sid": nr, "ssim_sid": 0.5, "seconds": 1.0},
             "seeisp m": {"psnr": model, "ssim": 0.8, "psnr_sid": model, "ssim_sid": 0.8, "seconds": 2.0},
         }
-        return {"ratio": ratio, "estimated_ratio": estimated, "methods": methods}
+        return {"ratio": ratio, "gain_k": gain_k, "estimated_ratio": estimated, "methods": methods}
 
-    summary = summarise([case(100, 150, 20, 30), case(100, 30, 22, 29), case(300, 300, 15, 26)])
+    summary = summarise([case(100, 150, 20, 30, 4.0), case(100, 30, 22, 29), case(300, 300, 15, 26)])
     assert summary["groups"]["100"]["seeisp m"]["psnr"] == pytest.approx(29.5)
     assert summary["groups"]["100"]["seeisp m"]["gain_over_libraw_nr"] == pytest.approx(8.5)
     assert summary["groups"]["all"]["seeisp m"]["gain_over_libraw_nr"] == pytest.approx(28.333 - 19, abs=1e-3)
+    # 100 x gain 4 holds fewer electrons at white than 300 x gain 1: it is the noisiest case, and the only one.
+    assert summary["groups"][NOISIEST]["seeisp m"]["psnr"] == pytest.approx(30)
     auto = summary["auto_ratio"]
     assert auto["median_stops_off"] == pytest.approx(np.log2(1.5))  # 0, log2(1.5), log2(100 / 30)
     assert auto["within_0.33_stop"] == pytest.approx(1 / 3)

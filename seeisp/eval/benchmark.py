@@ -49,6 +49,7 @@ LIBRAW_NR = "LibRaw NR (FBDD + median)"
 CFA_PHASES = ("RGGB", "GRBG", "GBRG", "BGGR")
 XTRANS_PHASES = tuple(shifted(REFERENCE, rows, cols).value for rows in range(6) for cols in range(6))
 CFA_KINDS = {"bayer": CFA_PHASES, "xtrans": XTRANS_PHASES}  # the phases each benchmarked CFA kind cycles through
+NOISIEST = "noisiest tenth"  # the summary group of the cases with the fewest photo-electrons at white
 AUTO_RATIO_STOPS = (1 / 3, 2 / 3)  # the auto ratio's error is counted within these many stops of the true ratio
 MIN_SIDE = 22  # px: LibRaw refuses raws narrower or lower than 22 px (pictures are cropped to even sizes)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages) holding the seeisp package
@@ -269,12 +270,21 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def noisiest_cases(cases: Sequence[dict]) -> list[dict]:
+    """The tenth of ``cases`` (at least one) with the highest ratio x gain (DN per photo-electron): the fewest
+    electrons at white, so the most noise for the network to take off."""
+    count = -(-len(cases) // 10)
+    return sorted(cases, key=lambda case: case["ratio"] * case["gain_k"], reverse=True)[:count]
+
+
 def summarise(cases: Sequence[dict]) -> dict:
-    """Means per ratio group (and 'all') per method, the gain over LibRaw NR, and the auto ratio's accuracy."""
+    """Means per ratio group, over all cases and over the noisiest tenth (``noisiest_cases``) per method, the
+    gain over LibRaw NR, and the auto ratio's accuracy."""
     groups: dict[str, list[dict]] = {}
     for case in cases:
         groups.setdefault(f"{case['ratio']:g}", []).append(case)
     groups["all"] = list(cases)
+    groups[NOISIEST] = noisiest_cases(cases)
     summary: dict[str, dict] = {}
     for group, members in groups.items():
         methods = list(dict.fromkeys(m for c in members for m in c["methods"]))
