@@ -68,3 +68,26 @@ def test_perf_prints_the_quality_of_the_lite_variants() -> None:
     assert result.returncode == 0, result.stderr
     variants = [row[0] for row in table_rows(result.stdout) if row[0].startswith("lite")]
     assert {"lite", "lite-fp16", "lite-int8"} <= set(variants), result.stdout
+
+
+def test_noisiest_crop_scores_the_noisiest_shot_and_writes_its_crop(pictures: Path, tmp_path: Path) -> None:
+    crop = tmp_path / "crop.png"
+    result = script(
+        "noisiest_crop",
+        "--images",
+        pictures,
+        "--camera",
+        "virtual",
+        "--ratios",
+        "100",
+        "--model",
+        "lite",
+        "--side",
+        "32",
+        "-o",
+        crop,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [row[0] for row in table_rows(result.stdout)] == ["picture", "a.png", "mean of 1"]
+    # Reference and result side by side, 2x: two 64-pixel squares and a 4-pixel gap.
+    assert iio.imread(crop).shape == (64, 132, 3)
