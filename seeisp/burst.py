@@ -452,16 +452,47 @@ def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return np.max([edged[i : i + rows, j : j + columns] for i in range(3) for j in range(3)], axis=0)
 
 
-def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float]:
+@dataclass
+class Pulls:
+    """Per tile and frequency of a tile's ``rfft2`` (the planes averaged), summed over the frames merged: how much
+    each frame was pulled towards the reference (``pulled``) and the square of how much of it was kept (``kept``).
+    The mean of the reference and N - 1 frames so merged then holds ``((1 + pulled)² + kept) / N²`` times the
+    noise power of one frame there (``noise_share``): 1 / N where every frame was kept, 1 where all fell back to
+    the reference."""
+
+    pulled: np.ndarray  # (ny, nx, TILE, TILE // 2 + 1)
+    kept: np.ndarray
+
+    @classmethod
+    def none(cls, grid: TileGrid) -> Pulls:
+        shape = (*grid.count, TILE, TILE // 2 + 1)
+        return cls(np.zeros(shape, np.float32), np.zeros(shape, np.float32))
+
+    def add_strip(self, rows: slice, weights: np.ndarray) -> None:
+        """Add one frame's weights (planes, rows, nx, TILE, TILE // 2 + 1) in tile ``rows``."""
+        self.pulled[rows] += weights.mean(axis=0)
+        self.kept[rows] += ((1 - weights) ** 2).mean(axis=0)
+
+    def __iadd__(self, other: Pulls) -> Pulls:
+        self.pulled += other.pulled
+        self.kept += other.kept
+        return self
+
+    def noise_share(self, rows: slice, frames: int) -> np.ndarray:
+        return ((1 + self.pulled[rows]) ** 2 + self.kept[rows]) / np.float32(frames * frames)
+
+
+def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float, Pulls]:
     """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it in
     the frequency domain (HDR+'s pairwise Wiener merge): each frequency of a tile pulled towards the reference's
     where their difference exceeds the noise of both (``compare_tiles``), a whole tile where it differs on the whole
-    (``tile_pulls``). Also returns the frame's agreement with the reference: the mean share of its tiles not pulled,
-    where it reaches."""
+    (``tile_pulls``). Also returns the frame's agreement with the reference (the mean share of its tiles not pulled,
+    where it reaches) and its ``Pulls``."""
     grid = reference.grid
     padded = grid.pad(planes)
     whole, left = split_shifts(shifts)
     out = np.zeros_like(padded)
+    pulls = Pulls.none(grid)
     kept, reached = 0.0, 0
     rows_in_all = grid.count[0]
     for rows in grid.strips():
@@ -476,9 +507,34 @@ def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) ->
         weights = np.maximum(pull(ratio[:, own], ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
         merged = np.fft.irfft2(spectrum[:, own] + weights * difference[:, own], s=(TILE, TILE))
         overlap_add(out, merged.astype(np.float32, copy=False), rows.start)
+        pulls.add_strip(rows, weights)
         kept += float((1.0 - tile_pull[inside[own]]).sum())
         reached += int(inside[own].sum())
-    return grid.crop(out), kept / reached if reached else 0.0
+    return grid.crop(out), kept / reached if reached else 0.0, pulls
+
+
+def even_out_noise(reference: Reference, merged: np.ndarray, pulls: Pulls, frames: int) -> np.ndarray:
+    """The merged planes with the noise of each tile's frequencies brought down to that of the mean of all ``frames``
+    where fewer were kept (``Pulls``): a moving object, or detail the frames alias differently, keeps the
+    reference's noise, and the networks, trained on noise of one strength over the whole picture, leave much of
+    it in the picture when the rest is cleaner. Each frequency is scaled down by as much as the noise's share of
+    its power must fall (a spatial Wiener-like shrinkage, HDR+'s spatial denoising): pure noise to the level of
+    the rest, detail far above the noise as it is."""
+    grid = reference.grid
+    padded = grid.pad(merged)
+    out = np.zeros_like(padded)
+    one_frame = np.float32((WINDOW**2).sum())
+    for rows in grid.strips():
+        tiles = reference_tiles(padded, rows)
+        spectrum = np.fft.rfft2(tiles * WINDOW)
+        level = (tiles * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
+        noise = (reference.noise.variance(level) * one_frame)[..., None, None]
+        wanted = noise / np.float32(frames)
+        noise = noise * pulls.noise_share(rows, frames)[None]
+        signal = np.clip(spectrum.real**2 + spectrum.imag**2 - noise, 0, None)
+        gain = np.sqrt((signal + wanted) / (signal + np.maximum(noise, wanted)))
+        overlap_add(out, np.fft.irfft2(spectrum * gain, s=(TILE, TILE)).astype(np.float32, copy=False), rows.start)
+    return grid.crop(out)
 
 
 # --- the burst --------------------------------------------------------------------------------------------------
@@ -591,6 +647,7 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
     reference_raw = bayer(first_raw)
     reference = Reference.of(to_planes(reference_raw.mosaic))
     total = np.array(reference.planes, copy=True)
+    pulls = Pulls.none(reference.grid)
     merged = [first]
     for path in map(Path, paths[1:]):
         raw = read_raw(path)
@@ -598,7 +655,7 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
         planes = to_planes(bayer(raw).mosaic)
         del raw
         shifts = frame_shifts(reference, planes)
-        frame, agreement = (None, 0.0) if shifts is None else merge_frame(reference, planes, shifts)
+        frame, agreement, frame_pulls = (None, 0.0, None) if shifts is None else merge_frame(reference, planes, shifts)
         if frame is None or agreement < MIN_AGREEMENT:
             warnings.warn(
                 BurstFrameWarning(f"{path}: does not align with {first.name} (another scene?); left out"),
@@ -606,8 +663,11 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
             )
             continue
         total += frame
+        pulls += frame_pulls
         merged.append(path)
     total /= np.float32(len(merged))
+    if len(merged) > 1:
+        total = even_out_noise(reference, total, pulls, len(merged))
     mosaic = from_planes(total, reference_raw.mosaic.shape, reference_raw.mosaic)
     return dataclasses.replace(reference_raw, mosaic=mosaic), merged
 
