@@ -68,6 +68,25 @@ class BurstFrameWarning(UserWarning):
     """A frame of a burst was left out (it does not align with the reference); its message names it."""
 
 
+def _fft() -> Any:
+    try:
+        import scipy.fft
+    except ImportError:
+        raise SeeispError("merging a burst needs SciPy: pip install 'seeisp[burst]'") from None
+    return scipy.fft
+
+
+def rfft2(tiles: np.ndarray) -> np.ndarray:
+    """The 2-D real FFT of (..., TILE, TILE) tiles, in single precision on all cores (SciPy's: numpy's is several
+    times slower on many small tiles)."""
+    return _fft().rfft2(tiles, workers=-1)
+
+
+def irfft2(spectra: np.ndarray) -> np.ndarray:
+    """The inverse of ``rfft2``."""
+    return _fft().irfft2(spectra, s=(TILE, TILE), workers=-1)
+
+
 def _cv2() -> Any:
     try:
         import cv2
@@ -408,8 +427,12 @@ LOW = _low_frequencies()
 def pull(excess_ratio: np.ndarray, allowed: float) -> np.ndarray:
     """How much a frame is pulled towards the reference (0 to 1) given how many times the power of their
     difference is that of the noise: none up to the noise, half at ``allowed`` beyond it (Wiener-like)."""
-    excess = np.clip(excess_ratio - 1.0, 0, None) / np.float32(allowed)
-    return excess**4 / (1.0 + excess**4)
+    excess = np.subtract(excess_ratio, np.float32(1.0), dtype=np.float32)
+    np.maximum(excess, 0, out=excess)
+    excess *= np.float32(1 / allowed)
+    np.square(excess, out=excess)
+    np.square(excess, out=excess)
+    return np.divide(excess, excess + np.float32(1.0), out=excess)
 
 
 def _frequencies() -> tuple[np.ndarray, np.ndarray]:
@@ -426,19 +449,24 @@ def compare_tiles(
     """The spectra of a frame's tiles, moved by what is ``left`` (2, rows, nx) of their shifts after the whole cells,
     their differences to the reference's, and how many times the power of each difference is that of the noise of
     both (about 1 where they differ by noise alone)."""
-    reference_spectrum = np.fft.rfft2(reference * WINDOW)
+    reference_spectrum = rfft2(reference * WINDOW)
     if left.any():
         # A shift by a fraction of a pixel is a linear phase, which keeps the noise's power and independence; the
         # frame's window is moved the other way first, so that it lands on the reference's.
         window = window_ramp(left[0])[..., :, None] * window_ramp(left[1])[..., None, :]
-        phase = FREQUENCY_Y * left[0][..., None, None] + FREQUENCY_X * left[1][..., None, None]
-        frame_spectrum = np.fft.rfft2(frame * window) * np.exp(np.complex64(2j * np.pi) * phase)
+        turn = np.complex64(2j * np.pi)
+        frame_spectrum = rfft2(frame * window)
+        frame_spectrum *= np.exp(turn * FREQUENCY_Y * left[0][..., None, None])  # the phase of each axis apart:
+        frame_spectrum *= np.exp(turn * FREQUENCY_X * left[1][..., None, None])  # 16 + 9 exponentials, not 16 x 9
     else:
-        frame_spectrum = np.fft.rfft2(frame * WINDOW)
-    difference = reference_spectrum - frame_spectrum
+        frame_spectrum = rfft2(frame * WINDOW)
+    difference = np.subtract(reference_spectrum, frame_spectrum, out=reference_spectrum)
     level = (reference * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
     noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
-    return frame_spectrum, difference, (difference.real**2 + difference.imag**2) / noise_power[..., None, None]
+    ratio = np.square(difference.real)
+    ratio += np.square(difference.imag)
+    ratio /= noise_power[..., None, None]
+    return frame_spectrum, difference, ratio
 
 
 def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
@@ -505,7 +533,10 @@ def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) ->
         )
         tile_pull = tile_pulls(ratio, inside)[own]
         weights = np.maximum(pull(ratio[:, own], ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
-        merged = np.fft.irfft2(spectrum[:, own] + weights * difference[:, own], s=(TILE, TILE))
+        merged = difference[:, own]
+        merged *= weights
+        merged += spectrum[:, own]
+        merged = irfft2(merged)
         overlap_add(out, merged.astype(np.float32, copy=False), rows.start)
         pulls.add_strip(rows, weights)
         kept += float((1.0 - tile_pull[inside[own]]).sum())
@@ -526,14 +557,14 @@ def even_out_noise(reference: Reference, merged: np.ndarray, pulls: Pulls, frame
     one_frame = np.float32((WINDOW**2).sum())
     for rows in grid.strips():
         tiles = reference_tiles(padded, rows)
-        spectrum = np.fft.rfft2(tiles * WINDOW)
+        spectrum = rfft2(tiles * WINDOW)
         level = (tiles * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
         noise = (reference.noise.variance(level) * one_frame)[..., None, None]
         wanted = noise / np.float32(frames)
         noise = noise * pulls.noise_share(rows, frames)[None]
         signal = np.clip(spectrum.real**2 + spectrum.imag**2 - noise, 0, None)
         gain = np.sqrt((signal + wanted) / (signal + np.maximum(noise, wanted)))
-        overlap_add(out, np.fft.irfft2(spectrum * gain, s=(TILE, TILE)).astype(np.float32, copy=False), rows.start)
+        overlap_add(out, irfft2(spectrum * gain).astype(np.float32, copy=False), rows.start)
     return grid.crop(out)
 
 
