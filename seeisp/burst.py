@@ -14,7 +14,9 @@ the tile's spectrum, which keeps the noise's power and independence. Each freque
 towards the reference's where the two differ by more than the noise of both predicts (HDR+'s pairwise Wiener
 merge): a fine detail that the frames alias differently, or that moved, comes from the reference, while the
 rest averages. A tile that differs on the whole, or whose neighbours do, comes from the reference alone
-(a moving object). The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
+(a moving object). Where fewer frames were kept, the merged raw's noise is then brought down to that of the
+rest (``even_out_noise``): the networks, trained on noise of one strength, leave a patch of one frame's noise in a
+cleaner picture speckled. The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
 agrees with the reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans
 frames are merged on the Bayer grid the networks read (``seeisp.xtrans``).
 
@@ -24,7 +26,7 @@ the same network as one frame (``enhance_raw``) at the burst's own ratio: measur
 at a lower ratio (a smaller amplification, with the output scaled back up), so the networks trained on
 single frames need nothing else for a merged one.
 
-OpenCV is an optional extra: ``pip install 'seeisp[burst]'``.
+OpenCV and SciPy (the tiles' FFTs) are an optional extra: ``pip install 'seeisp[burst]'``.
 """
 
 from __future__ import annotations
@@ -449,7 +451,8 @@ def compare_tiles(
     """The spectra of a frame's tiles, moved by what is ``left`` (2, rows, nx) of their shifts after the whole cells,
     their differences to the reference's, and how many times the power of each difference is that of the noise of
     both (about 1 where they differ by noise alone)."""
-    reference_spectrum = rfft2(reference * WINDOW)
+    windowed = reference * WINDOW
+    reference_spectrum = rfft2(windowed)
     if left.any():
         # A shift by a fraction of a pixel is a linear phase, which keeps the noise's power and independence; the
         # frame's window is moved the other way first, so that it lands on the reference's.
@@ -461,7 +464,7 @@ def compare_tiles(
     else:
         frame_spectrum = rfft2(frame * WINDOW)
     difference = np.subtract(reference_spectrum, frame_spectrum, out=reference_spectrum)
-    level = (reference * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
+    level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
     noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
     ratio = np.square(difference.real)
     ratio += np.square(difference.imag)
@@ -556,9 +559,9 @@ def even_out_noise(reference: Reference, merged: np.ndarray, pulls: Pulls, frame
     out = np.zeros_like(padded)
     one_frame = np.float32((WINDOW**2).sum())
     for rows in grid.strips():
-        tiles = reference_tiles(padded, rows)
-        spectrum = rfft2(tiles * WINDOW)
-        level = (tiles * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
+        windowed = reference_tiles(padded, rows) * WINDOW
+        spectrum = rfft2(windowed)
+        level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
         noise = (reference.noise.variance(level) * one_frame)[..., None, None]
         wanted = noise / np.float32(frames)
         noise = noise * pulls.noise_share(rows, frames)[None]
