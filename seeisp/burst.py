@@ -40,7 +40,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -513,12 +513,17 @@ class Pulls:
         return ((1 + self.pulled[rows]) ** 2 + self.kept[rows]) / np.float32(frames * frames)
 
 
-def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float, Pulls]:
+class MergedFrame(NamedTuple):
+    planes: np.ndarray  # the frame merged with the reference, to be averaged with the others
+    agreement: float  # the mean share of its tiles not pulled towards the reference, where it reaches
+    pulls: Pulls
+
+
+def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> MergedFrame:
     """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it in
     the frequency domain (HDR+'s pairwise Wiener merge): each frequency of a tile pulled towards the reference's
     where their difference exceeds the noise of both (``compare_tiles``), a whole tile where it differs on the whole
-    (``tile_pulls``). Also returns the frame's agreement with the reference (the mean share of its tiles not pulled,
-    where it reaches) and its ``Pulls``."""
+    (``tile_pulls``)."""
     grid = reference.grid
     padded = grid.pad(planes)
     whole, left = split_shifts(shifts)
@@ -544,7 +549,7 @@ def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) ->
         pulls.add_strip(rows, weights)
         kept += float((1.0 - tile_pull[inside[own]]).sum())
         reached += int(inside[own].sum())
-    return grid.crop(out), kept / reached if reached else 0.0, pulls
+    return MergedFrame(grid.crop(out), kept / reached if reached else 0.0, pulls)
 
 
 def even_out_noise(reference: Reference, merged: np.ndarray, pulls: Pulls, frames: int) -> np.ndarray:
@@ -689,15 +694,15 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
         planes = to_planes(bayer(raw).mosaic)
         del raw
         shifts = frame_shifts(reference, planes)
-        frame, agreement, frame_pulls = (None, 0.0, None) if shifts is None else merge_frame(reference, planes, shifts)
-        if frame is None or agreement < MIN_AGREEMENT:
+        frame = None if shifts is None else merge_frame(reference, planes, shifts)
+        if frame is None or frame.agreement < MIN_AGREEMENT:
             warnings.warn(
                 BurstFrameWarning(f"{path}: does not align with {first.name} (another scene?); left out"),
                 stacklevel=2,
             )
             continue
-        total += frame
-        pulls += frame_pulls
+        total += frame.planes
+        pulls += frame.pulls
         merged.append(path)
     total /= np.float32(len(merged))
     if len(merged) > 1:
