@@ -14,7 +14,9 @@ the tile's spectrum, which keeps the noise's power and independence. Each freque
 towards the reference's where the two differ by more than the noise of both predicts (HDR+'s pairwise Wiener
 merge): a fine detail that the frames alias differently, or that moved, comes from the reference, while the
 rest averages. A tile that differs on the whole, or whose neighbours do, comes from the reference alone
-(a moving object). The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
+(a moving object). Where fewer frames were kept, the merged raw's noise is then brought down to that of the
+rest (``even_out_noise``): the networks, trained on noise of one strength, leave a patch of one frame's noise in a
+cleaner picture speckled. The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
 agrees with the reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans
 frames are merged on the Bayer grid the networks read (``seeisp.xtrans``).
 
@@ -24,7 +26,7 @@ the same network as one frame (``enhance_raw``) at the burst's own ratio: measur
 at a lower ratio (a smaller amplification, with the output scaled back up), so the networks trained on
 single frames need nothing else for a merged one.
 
-OpenCV is an optional extra: ``pip install 'seeisp[burst]'``.
+OpenCV and SciPy (the tiles' FFTs) are an optional extra: ``pip install 'seeisp[burst]'``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,6 +68,25 @@ class BurstError(SeeispError):
 
 class BurstFrameWarning(UserWarning):
     """A frame of a burst was left out (it does not align with the reference); its message names it."""
+
+
+def _fft() -> Any:
+    try:
+        import scipy.fft
+    except ImportError:
+        raise SeeispError("merging a burst needs SciPy: pip install 'seeisp[burst]'") from None
+    return scipy.fft
+
+
+def rfft2(tiles: np.ndarray) -> np.ndarray:
+    """The 2-D real FFT of (..., TILE, TILE) tiles, in single precision on all cores (SciPy's: numpy's is several
+    times slower on many small tiles)."""
+    return _fft().rfft2(tiles, workers=-1)
+
+
+def irfft2(spectra: np.ndarray) -> np.ndarray:
+    """The inverse of ``rfft2``."""
+    return _fft().irfft2(spectra, s=(TILE, TILE), workers=-1)
 
 
 def _cv2() -> Any:
@@ -408,8 +429,12 @@ LOW = _low_frequencies()
 def pull(excess_ratio: np.ndarray, allowed: float) -> np.ndarray:
     """How much a frame is pulled towards the reference (0 to 1) given how many times the power of their
     difference is that of the noise: none up to the noise, half at ``allowed`` beyond it (Wiener-like)."""
-    excess = np.clip(excess_ratio - 1.0, 0, None) / np.float32(allowed)
-    return excess**4 / (1.0 + excess**4)
+    excess = np.subtract(excess_ratio, np.float32(1.0), dtype=np.float32)
+    np.maximum(excess, 0, out=excess)
+    excess *= np.float32(1 / allowed)
+    np.square(excess, out=excess)
+    np.square(excess, out=excess)
+    return np.divide(excess, excess + np.float32(1.0), out=excess)
 
 
 def _frequencies() -> tuple[np.ndarray, np.ndarray]:
@@ -426,19 +451,25 @@ def compare_tiles(
     """The spectra of a frame's tiles, moved by what is ``left`` (2, rows, nx) of their shifts after the whole cells,
     their differences to the reference's, and how many times the power of each difference is that of the noise of
     both (about 1 where they differ by noise alone)."""
-    reference_spectrum = np.fft.rfft2(reference * WINDOW)
+    windowed = reference * WINDOW
+    reference_spectrum = rfft2(windowed)
     if left.any():
         # A shift by a fraction of a pixel is a linear phase, which keeps the noise's power and independence; the
         # frame's window is moved the other way first, so that it lands on the reference's.
         window = window_ramp(left[0])[..., :, None] * window_ramp(left[1])[..., None, :]
-        phase = FREQUENCY_Y * left[0][..., None, None] + FREQUENCY_X * left[1][..., None, None]
-        frame_spectrum = np.fft.rfft2(frame * window) * np.exp(np.complex64(2j * np.pi) * phase)
+        turn = np.complex64(2j * np.pi)
+        frame_spectrum = rfft2(frame * window)
+        frame_spectrum *= np.exp(turn * FREQUENCY_Y * left[0][..., None, None])  # the phase of each axis apart:
+        frame_spectrum *= np.exp(turn * FREQUENCY_X * left[1][..., None, None])  # 16 + 9 exponentials, not 16 x 9
     else:
-        frame_spectrum = np.fft.rfft2(frame * WINDOW)
-    difference = reference_spectrum - frame_spectrum
-    level = (reference * WINDOW).sum(axis=(-2, -1)) / WINDOW.sum()
+        frame_spectrum = rfft2(frame * WINDOW)
+    difference = np.subtract(reference_spectrum, frame_spectrum, out=reference_spectrum)
+    level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
     noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
-    return frame_spectrum, difference, (difference.real**2 + difference.imag**2) / noise_power[..., None, None]
+    ratio = np.square(difference.real)
+    ratio += np.square(difference.imag)
+    ratio /= noise_power[..., None, None]
+    return frame_spectrum, difference, ratio
 
 
 def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
@@ -452,16 +483,52 @@ def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return np.max([edged[i : i + rows, j : j + columns] for i in range(3) for j in range(3)], axis=0)
 
 
-def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, float]:
+@dataclass
+class Pulls:
+    """Per tile and frequency of a tile's ``rfft2`` (the planes averaged), summed over the frames merged: how much
+    each frame was pulled towards the reference (``pulled``) and the square of how much of it was kept (``kept``).
+    The mean of the reference and N - 1 frames so merged then holds ``((1 + pulled)² + kept) / N²`` times the
+    noise power of one frame there (``noise_share``): 1 / N where every frame was kept, 1 where all fell back to
+    the reference."""
+
+    pulled: np.ndarray  # (ny, nx, TILE, TILE // 2 + 1)
+    kept: np.ndarray
+
+    @classmethod
+    def none(cls, grid: TileGrid) -> Pulls:
+        shape = (*grid.count, TILE, TILE // 2 + 1)
+        return cls(np.zeros(shape, np.float32), np.zeros(shape, np.float32))
+
+    def add_strip(self, rows: slice, weights: np.ndarray) -> None:
+        """Add one frame's weights (planes, rows, nx, TILE, TILE // 2 + 1) in tile ``rows``."""
+        self.pulled[rows] += weights.mean(axis=0)
+        self.kept[rows] += ((1 - weights) ** 2).mean(axis=0)
+
+    def __iadd__(self, other: Pulls) -> Pulls:
+        self.pulled += other.pulled
+        self.kept += other.kept
+        return self
+
+    def noise_share(self, rows: slice, frames: int) -> np.ndarray:
+        return ((1 + self.pulled[rows]) ** 2 + self.kept[rows]) / np.float32(frames * frames)
+
+
+class MergedFrame(NamedTuple):
+    planes: np.ndarray  # the frame merged with the reference, to be averaged with the others
+    agreement: float  # the mean share of its tiles not pulled towards the reference, where it reaches
+    pulls: Pulls
+
+
+def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) -> MergedFrame:
     """A frame's planes moved tile by tile by ``shifts`` (``tile_shifts``) onto the reference and merged with it in
     the frequency domain (HDR+'s pairwise Wiener merge): each frequency of a tile pulled towards the reference's
     where their difference exceeds the noise of both (``compare_tiles``), a whole tile where it differs on the whole
-    (``tile_pulls``). Also returns the frame's agreement with the reference: the mean share of its tiles not pulled,
-    where it reaches."""
+    (``tile_pulls``)."""
     grid = reference.grid
     padded = grid.pad(planes)
     whole, left = split_shifts(shifts)
     out = np.zeros_like(padded)
+    pulls = Pulls.none(grid)
     kept, reached = 0.0, 0
     rows_in_all = grid.count[0]
     for rows in grid.strips():
@@ -474,11 +541,39 @@ def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) ->
         )
         tile_pull = tile_pulls(ratio, inside)[own]
         weights = np.maximum(pull(ratio[:, own], ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
-        merged = np.fft.irfft2(spectrum[:, own] + weights * difference[:, own], s=(TILE, TILE))
+        merged = difference[:, own]
+        merged *= weights
+        merged += spectrum[:, own]
+        merged = irfft2(merged)
         overlap_add(out, merged.astype(np.float32, copy=False), rows.start)
+        pulls.add_strip(rows, weights)
         kept += float((1.0 - tile_pull[inside[own]]).sum())
         reached += int(inside[own].sum())
-    return grid.crop(out), kept / reached if reached else 0.0
+    return MergedFrame(grid.crop(out), kept / reached if reached else 0.0, pulls)
+
+
+def even_out_noise(reference: Reference, merged: np.ndarray, pulls: Pulls, frames: int) -> np.ndarray:
+    """The merged planes with the noise of each tile's frequencies brought down to that of the mean of all ``frames``
+    where fewer were kept (``Pulls``): a moving object, or detail the frames alias differently, keeps the
+    reference's noise, and the networks, trained on noise of one strength over the whole picture, leave much of
+    it in the picture when the rest is cleaner. Each frequency is scaled down by as much as the noise's share of
+    its power must fall (a spatial Wiener-like shrinkage, HDR+'s spatial denoising): pure noise to the level of
+    the rest, detail far above the noise as it is."""
+    grid = reference.grid
+    padded = grid.pad(merged)
+    out = np.zeros_like(padded)
+    one_frame = np.float32((WINDOW**2).sum())
+    for rows in grid.strips():
+        windowed = reference_tiles(padded, rows) * WINDOW
+        spectrum = rfft2(windowed)
+        level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
+        noise = (reference.noise.variance(level) * one_frame)[..., None, None]
+        wanted = noise / np.float32(frames)
+        noise = noise * pulls.noise_share(rows, frames)[None]
+        signal = np.clip(spectrum.real**2 + spectrum.imag**2 - noise, 0, None)
+        gain = np.sqrt((signal + wanted) / (signal + np.maximum(noise, wanted)))
+        overlap_add(out, irfft2(spectrum * gain).astype(np.float32, copy=False), rows.start)
+    return grid.crop(out)
 
 
 # --- the burst --------------------------------------------------------------------------------------------------
@@ -591,6 +686,7 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
     reference_raw = bayer(first_raw)
     reference = Reference.of(to_planes(reference_raw.mosaic))
     total = np.array(reference.planes, copy=True)
+    pulls = Pulls.none(reference.grid)
     merged = [first]
     for path in map(Path, paths[1:]):
         raw = read_raw(path)
@@ -598,16 +694,19 @@ def merge_burst(paths: Sequence[str | os.PathLike[str]]) -> tuple[RawImage, list
         planes = to_planes(bayer(raw).mosaic)
         del raw
         shifts = frame_shifts(reference, planes)
-        frame, agreement = (None, 0.0) if shifts is None else merge_frame(reference, planes, shifts)
-        if frame is None or agreement < MIN_AGREEMENT:
+        frame = None if shifts is None else merge_frame(reference, planes, shifts)
+        if frame is None or frame.agreement < MIN_AGREEMENT:
             warnings.warn(
                 BurstFrameWarning(f"{path}: does not align with {first.name} (another scene?); left out"),
                 stacklevel=2,
             )
             continue
-        total += frame
+        total += frame.planes
+        pulls += frame.pulls
         merged.append(path)
     total /= np.float32(len(merged))
+    if len(merged) > 1:
+        total = even_out_noise(reference, total, pulls, len(merged))
     mosaic = from_planes(total, reference_raw.mosaic.shape, reference_raw.mosaic)
     return dataclasses.replace(reference_raw, mosaic=mosaic), merged
 
