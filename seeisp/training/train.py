@@ -144,7 +144,7 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
     trained further (fine-tuned) without its checkpoint. A model with more ``extra_convs`` than the
     weights may be grown from them: its residual convolutions the weights lack keep their zero start,
     so it begins as exactly the network the weights describe. So may a model with a noise plane from
-    4-plane weights: the plane starts at zero weight (``grow_noise_input``).
+    4-plane weights: the plane starts at zero weight (``noise_input.with_zero_inputs``).
     """
     path = Path(path)
     wanted = model.state_dict()
