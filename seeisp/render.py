@@ -47,9 +47,6 @@ def camera_to_linear_srgb(camera_rgb: np.ndarray, white_balance: np.ndarray, cam
 
 
 HIGHLIGHT_BOX = 5  # sites of one colour per side of the local mean that decides whether a colour is blown
-# How far above white that mean must be: noise lifts the mean of a near-white area over white at times, and
-# clipping or raising it there would darken or lighten it by patches. A little above white, it renders white.
-BLOWN_ABOVE = 1.15
 HIGHLIGHT_REACH = 2  # sites around such a mean clipped too: thin dark lines between blown areas, edges
 NEARLY_WHITE = (0.5, 0.9)  # of white: a blown colour the network drew this bright is raised to white, in a ramp
 _RGGB_SITES = (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 2))  # (row, column) in the cell, colour
@@ -64,7 +61,7 @@ def white_levels(white_balance: np.ndarray, ratio: float) -> np.ndarray:
 
 def blown_sites(mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float) -> np.ndarray:
     """(4, H/2, W/2) for the R, G1, G2, B sites of an RGGB mosaic: whether the colour's local mean
-    (``HIGHLIGHT_BOX`` sites of it per side), amplified by ``ratio``, is ``BLOWN_ABOVE`` the level that renders
+    (``HIGHLIGHT_BOX`` sites of it per side), amplified by ``ratio``, is at or above the level that renders
     white. A mean, not single sites: noise alone must not make a mid-tone blown."""
     whites = white_levels(white_balance, ratio)
     return np.stack([_local_mean(mosaic_rggb[dy::2, dx::2]) >= whites[channel] for (dy, dx), channel in _RGGB_SITES])
