@@ -228,9 +228,8 @@ def format_seconds(seconds: float) -> str:
 
 class StageSpeeds:
     """Seconds per megapixel of each stage on this machine: measured once at start-up (``warm_up``) and by every
-    run after; the network's per model and pass. Estimates come from these and the frame's size, nothing else."""
-
-    STAGES = ("read", "render", "comparison")
+    run after; the network's per model and pass (``network_stage``), the writing per format (``write_stage``).
+    Estimates come from these and the frame's size, nothing else."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
