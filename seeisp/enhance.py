@@ -16,13 +16,13 @@ import numpy as np
 
 from .budget import memory_budget
 from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
-from .ensemble import check_passes, ensemble_suffix, orientation_set, self_ensemble, single_pass
+from .ensemble import check_passes, ensemble_suffix, network_planes, orientation_set, self_ensemble, single_pass
 from .errors import DarkFrameError, InvalidArgumentTypeError
 from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
 from .noise_level import blind_noise_level
 from .output import check_bits, format_of, write_camera_dng, write_image
-from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
+from .pack import INPUT_RANGE, even_crop, from_rggb, restore_size, to_rggb
 from .ratio import choose_exposure, parse_ev, parse_ratio
 from .raw import CFA, CFAKind, RawImage, as_input_path, read_raw
 from .render import clip_highlights, render, whiten_blown
@@ -86,7 +86,7 @@ def network_input(
     a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
     ratio = parse_ratio(ratio, allow_auto=False)
     _, mosaic = network_mosaic(raw, hot_pixels=hot_pixels)
-    return amplify(pack(clip_highlights(mosaic, raw.white_balance, ratio)), ratio, input_range)
+    return network_planes(clip_highlights(mosaic, raw.white_balance, ratio), ratio, input_range)
 
 
 def denoise(
