@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..enhance import Model, enhance_file, load_session
 from ..errors import OutputError, SeeispError
-from ..output import write_image
+from ..output import quantize, write_image
 from ..ratio import parse_ratio
 from ..raw import read_raw
 from ..render import render
@@ -142,7 +142,7 @@ def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) ->
     font = ImageFont.load_default(size=max(12, height // 30))
     pad = max(4, height // 150)
     for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
-        panel = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).convert("RGBA")
+        panel = Image.fromarray(quantize(image, 8)).convert("RGBA")
         overlay = Image.new("RGBA", panel.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)
         left, top, right, bottom = draw.textbbox((2 * pad, 2 * pad), caption, font=font)

@@ -29,8 +29,10 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
+from ..output import quantize
 from ..sim.noise import SensorProfile
 from ..sim.pictures import list_images, load_srgb
+from ..sim.scene import draw_scene
 from ..writable import staged_file
 from .data import SyntheticPairs
 
@@ -191,15 +193,9 @@ def calibration_pictures(folders: Sequence[str | os.PathLike[str]], count: int, 
 
 
 def builtin_pictures(size: int = CALIBRATION_PATCH) -> list[np.ndarray]:
-    """The demo scene (when present) and smooth random colour waves, as uint16 sRGB: no files needed."""
+    """The demo scene and smooth random colour waves, as uint16 sRGB: no files needed."""
     rng = np.random.default_rng(0)
-    pictures = []
-    try:
-        from ..sim.scene import draw_scene
-
-        pictures.append(draw_scene(max(size, 768), max(size, 1152)))
-    except ImportError:
-        pass
+    pictures = [draw_scene(max(size, 768), max(size, 1152))]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     for _ in range(4):
         waves = np.zeros((size, size, 3), np.float32)
@@ -208,7 +204,7 @@ def builtin_pictures(size: int = CALIBRATION_PATCH) -> list[np.ndarray]:
             wave = np.sin(2 * np.pi * (fy * yy + fx * xx) + rng.uniform(0, 2 * np.pi))
             waves += wave[..., None] * rng.uniform(0, 0.15, 3).astype(np.float32)
         pictures.append(0.5 + waves + rng.normal(0, 0.02, waves.shape).astype(np.float32))
-    return [np.round(np.clip(p, 0, 1) * 65535).astype(np.uint16) for p in pictures]
+    return [quantize(p, 16) for p in pictures]
 
 
 def calibration_inputs(
