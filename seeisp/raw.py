@@ -55,7 +55,7 @@ class CFA(enum.Enum):
 
     def sites(self) -> tuple[tuple[int, int, int], ...]:
         """(row, column, channel) of each site of the 2x2 cell, the channel 0, 1 or 2 for R, G or B."""
-        return tuple((index // 2, index % 2, "RGB".index(colour)) for index, colour in enumerate(self.value))
+        return _cell_sites(self.value, self.size)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,12 @@ class XTransCFA:
 
     def sites(self) -> tuple[tuple[int, int, int], ...]:
         """(row, column, channel) of each site of the 6x6 cell, the channel 0, 1 or 2 for R, G or B."""
-        return tuple((index // 6, index % 6, "RGB".index(colour)) for index, colour in enumerate(self.value))
+        return _cell_sites(self.value, self.size)
+
+
+def _cell_sites(letters: str, size: int) -> tuple[tuple[int, int, int], ...]:
+    """(row, column, channel) of each letter of a ``size`` x ``size`` cell read row by row; R, G, B are 0, 1, 2."""
+    return tuple((index // size, index % size, "RGB".index(colour)) for index, colour in enumerate(letters))
 
 
 def parse_cfa(letters: str) -> CFA | XTransCFA:

@@ -85,10 +85,7 @@ def linear_srgb_to_camera(linear: np.ndarray, camera: Camera) -> np.ndarray:
 
 def mosaic_rggb(camera_rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) with even H, W -> (H, W) RGGB Bayer mosaic."""
-    out = camera_rgb[..., 1].copy()
-    out[0::2, 0::2] = camera_rgb[0::2, 0::2, 0]
-    out[1::2, 1::2] = camera_rgb[1::2, 1::2, 2]
-    return out
+    return mosaic(camera_rgb, "RGGB")
 
 
 def mosaic(camera_rgb: np.ndarray, cfa: str) -> np.ndarray:
