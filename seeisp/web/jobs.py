@@ -570,7 +570,7 @@ def run_files(
     max_files: int = MAX_FILES_PER_RUN,
     status: Status | None = None,
     dark_frame: str | None = None,
-    warn=None,
+    warn: Callable[[str], None] | None = None,
 ) -> PageRun:
     """The Enhance button: every uploaded file in turn, into a new run folder of ``session``; the oldest runs are
     then deleted where the disk caps ask for it.
