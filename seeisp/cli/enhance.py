@@ -155,7 +155,7 @@ def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     written = skipped = failed = 0
     with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
         for job in jobs:
-            if any(dark.source and same_file(job.source, dark.source) for dark in darks):
+            if _is_dark_frame(job.source, darks):
                 skipped += 1
                 _say(f"{job.source}: skipped, it is the dark frame", sys.stdout)
             elif job.action is Action.SKIP:
@@ -179,15 +179,16 @@ def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     return 1 if failed else 0
 
 
+def _is_dark_frame(path: Path, darks: list[DarkFrame]) -> bool:
+    """Whether ``path`` is the file one of ``darks`` was read from: an input to leave out, not to enhance."""
+    return any(dark.source is not None and same_file(path, dark.source) for dark in darks)
+
+
 def _run_burst(args: argparse.Namespace, ratio: float | None, model_file: Path, darks: list[DarkFrame]) -> int:
     """All inputs as the frames of one burst, written as one picture named after the first frame."""
     collected = collect_inputs(args.inputs)
     problems = [item.reason for item in collected if isinstance(item, Job)]
-    frames = [
-        item
-        for item in collected
-        if isinstance(item, Path) and not any(dark.source and same_file(item, dark.source) for dark in darks)
-    ]
+    frames = [item for item in collected if isinstance(item, Path) and not _is_dark_frame(item, darks)]
     for problem in problems:
         _say(f"seeisp: error: {problem}", sys.stderr)
     if problems or not frames:
