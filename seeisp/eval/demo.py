@@ -25,7 +25,7 @@ from ..render import render
 from ..sim.noise import VIRTUAL_SENSOR
 from ..sim.scene import draw_scene
 from ..sim.synthesis import random_camera, unprocess, write_dark_shot
-from ..writable import staged_file
+from ..writable import make_folder, staged_file
 from .baseline import libraw_render
 from .metrics import psnr
 
@@ -184,8 +184,5 @@ def _check_folder(folder: str | os.PathLike[str]) -> Path:
 
 def _make_folder(folder: str | os.PathLike[str]) -> Path:
     folder = _check_folder(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+    make_folder(folder)
     return folder
