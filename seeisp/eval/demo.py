@@ -25,7 +25,7 @@ from ..render import render
 from ..sim.noise import VIRTUAL_SENSOR
 from ..sim.scene import draw_scene
 from ..sim.synthesis import random_camera, unprocess, write_dark_shot
-from ..writable import make_folder, staged_file
+from ..writable import check_writable_folder, make_folder, staged_file
 from .baseline import libraw_render
 from .metrics import psnr
 
@@ -106,7 +106,7 @@ def run_demo(
     a file of theirs by those names is in the way (``check_own_files``).
     """
     _check_ratio(ratio)
-    check_own_files(_check_folder(out_dir))  # cheap checks first: no model loading for a mistyped option
+    check_own_files(check_writable_folder(out_dir))  # cheap checks first: no model loading for a mistyped option
     session = load_session(model)
     demo = write_demo_raw(out_dir, ratio)
     result = enhance_file(demo.raw_path, model=session, ratio=demo.ratio, passes=passes)
@@ -175,14 +175,7 @@ def _check_ratio(ratio: float) -> float:
     return parse_ratio(ratio, allow_auto=False)  # type: ignore[return-value]
 
 
-def _check_folder(folder: str | os.PathLike[str]) -> Path:
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: exists and is not a folder")
-    return folder
-
-
 def _make_folder(folder: str | os.PathLike[str]) -> Path:
-    folder = _check_folder(folder)
+    folder = check_writable_folder(folder)
     make_folder(folder)
     return folder
