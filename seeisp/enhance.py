@@ -54,14 +54,19 @@ class EnhanceResult:
         return self.model + ensemble_suffix(self.passes)
 
     @property
-    def description(self) -> str:
-        """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto), auto white balance"."""
+    def ratio_label(self) -> str:
+        """The ratio as shown to people: "ratio 100", "ratio 100 (auto)", "ratio 141.4 (auto), ev +0.5"."""
         how = " (auto)" if self.ratio_is_auto else ""
         how += f", ev {self.ev:+g}" if self.ev else ""
+        return f"ratio {round(self.ratio, 1):g}{how}"
+
+    @property
+    def description(self) -> str:
+        """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto), auto white balance"."""
         balance = "" if self.white_balance is WhiteBalance.CAMERA else f", {self.white_balance} white balance"
         dark = f", dark frame {self.dark_frame}" if self.dark_frame else ""
         burst = f", {self.frames} frames merged" if self.frames > 1 else ""
-        return f"seeisp {self.model_label}, ratio {round(self.ratio, 1):g}{how}{balance}{dark}{burst}"
+        return f"seeisp {self.model_label}, {self.ratio_label}{balance}{dark}{burst}"
 
     def save(self, path: str | os.PathLike[str], bits: int | None = None, *, compress: bool = False) -> Path:
         """Write the picture (``seeisp.output.write_image``) with the raw's EXIF and ``description``; to a .dng

@@ -252,15 +252,11 @@ def _enhance_one(
     except Exception as exc:  # a library failing on a damaged file: that file's line, and the batch goes on
         _say(f"seeisp: error: {job.source}: {type(exc).__name__}: {one_line(exc)}", sys.stderr)
         return False
-    how = " (auto)" if result.ratio_is_auto else ""
-    how += f", ev {result.ev:+g}" if result.ev else ""
     note = f"  ({result.note})" if result.note else ""
     seconds = time.perf_counter() - started
     dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
     dark += f"  {result.frames} frames merged" if result.frames > 1 else ""
-    _say(
-        f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{note}{dark}  {seconds:.1f} s", sys.stdout
-    )
+    _say(f"{job.source} -> {job.output}  {result.ratio_label}{note}{dark}  {seconds:.1f} s", sys.stdout)
     return True
 
 
