@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from ..batch import Action, Job, collect_inputs, plan_jobs, same_file
 from ..burst import enhance_burst, frames_left_out
@@ -298,7 +299,7 @@ class _TileProgress:
             self.bar.close()
 
 
-def _say(line: str, stream) -> None:
+def _say(line: str, stream: TextIO) -> None:
     """Print a line without tearing a progress bar drawn on the terminal."""
     from tqdm import tqdm
 
