@@ -283,8 +283,7 @@ def quantize_int8(
     With ``full_resolution_in_float`` the network's full-resolution level (``float_nodes``: about a
     fifth of its arithmetic) stays in float. It reads the linear raw and writes linear RGB, and its
     activations carry the finest detail: in 8 bits, all of that is coarse in the shadows that the
-    tone curve later stretches: int8 everywhere costs far more than int8 below the first level
-    (weights/MODEL_CARD.md). ``keep_float`` names more nodes to leave in float. Percentile calibration
+    tone curve later stretches. ``keep_float`` names more nodes to leave in float. Percentile calibration
     (99.999 %) ignores the rare activation peaks that MinMax spends the 8-bit range on.
     """
     model = load_fp32(fp32_path)
