@@ -218,7 +218,7 @@ def pixel_limit(megapixels: float) -> Iterator[None]:
 def read_raw(
     path: str | os.PathLike[str], *, max_megapixels: float | None = None, memory: MemoryBudget | None = None
 ) -> RawImage:
-    """Open any Bayer raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``, one line
+    """Open any Bayer or X-Trans raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``, one line
     naming the file, whatever went wrong (the OS, LibRaw, a damaged file).
 
     Before decoding, the header's pixel count is checked against ``max_megapixels`` (default ``pixel_limit``'s,
