@@ -377,7 +377,7 @@ def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
     cfa = _xtrans_cfa(raw) or _bayer_cfa(raw, path)
     visible = raw.raw_image_visible
     if visible is None or visible.ndim != 2 or min(visible.shape) < 2:
-        raise UnsupportedSensorError(f"{path}: no Bayer mosaic in this raw")
+        raise UnsupportedSensorError(f"{path}: no colour filter mosaic in this raw")
 
     colors = raw.raw_colors_visible
     black = np.asarray(raw.black_level_per_channel, dtype=np.float32)[colors]
@@ -433,15 +433,17 @@ def _bayer_cfa(raw: rawpy.RawPy, path: Path) -> CFA:
         pattern = raw.raw_pattern
     except NotImplementedError:  # rawpy's answer for a colour filter code it has no layout for
         raise UnsupportedSensorError(
-            f"{path}: a colour filter LibRaw cannot lay out; seeisp needs a 2x2 Bayer raw"
+            f"{path}: a colour filter LibRaw cannot lay out; seeisp reads Bayer and X-Trans raws"
         ) from None
     if pattern is None or raw.raw_type != rawpy.RawType.Flat:
-        raise UnsupportedSensorError(f"{path}: no Bayer pattern (Foveon, sRAW or linear DNG); seeisp needs a Bayer raw")
+        raise UnsupportedSensorError(
+            f"{path}: no colour filter pattern (Foveon, sRAW or linear DNG); seeisp reads Bayer and X-Trans raws"
+        )
     if raw.num_colors == 1 or pattern.shape == (1, 1):
-        raise UnsupportedSensorError(f"{path}: monochrome sensor; seeisp needs a colour Bayer raw")
+        raise UnsupportedSensorError(f"{path}: monochrome sensor; seeisp reads colour Bayer and X-Trans raws")
     if pattern.shape != (2, 2):
         raise UnsupportedSensorError(
-            f"{path}: {pattern.shape[0]}x{pattern.shape[1]} colour filter (X-Trans?); seeisp needs a 2x2 Bayer raw"
+            f"{path}: {pattern.shape[0]}x{pattern.shape[1]} colour filter; seeisp reads 2x2 Bayer and 6x6 X-Trans raws"
         )
     desc = raw.color_desc.decode("ascii", "replace")
     letters = "".join(desc[i] if i < len(desc) else "?" for i in pattern.ravel())
