@@ -30,6 +30,7 @@ from onnxruntime.quantization import (
 )
 
 from ..output import quantize
+from ..ratio import MAX_RATIO, MIN_RATIO
 from ..sim.noise import SensorProfile
 from ..sim.pictures import list_images, load_srgb
 from ..sim.scene import draw_scene
@@ -37,7 +38,7 @@ from ..writable import staged_file
 from .data import SyntheticPairs
 
 PRECISIONS = ("fp32", "fp16", "int8")
-CALIBRATION_RATIO_RANGE = (1.0, 300.0)
+CALIBRATION_RATIO_RANGE = (MIN_RATIO, MAX_RATIO)  # the models' range
 CALIBRATION_PATCH = 512  # raw pixels: packed 256 x 256, deep enough for every level of the U-Net
 
 
