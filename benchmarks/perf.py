@@ -180,7 +180,7 @@ def steady_state(run: Callable[[], object], repeats: int) -> Timing:
 
     Both backends are slower on the first calls at a new input shape: torch picks its kernels and
     grows its allocator; ONNX Runtime records the shape's memory pattern on the first run and plans one
-    block from it, so on big frames its first two calls can take twice as long as the rest. A tiled
+    block from it, so on big frames its first two calls take longer than the rest (the "first calls" column). A tiled
     ``seeisp enhance`` calls one shape again and again, so the steady state is what it gets.
     """
     first = best_of(run, 2)

@@ -20,12 +20,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seeisp.dng import write_dng
 from seeisp.models import default_model
 from seeisp.web import UISettings, build_app
+
+if TYPE_CHECKING:
+    from gradio_client import Client
 
 CLI_FORMATS = {"png": "png", "dng": "dng", "tif": "tiff", "jpg": "jpeg"}
 
@@ -51,7 +55,7 @@ def time_cli(raw: Path, out_dir: Path, model: str, fmt: str, ratio: float) -> fl
     return time.perf_counter() - began
 
 
-def time_page(client, raw: Path, model: str, formats: list[str], ratio: float) -> float:
+def time_page(client: Client, raw: Path, model: str, formats: list[str], ratio: float) -> float:
     from gradio_client import handle_file
 
     began = time.perf_counter()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,8 @@ def write_frames(folder: Path) -> dict[str, Path]:
     }
 
 
-def best_time(action, repeats: int) -> float:
+def best_time(action: Callable[[], object], repeats: int) -> float:
+    """The shortest wall time of ``repeats`` calls of ``action``."""
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()

@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import OutputError, os_problem
 from .output import FORMATS, SUFFIXES, check_bits, format_of
 from .raw import holds_camera_raw, is_raw_name, is_seeisp_dng
-from .writable import check_writable, name_problem
+from .writable import check_writable, make_folder, name_problem
 
 DEFAULT_FORMAT = "png"
 
@@ -184,7 +184,7 @@ def _output_target(
         is_folder = True  # '-o results' for one input: a folder, as for several
     if is_folder:
         check_bits(fmt or DEFAULT_FORMAT, bits)
-        _make_folder(path)
+        make_folder(path)
         return path, None
     if _identity(path) in inputs:
         raise OutputError(f"-o {output}: that is an input file; refusing to overwrite it")
@@ -192,17 +192,8 @@ def _output_target(
     if fmt is not None and fmt != own:
         raise OutputError(f"-o {output}: the suffix says {own} but --format says {fmt}")
     check_bits(own, bits)
-    _make_folder(path.parent)
+    make_folder(path.parent)
     return None, path
-
-
-def _make_folder(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise OutputError(f"{folder}: cannot use it as the output folder, a file is in the way") from None
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

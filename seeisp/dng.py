@@ -63,27 +63,18 @@ def write_dng(
     cfa = cfa.upper()
     if len(cfa) not in (4, 36) or set(cfa) - set(_CFA_CODES):
         raise ValueError(f"cfa must be 4 (Bayer) or 36 (X-Trans) letters of R, G, B, got {cfa!r}")
-    if orientation not in _ORIENTATIONS:
-        raise ValueError(f"orientation must be one of {_ORIENTATIONS}")
     side = 2 if len(cfa) == 4 else 6
-    matrix = np.eye(3) if xyz_to_camera is None else np.asarray(xyz_to_camera, dtype=float)
     blacks = np.broadcast_to(np.asarray(black_level, dtype=float), (len(cfa),)) if np.ndim(black_level) else None
 
-    tags: list[tuple] = [
+    tags = [
+        *_dng_tags(orientation, f"{make} {model}", xyz_to_camera, as_shot_neutral),
         (271, "s", 0, make, True),
         (272, "s", 0, model, True),
-        (274, "H", 1, orientation, True),
         (33421, "H", 2, (side, side), True),  # CFARepeatPatternDim
         (33422, "B", len(cfa), tuple(_CFA_CODES[c] for c in cfa), True),  # CFAPattern
-        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
-        (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
-        (50708, "s", 0, f"{make} {model}", True),  # UniqueCameraModel
         (50710, "B", 3, (0, 1, 2), True),  # CFAPlaneColor
         (50711, "H", 1, 1, True),  # CFALayout: rectangular
         (50717, "I", 1, int(white_level), True),  # WhiteLevel
-        (50721, "2i", 9, _srational(matrix.ravel()), True),  # ColorMatrix1
-        (50728, "2I", 3, _srational(as_shot_neutral, 1_000_000), True),  # AsShotNeutral
-        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
     ]
     if blacks is None:
         tags += [(50714, "2I", 1, _srational([float(black_level)], 100), True)]
@@ -123,6 +114,17 @@ def linear_dng_tags(
     ``xyz_to_camera`` is the ColorMatrix1 (``xyz_to_camera_for`` gives the one that renders as a raw did),
     ``as_shot_neutral`` the camera RGB of a neutral grey, ``camera`` the UniqueCameraModel.
     """
+    return [
+        *_dng_tags(orientation, camera, xyz_to_camera, as_shot_neutral),
+        (50717, "I", 3, (white_level,) * 3, True),  # WhiteLevel
+    ]
+
+
+def _dng_tags(
+    orientation: int, camera: str, xyz_to_camera: np.ndarray | None, as_shot_neutral: Sequence[float]
+) -> list[tuple]:
+    """The tags every DNG written here carries: orientation, DNG version, camera, colour matrix (identity for
+    None), as-shot white and its illuminant (D65)."""
     if orientation not in _ORIENTATIONS:
         raise ValueError(f"orientation must be one of {_ORIENTATIONS}")
     matrix = np.eye(3) if xyz_to_camera is None else np.asarray(xyz_to_camera, dtype=float)
@@ -131,7 +133,6 @@ def linear_dng_tags(
         (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
         (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
         (50708, "s", 0, camera, True),  # UniqueCameraModel
-        (50717, "I", 3, (white_level,) * 3, True),  # WhiteLevel
         (50721, "2i", 9, _srational(matrix.ravel()), True),  # ColorMatrix1
         (50728, "2I", 3, _srational(as_shot_neutral, 1_000_000), True),  # AsShotNeutral
         (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65

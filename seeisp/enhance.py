@@ -16,13 +16,13 @@ import numpy as np
 
 from .budget import memory_budget
 from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
-from .ensemble import check_passes, ensemble_suffix, orientation_set, self_ensemble, single_pass
+from .ensemble import check_passes, ensemble_suffix, network_planes, orientation_set, self_ensemble, single_pass
 from .errors import DarkFrameError, InvalidArgumentTypeError
 from .hot_pixels import remove_hot_pixels
 from .level import match_input_level
 from .noise_level import blind_noise_level
 from .output import check_bits, format_of, write_camera_dng, write_image
-from .pack import INPUT_RANGE, amplify, even_crop, from_rggb, pack, restore_size, to_rggb
+from .pack import INPUT_RANGE, even_crop, from_rggb, restore_size, to_rggb
 from .ratio import choose_exposure, parse_ev, parse_ratio
 from .raw import CFA, CFAKind, RawImage, as_input_path, read_raw
 from .render import clip_highlights, render, whiten_blown
@@ -54,14 +54,19 @@ class EnhanceResult:
         return self.model + ensemble_suffix(self.passes)
 
     @property
-    def description(self) -> str:
-        """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto), auto white balance"."""
+    def ratio_label(self) -> str:
+        """The ratio as shown to people: "ratio 100", "ratio 100 (auto)", "ratio 141.4 (auto), ev +0.5"."""
         how = " (auto)" if self.ratio_is_auto else ""
         how += f", ev {self.ev:+g}" if self.ev else ""
+        return f"ratio {round(self.ratio, 1):g}{how}"
+
+    @property
+    def description(self) -> str:
+        """How the picture was made, as its EXIF says: "seeisp lite x8, ratio 100 (auto), auto white balance"."""
         balance = "" if self.white_balance is WhiteBalance.CAMERA else f", {self.white_balance} white balance"
         dark = f", dark frame {self.dark_frame}" if self.dark_frame else ""
         burst = f", {self.frames} frames merged" if self.frames > 1 else ""
-        return f"seeisp {self.model_label}, ratio {round(self.ratio, 1):g}{how}{balance}{dark}{burst}"
+        return f"seeisp {self.model_label}, {self.ratio_label}{balance}{dark}{burst}"
 
     def save(self, path: str | os.PathLike[str], bits: int | None = None, *, compress: bool = False) -> Path:
         """Write the picture (``seeisp.output.write_image``) with the raw's EXIF and ``description``; to a .dng
@@ -86,7 +91,7 @@ def network_input(
     a model (``ModelSession.run_tiled`` then tiles it and mirrors context around each tile). ``ratio``: 1 to 300."""
     ratio = parse_ratio(ratio, allow_auto=False)
     _, mosaic = network_mosaic(raw, hot_pixels=hot_pixels)
-    return amplify(pack(clip_highlights(mosaic, raw.white_balance, ratio)), ratio, input_range)
+    return network_planes(clip_highlights(mosaic, raw.white_balance, ratio), ratio, input_range)
 
 
 def denoise(

@@ -88,7 +88,8 @@ ORIENTATIONS: tuple[Orientation, ...] = tuple(
 TURNED = Orientation(flip_rows=True, flip_cols=True)  # turned 180 degrees
 TRANSPOSED = Orientation(transpose=True)
 
-# The self-ensembles offered, by number of passes: each set is the best of its size measured (model card).
+# The self-ensembles offered, by number of passes: each set was the best of its size when measured (the table and
+# benchmarks/ensemble_passes.py left the repository; git keeps them, commit 2bc20a4).
 PASSES = (1, 2, 4, 8)
 _SETS: dict[int, tuple[Orientation, ...]] = {
     1: (IDENTITY,),

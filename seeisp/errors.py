@@ -60,7 +60,7 @@ class MemoryBudgetError(RawTooLargeError):
 
 
 class UnsupportedSensorError(SeeispError):
-    """The raw is readable but not a 2x2 Bayer mosaic (X-Trans, Foveon, sRAW, linear DNG, monochrome)."""
+    """The raw is readable but neither a 2x2 Bayer nor a 6x6 X-Trans mosaic (Foveon, sRAW, linear DNG, monochrome)."""
 
 
 class InvalidOptionError(SeeispError, ValueError):

@@ -13,7 +13,7 @@ high-pass residual that a smooth picture barely excites; a straight line is fitt
 signal, and blocks far above the line (texture and edges, which add variance the noise does not explain) are
 dropped and the line fitted again until none is left to drop.
 
-``noise_sigma`` turns the estimate into the expected noise of every pixel; ``noise_plane`` lays it out as an
+``NoiseLevel.variance`` turns the estimate into the expected noise of a pixel; ``noise_plane`` lays it out as an
 extra input plane of the network, the numpy twin of ``seeisp.training.noise_input.noise_plane``.
 """
 
@@ -46,6 +46,8 @@ class NoiseLevel:
     blocks: int = 0  # how many flat blocks the fit kept
 
     def variance(self, signal: np.ndarray | float) -> np.ndarray:
+        """The noise variance of pixels whose noise-free value is ``signal`` (below black: as at black). Pass a
+        smoothed signal: the noisy raw itself would put its own noise into the estimate."""
         return self.gain * np.clip(signal, 0.0, None) + self.read_sigma**2
 
 
@@ -137,14 +139,6 @@ def blind_noise_level(mosaic: np.ndarray) -> NoiseLevel:
         return NoiseLevel(gain=0.0, read_sigma=0.0)
 
 
-def noise_sigma(signal: np.ndarray, level: NoiseLevel) -> np.ndarray:
-    """The expected noise (standard deviation) of pixels whose noise-free value is ``signal``, float32.
-
-    Pass a smoothed signal: the noisy raw itself would put its own noise into the estimate.
-    """
-    return np.sqrt(level.variance(signal)).astype(np.float32)
-
-
 def box_mean(planes: np.ndarray, size: int) -> np.ndarray:
     """The mean of every (C, H, W) pixel's ``size`` x ``size`` neighbourhood, cut at the edges (no padding counted)."""
     pad = size // 2
@@ -170,5 +164,5 @@ def noise_plane(packed: np.ndarray, level: NoiseLevel, ratio: float) -> np.ndarr
     signal is its colour plane's mean over a small box of the noisy input, floored at zero.
     """
     signal = np.clip(box_mean(packed, SMOOTHING), 0, None) / ratio
-    sigma = np.sqrt(level.gain * signal + level.read_sigma**2) * ratio
+    sigma = np.sqrt(level.variance(signal)) * ratio
     return sigma.mean(axis=0, keepdims=True).astype(np.float32)

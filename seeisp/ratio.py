@@ -10,8 +10,8 @@ the training pictures, both as published and relit as night streets (lamps far b
 light, a dark sky, the mean level of long exposures of night scenes), the ratio each was darkened by being the
 answer: so an underexposed ordinary scene is brought back to its published brightness, and a night scene stays
 as dark as a night exposure. The fit minimises the PSNR an error would cost rather than the error in stops:
-brightness off by a fraction of a stop costs several dB, more where it blows highlights, so the model leans
-towards exposing for the highlights.
+an error costs more where it blows highlights, so the model leans towards exposing for the highlights
+(docs/PERFORMANCE.md).
 ``metered_estimate`` is the metering rule it replaced (the mean of block means capped at 3x their 75th
 percentile, brought to ``TARGET_LEVEL``); the benchmark scores both. ``choose_exposure`` adds ``--ev`` and
 clamps the ratio to the models' range.
@@ -62,10 +62,7 @@ def exposure_level(mosaic: np.ndarray) -> float:
 
     Frames smaller than a block use single pixels as blocks.
     """
-    h, w = mosaic.shape[:2]
-    size = BLOCK if min(h, w) >= BLOCK else 1
-    h, w = h - h % size, w - w % size
-    blocks = mosaic[:h, :w].reshape(h // size, size, w // size, size).mean(axis=(1, 3), dtype=np.float64)
+    blocks = block_means(mosaic)
     cap = CAP_FACTOR * max(float(np.percentile(blocks, CAP_PERCENTILE)), 0.0)
     return float(np.mean(np.minimum(blocks, cap)))
 
@@ -111,14 +108,6 @@ CLIPPED_SITE = 0.95  # of the white level: a site this bright may be clipped in 
 HIGHLIGHT_PERCENTILES = (90, 99, 99.9, 100)
 
 
-def exposure_features(
-    mosaic: np.ndarray, cfa: CFA | XTransCFA = CFA.RGGB, white_balance: np.ndarray | None = None
-) -> np.ndarray:
-    """What the learned estimator reads of a normalised mosaic (``features_of``), its colours read with the
-    raw's colour filter ``cfa`` and white balance (none: no gains)."""
-    return features_of(*exposure_statistics(mosaic, cfa, white_balance))
-
-
 def exposure_statistics(
     mosaic: np.ndarray, cfa: CFA | XTransCFA = CFA.RGGB, white_balance: np.ndarray | None = None
 ) -> tuple[np.ndarray, float, np.ndarray]:
@@ -162,7 +151,7 @@ def features_of(blocks: np.ndarray, clipped: float, colours: np.ndarray) -> np.n
 
 @dataclass(frozen=True)
 class LearnedExposure:
-    """log2(ratio) from standardised ``exposure_features``: a logistic model of whether the frame is a night
+    """log2(ratio) from standardised ``features_of``: a logistic model of whether the frame is a night
     scene mixes two linear ones, one fitted on ordinary scenes, one on night scenes
     (``benchmarks/auto_ratio.py --fit``)."""
 
@@ -211,8 +200,8 @@ def learned_exposure() -> LearnedExposure:
 def unclamped_estimate(
     mosaic: np.ndarray, cfa: CFA | XTransCFA = CFA.RGGB, white_balance: np.ndarray | None = None
 ) -> float:
-    """The ratio the learned model gives the normalised mosaic (colours read as in ``exposure_features``), beyond
-    the models' range too (``math.inf`` for a frame at or below black)."""
+    """The ratio the learned model gives the normalised mosaic (its colours read with the raw's colour filter ``cfa``
+    and white balance; none: no gains), beyond the models' range too (``math.inf`` for a frame at or below black)."""
     return learned_estimate(*exposure_statistics(mosaic, cfa, white_balance))
 
 

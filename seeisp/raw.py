@@ -55,7 +55,7 @@ class CFA(enum.Enum):
 
     def sites(self) -> tuple[tuple[int, int, int], ...]:
         """(row, column, channel) of each site of the 2x2 cell, the channel 0, 1 or 2 for R, G or B."""
-        return tuple((index // 2, index % 2, "RGB".index(colour)) for index, colour in enumerate(self.value))
+        return _cell_sites(self.value, self.size)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,12 @@ class XTransCFA:
 
     def sites(self) -> tuple[tuple[int, int, int], ...]:
         """(row, column, channel) of each site of the 6x6 cell, the channel 0, 1 or 2 for R, G or B."""
-        return tuple((index // 6, index % 6, "RGB".index(colour)) for index, colour in enumerate(self.value))
+        return _cell_sites(self.value, self.size)
+
+
+def _cell_sites(letters: str, size: int) -> tuple[tuple[int, int, int], ...]:
+    """(row, column, channel) of each letter of a ``size`` x ``size`` cell read row by row; R, G, B are 0, 1, 2."""
+    return tuple((index // size, index % size, "RGB".index(colour)) for index, colour in enumerate(letters))
 
 
 def parse_cfa(letters: str) -> CFA | XTransCFA:
@@ -213,7 +218,7 @@ def pixel_limit(megapixels: float) -> Iterator[None]:
 def read_raw(
     path: str | os.PathLike[str], *, max_megapixels: float | None = None, memory: MemoryBudget | None = None
 ) -> RawImage:
-    """Open any Bayer raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``, one line
+    """Open any Bayer or X-Trans raw LibRaw understands. Raises ``RawReadError`` or ``UnsupportedSensorError``, one line
     naming the file, whatever went wrong (the OS, LibRaw, a damaged file).
 
     Before decoding, the header's pixel count is checked against ``max_megapixels`` (default ``pixel_limit``'s,
@@ -372,7 +377,7 @@ def _from_rawpy(raw: rawpy.RawPy, path: Path) -> RawImage:
     cfa = _xtrans_cfa(raw) or _bayer_cfa(raw, path)
     visible = raw.raw_image_visible
     if visible is None or visible.ndim != 2 or min(visible.shape) < 2:
-        raise UnsupportedSensorError(f"{path}: no Bayer mosaic in this raw")
+        raise UnsupportedSensorError(f"{path}: no colour filter mosaic in this raw")
 
     colors = raw.raw_colors_visible
     black = np.asarray(raw.black_level_per_channel, dtype=np.float32)[colors]
@@ -428,15 +433,17 @@ def _bayer_cfa(raw: rawpy.RawPy, path: Path) -> CFA:
         pattern = raw.raw_pattern
     except NotImplementedError:  # rawpy's answer for a colour filter code it has no layout for
         raise UnsupportedSensorError(
-            f"{path}: a colour filter LibRaw cannot lay out; seeisp needs a 2x2 Bayer raw"
+            f"{path}: a colour filter LibRaw cannot lay out; seeisp reads Bayer and X-Trans raws"
         ) from None
     if pattern is None or raw.raw_type != rawpy.RawType.Flat:
-        raise UnsupportedSensorError(f"{path}: no Bayer pattern (Foveon, sRAW or linear DNG); seeisp needs a Bayer raw")
+        raise UnsupportedSensorError(
+            f"{path}: no colour filter pattern (Foveon, sRAW or linear DNG); seeisp reads Bayer and X-Trans raws"
+        )
     if raw.num_colors == 1 or pattern.shape == (1, 1):
-        raise UnsupportedSensorError(f"{path}: monochrome sensor; seeisp needs a colour Bayer raw")
+        raise UnsupportedSensorError(f"{path}: monochrome sensor; seeisp reads colour Bayer and X-Trans raws")
     if pattern.shape != (2, 2):
         raise UnsupportedSensorError(
-            f"{path}: {pattern.shape[0]}x{pattern.shape[1]} colour filter (X-Trans?); seeisp needs a 2x2 Bayer raw"
+            f"{path}: {pattern.shape[0]}x{pattern.shape[1]} colour filter; seeisp reads 2x2 Bayer and 6x6 X-Trans raws"
         )
     desc = raw.color_desc.decode("ascii", "replace")
     letters = "".join(desc[i] if i < len(desc) else "?" for i in pattern.ravel())

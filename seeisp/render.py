@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .noise_level import box_mean
 from .raw import Flip, RawImage
 
 GAMMA = 1 / 2.222  # LibRaw's default gamm[0]; 0.45 would be the textbook BT.709 value
@@ -46,9 +47,6 @@ def camera_to_linear_srgb(camera_rgb: np.ndarray, white_balance: np.ndarray, cam
 
 
 HIGHLIGHT_BOX = 5  # sites of one colour per side of the local mean that decides whether a colour is blown
-# How far above white that mean must be: noise lifts the mean of a near-white area over white at times, and
-# clipping or raising it there would darken or lighten it by patches. A little above white, it renders white.
-BLOWN_ABOVE = 1.15
 HIGHLIGHT_REACH = 2  # sites around such a mean clipped too: thin dark lines between blown areas, edges
 NEARLY_WHITE = (0.5, 0.9)  # of white: a blown colour the network drew this bright is raised to white, in a ramp
 _RGGB_SITES = (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 2))  # (row, column) in the cell, colour
@@ -63,12 +61,10 @@ def white_levels(white_balance: np.ndarray, ratio: float) -> np.ndarray:
 
 def blown_sites(mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float) -> np.ndarray:
     """(4, H/2, W/2) for the R, G1, G2, B sites of an RGGB mosaic: whether the colour's local mean
-    (``HIGHLIGHT_BOX`` sites of it per side), amplified by ``ratio``, is ``BLOWN_ABOVE`` the level that renders
+    (``HIGHLIGHT_BOX`` sites of it per side), amplified by ``ratio``, is at or above the level that renders
     white. A mean, not single sites: noise alone must not make a mid-tone blown."""
     whites = white_levels(white_balance, ratio)
-    return np.stack(
-        [_box_mean(mosaic_rggb[dy::2, dx::2], HIGHLIGHT_BOX) >= whites[channel] for (dy, dx), channel in _RGGB_SITES]
-    )
+    return np.stack([_local_mean(mosaic_rggb[dy::2, dx::2]) >= whites[channel] for (dy, dx), channel in _RGGB_SITES])
 
 
 def clip_highlights(mosaic_rggb: np.ndarray, white_balance: np.ndarray, ratio: float) -> np.ndarray:
@@ -110,6 +106,11 @@ def whiten_blown(
     return out
 
 
+def _local_mean(sites: np.ndarray) -> np.ndarray:
+    """The float32 mean of one colour's sites over ``HIGHLIGHT_BOX`` of them per side, of those inside the frame."""
+    return box_mean(sites[None], HIGHLIGHT_BOX)[0].astype(np.float32)
+
+
 def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
     """``mask`` grown by ``reach`` pixels in each direction (a square)."""
     grown = mask.copy()
@@ -123,19 +124,6 @@ def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
                 moved[tuple(edge)] = False
                 grown |= moved
     return grown
-
-
-def _box_mean(plane: np.ndarray, size: int) -> np.ndarray:
-    """The mean over a ``size`` x ``size`` box around each pixel, of the pixels inside the frame."""
-    radius = size // 2
-    padded = np.pad(plane.astype(np.float64), radius)
-    inside = np.pad(np.ones(plane.shape), radius)
-
-    def box_sum(a: np.ndarray) -> np.ndarray:
-        c = np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-        return c[size:, size:] - c[:-size, size:] - c[size:, :-size] + c[:-size, :-size]
-
-    return (box_sum(padded) / box_sum(inside)).astype(np.float32)
 
 
 def orient(image: np.ndarray, flip: Flip) -> np.ndarray:

@@ -87,6 +87,16 @@ def check_writable_folder(folder: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def make_folder(folder: Path) -> None:
+    """Make the output folder ``folder`` with its missing parents; ``OutputError`` in one line where it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder}: cannot use it as the output folder, a file is in the way") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+
+
 def _check_folder(subject: Path, folder: Path, make: bool) -> None:
     """``OutputError`` about ``subject`` unless files can be created in ``folder`` (``make``: or it can be made)."""
     if make:

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from seeisp.cli.argtypes import finite_number, non_empty_path, number_from, whole_number
+from seeisp.cli.argtypes import non_empty_path, number_from, whole_number
 
 
 def parse(kind, text: str):
@@ -26,14 +26,6 @@ def test_whole_number() -> None:
     assert parse(whole_number(1), "3") == 3
     assert refusal(whole_number(1), "0") == "argument --x: must be at least 1, got 0"
     assert refusal(whole_number(1), "1.5") == "argument --x: not a whole number: '1.5'"
-
-
-def test_finite_number() -> None:
-    assert parse(finite_number, "-1.25") == -1.25
-    assert parse(finite_number, "1e3") == 1000.0
-    for text in ("nan", "inf", "-inf"):
-        assert refusal(finite_number, text) == f"argument --x: not a finite number: {text!r}"
-    assert refusal(finite_number, "two") == "argument --x: not a number: 'two'"
 
 
 def test_number_from_takes_both_ends_and_refuses_nan() -> None:

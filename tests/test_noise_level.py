@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seeisp.noise_level import NoiseLevel, estimate_noise_level, noise_sigma
+from seeisp.noise_level import NoiseLevel, estimate_noise_level
 from seeisp.render import bt709_decode
 from seeisp.sim.noise import NoiseParams, simulate_dark_raw
 from seeisp.sim.scene import draw_scene
@@ -64,8 +64,6 @@ def test_too_small_a_raw_is_refused():
         estimate_noise_level(np.zeros((8, 8), np.float32))
 
 
-def test_noise_sigma_follows_the_model():
+def test_variance_follows_the_model_and_treats_below_black_as_black():
     level = NoiseLevel(gain=2.0, read_sigma=3.0)
-    sigma = noise_sigma(np.array([-5.0, 0.0, 8.0]), level)
-    assert sigma.dtype == np.float32
-    np.testing.assert_allclose(sigma, [3.0, 3.0, 5.0])
+    np.testing.assert_allclose(np.sqrt(level.variance(np.array([-5.0, 0.0, 8.0]))), [3.0, 3.0, 5.0])

@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeisp: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
-        extra = {"torch": "train", "gradio": "ui", "onnx": "train", "skimage": "bench"}.get(str(exc.name).split(".")[0])
+        extra = {"torch": "train", "gradio": "ui", "scipy": "ui", "onnx": "train", "skimage": "bench"}.get(
+            str(exc.name).split(".")[0]
+        )
         if extra is None:
             raise
         print(f"seeisp: error: '{args.command}' needs {exc.name}: pip install 'seeisp[{extra}]'", file=sys.stderr)

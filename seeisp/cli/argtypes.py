@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable
 
 from ..ensemble import PASSES
@@ -22,14 +21,6 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
-
-
-def finite_number(text: str) -> float:
-    """An argparse type: a number that is neither infinite nor NaN."""
-    value = _number(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
 
 
 def number_from(low: float, high: float) -> Callable[[str], float]:

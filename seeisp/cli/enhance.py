@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from ..batch import Action, Job, collect_inputs, plan_jobs, same_file
 from ..burst import enhance_burst, frames_left_out
@@ -155,7 +156,7 @@ def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     written = skipped = failed = 0
     with _progress(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2) as files_bar:
         for job in jobs:
-            if any(dark.source and same_file(job.source, dark.source) for dark in darks):
+            if _is_dark_frame(job.source, darks):
                 skipped += 1
                 _say(f"{job.source}: skipped, it is the dark frame", sys.stdout)
             elif job.action is Action.SKIP:
@@ -179,15 +180,16 @@ def _run(args: argparse.Namespace, chatter: CapturedStderr) -> int:
     return 1 if failed else 0
 
 
+def _is_dark_frame(path: Path, darks: list[DarkFrame]) -> bool:
+    """Whether ``path`` is the file one of ``darks`` was read from: an input to leave out, not to enhance."""
+    return any(dark.source is not None and same_file(path, dark.source) for dark in darks)
+
+
 def _run_burst(args: argparse.Namespace, ratio: float | None, model_file: Path, darks: list[DarkFrame]) -> int:
     """All inputs as the frames of one burst, written as one picture named after the first frame."""
     collected = collect_inputs(args.inputs)
     problems = [item.reason for item in collected if isinstance(item, Job)]
-    frames = [
-        item
-        for item in collected
-        if isinstance(item, Path) and not any(dark.source and same_file(item, dark.source) for dark in darks)
-    ]
+    frames = [item for item in collected if isinstance(item, Path) and not _is_dark_frame(item, darks)]
     for problem in problems:
         _say(f"seeisp: error: {problem}", sys.stderr)
     if problems or not frames:
@@ -251,15 +253,11 @@ def _enhance_one(
     except Exception as exc:  # a library failing on a damaged file: that file's line, and the batch goes on
         _say(f"seeisp: error: {job.source}: {type(exc).__name__}: {one_line(exc)}", sys.stderr)
         return False
-    how = " (auto)" if result.ratio_is_auto else ""
-    how += f", ev {result.ev:+g}" if result.ev else ""
     note = f"  ({result.note})" if result.note else ""
     seconds = time.perf_counter() - started
     dark = f"  dark frame {result.dark_frame}" if result.dark_frame else ""
     dark += f"  {result.frames} frames merged" if result.frames > 1 else ""
-    _say(
-        f"{job.source} -> {job.output}  ratio {round(result.ratio, 1):g}{how}{note}{dark}  {seconds:.1f} s", sys.stdout
-    )
+    _say(f"{job.source} -> {job.output}  {result.ratio_label}{note}{dark}  {seconds:.1f} s", sys.stdout)
     return True
 
 
@@ -301,7 +299,7 @@ class _TileProgress:
             self.bar.close()
 
 
-def _say(line: str, stream) -> None:
+def _say(line: str, stream: TextIO) -> None:
     """Print a line without tearing a progress bar drawn on the terminal."""
     from tqdm import tqdm
 

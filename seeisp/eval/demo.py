@@ -18,14 +18,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..enhance import Model, enhance_file, load_session
 from ..errors import OutputError, SeeispError
-from ..output import write_image
+from ..output import quantize, write_image
 from ..ratio import parse_ratio
 from ..raw import read_raw
 from ..render import render
 from ..sim.noise import VIRTUAL_SENSOR
 from ..sim.scene import draw_scene
 from ..sim.synthesis import random_camera, unprocess, write_dark_shot
-from ..writable import staged_file
+from ..writable import check_writable_folder, make_folder, staged_file
 from .baseline import libraw_render
 from .metrics import psnr
 
@@ -106,7 +106,7 @@ def run_demo(
     a file of theirs by those names is in the way (``check_own_files``).
     """
     _check_ratio(ratio)
-    check_own_files(_check_folder(out_dir))  # cheap checks first: no model loading for a mistyped option
+    check_own_files(check_writable_folder(out_dir))  # cheap checks first: no model loading for a mistyped option
     session = load_session(model)
     demo = write_demo_raw(out_dir, ratio)
     result = enhance_file(demo.raw_path, model=session, ratio=demo.ratio, passes=passes)
@@ -142,7 +142,7 @@ def side_by_side(images: list[np.ndarray], captions: list[str], gap: int = 8) ->
     font = ImageFont.load_default(size=max(12, height // 30))
     pad = max(4, height // 150)
     for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
-        panel = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).convert("RGBA")
+        panel = Image.fromarray(quantize(image, 8)).convert("RGBA")
         overlay = Image.new("RGBA", panel.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)
         left, top, right, bottom = draw.textbbox((2 * pad, 2 * pad), caption, font=font)
@@ -175,17 +175,7 @@ def _check_ratio(ratio: float) -> float:
     return parse_ratio(ratio, allow_auto=False)  # type: ignore[return-value]
 
 
-def _check_folder(folder: str | os.PathLike[str]) -> Path:
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: exists and is not a folder")
-    return folder
-
-
 def _make_folder(folder: str | os.PathLike[str]) -> Path:
-    folder = _check_folder(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+    folder = check_writable_folder(folder)
+    make_folder(folder)
     return folder

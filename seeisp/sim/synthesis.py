@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dng import write_dng
+from ..ratio import MAX_RATIO, MIN_RATIO
 from ..raw import parse_cfa
 from ..render import RGB_TO_XYZ, bt709_decode
 from .noise import NoiseParams, simulate_dark_raw
@@ -85,10 +86,7 @@ def linear_srgb_to_camera(linear: np.ndarray, camera: Camera) -> np.ndarray:
 
 def mosaic_rggb(camera_rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) with even H, W -> (H, W) RGGB Bayer mosaic."""
-    out = camera_rgb[..., 1].copy()
-    out[0::2, 0::2] = camera_rgb[0::2, 0::2, 0]
-    out[1::2, 1::2] = camera_rgb[1::2, 1::2, 2]
-    return out
+    return mosaic(camera_rgb, "RGGB")
 
 
 def mosaic(camera_rgb: np.ndarray, cfa: str) -> np.ndarray:
@@ -154,7 +152,7 @@ def write_dark_shot(
     return write_dng(path, dark, **shot_tags(camera, noise, cfa), **tags)
 
 
-def sample_ratio(rng: np.random.Generator, low: float = 1.0, high: float = 300.0) -> float:
+def sample_ratio(rng: np.random.Generator, low: float = MIN_RATIO, high: float = MAX_RATIO) -> float:
     """Log-uniform over [low, high], with half the draws in [100, 300] where SID's ratios lie."""
     if rng.random() < 0.5:
         return float(np.exp(rng.uniform(np.log(max(low, 100.0)), np.log(high))))

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..pack import amplify, pack
+from ..ratio import MAX_RATIO, MIN_RATIO
 from ..render import bt709_decode
 from ..sim.noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..sim.patterns import draw_pattern
@@ -114,7 +115,7 @@ class SyntheticPairs:
     patch: int = 256  # raw pixels (the packed input is half this)
     virtual_share: float = 0.3
     black_clip_share: float = 0.2
-    ratio_range: tuple[float, float] = (1.0, 300.0)
+    ratio_range: tuple[float, float] = (MIN_RATIO, MAX_RATIO)
     pattern_share: float = 0.0  # share of samples drawn by seeisp.sim.patterns instead of cut from a picture
 
     def _before_noise(

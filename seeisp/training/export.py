@@ -18,6 +18,7 @@ import torch
 from ..errors import SeeispError
 from ..noise_level import SMOOTHING
 from ..pack import INPUT_RANGE
+from ..ratio import MAX_RATIO, MIN_RATIO
 from ..writable import staged_file
 from .model import SIDUNet, UNetConfig
 
@@ -58,7 +59,7 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
         "seeisp.input_range": ",".join(f"{bound:g}" for bound in INPUT_RANGE),
         "seeisp.precision": "fp32",
         "seeisp.pad_multiple": str(model.pad_multiple),
-        "seeisp.ratio_range": "1,300",
+        "seeisp.ratio_range": f"{MIN_RATIO:g},{MAX_RATIO:g}",
         "seeisp.training": json.dumps(summary),
     }
 
@@ -215,7 +216,8 @@ def export_variants(
         pictures = found or builtin_pictures()
         inputs = calibration_inputs(calibration_samples, pictures, list(profiles.values()), noise_plane=noise_plane)
         drawn_from = f"{len(found)} pictures in {', '.join(map(str, folders))}" if found else "the built-in scene"
-        log(f"int8: calibrating on {len(inputs)} simulated dark raws from {drawn_from}, ratios 1-300")
+        ratios = f"{MIN_RATIO:g}-{MAX_RATIO:g}"
+        log(f"int8: calibrating on {len(inputs)} simulated dark raws from {drawn_from}, ratios {ratios}")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     # Every file is made beside its destination and moved into place at the end: a failed export leaves none.
     with tempfile.TemporaryDirectory(prefix=".seeisp-export-", dir=out_dir) as tmp:

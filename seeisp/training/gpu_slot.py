@@ -27,11 +27,15 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from ..sim.pictures import list_images, load_srgb
+
+if TYPE_CHECKING:  # torch: imported where a slot trains, not where it packs
+    from .config import TrainConfig
 
 MANIFEST = "manifest.json"
 VAL_CROP = 512  # the centre crop TrainConfig.val_crop scores by default
@@ -160,7 +164,7 @@ class SlotRun:
     overrides: tuple[str, ...] = ()  # KEY=VALUE for TrainConfig, after the slot's own
 
 
-def slot_config(run: SlotRun, parts: dict[str, Path], cuda: bool, cpus: int):
+def slot_config(run: SlotRun, parts: dict[str, Path], cuda: bool, cpus: int) -> TrainConfig:
     """The ``TrainConfig`` of a slot: the model's config file, fine-tuned on the bundle's pictures."""
     from .config import TrainConfig
 
@@ -186,7 +190,7 @@ def slot_config(run: SlotRun, parts: dict[str, Path], cuda: bool, cpus: int):
     return TrainConfig.load(str(CONFIGS / f"{run.model}.toml"), [*own, *run.overrides])
 
 
-def score_table(config, start_weights: str, tuned: Path | None, train_crops: int = 24) -> str:
+def score_table(config: TrainConfig, start_weights: str, tuned: Path | None, train_crops: int = 24) -> str:
     """PSNR (dB) of the starting and the tuned weights, per sensor and ratio on the validation crops of every
     calibrated sensor, and on fixed crops of the training pictures (SonyA7S2 noise): a markdown table."""
     import torch

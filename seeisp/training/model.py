@@ -5,8 +5,7 @@ Output: linear camera RGB (N, 3, 2h, 2w), denoised and demosaicked, not white ba
 
 One addition to SID: a fixed input skip. The packed input, read as nearest-neighbour RGB
 (R, mean of the two greens, B), is added to the head's 12 channels before the pixel shuffle,
-so the network starts from the naive picture and learns only the correction. Training on a
-CPU budget converges several times faster with it (see weights/MODEL_CARD.md).
+so the network starts from the naive picture and learns only the correction.
 """
 
 from __future__ import annotations

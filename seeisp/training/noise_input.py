@@ -1,18 +1,17 @@
 """The expected noise of every input pixel as a fifth input plane, so the network knows how noisy its input is.
 
-Today's network sees only the amplified packed raw; at a high gain and ratio it cannot tell a few electrons of
+A network that sees only the amplified packed raw cannot tell, at a high gain and ratio, a few electrons of
 signal from a clean shadow. ``noise_plane`` gives it the standard deviation of the noise each packed pixel
 carries, in the input's own unit (normalised raw times ratio), from the shot-noise gain and the read noise:
 known exactly in training (the noise vectors of ``seeisp.training.data``), estimated blindly from the raw at
 inference (``seeisp.noise_level.estimate_noise_level``, which measures the same quantities: row noise and the
-black-level bias are left out of both, the estimate does not see them). ``grow_noise_input`` turns a trained
-4-plane network into a 5-plane one whose new plane starts at zero weight: it computes exactly what the shipped
-weights did until training teaches it to use the plane.
+black-level bias are left out of both, the estimate does not see them). ``with_zero_inputs`` lets 4-plane
+weights load into a 5-plane network, the new plane at zero weight: it computes exactly what the 4-plane weights
+did until training teaches it to use the plane.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -21,7 +20,6 @@ import torch.nn.functional as F
 
 from ..noise_level import SMOOTHING
 from .data import NOISE_FIELDS
-from .model import SIDUNet
 
 
 def tukey_lambda_std(lam: torch.Tensor) -> torch.Tensor:
@@ -68,14 +66,6 @@ def with_noise_plane(packed: torch.Tensor, vectors: torch.Tensor) -> torch.Tenso
 def sample_with_noise_plane(packed: np.ndarray, vector: np.ndarray) -> np.ndarray:
     """One (4, h, w) numpy input and its noise vector (``NOISE_FIELDS``) -> (5, h, w) with its noise plane."""
     return with_noise_plane(torch.from_numpy(packed)[None], torch.from_numpy(vector)[None])[0].numpy()
-
-
-def grow_noise_input(model: SIDUNet) -> SIDUNet:
-    """A copy of ``model`` with one more input plane, whose weights start at zero: the same outputs at first."""
-    config = dataclasses.replace(model.config, in_channels=model.config.in_channels + 1)
-    grown = SIDUNet(config)
-    grown.load_state_dict(with_zero_inputs(model.state_dict(), config.in_channels))
-    return grown
 
 
 def with_zero_inputs(state: dict[str, torch.Tensor], in_channels: int) -> dict[str, torch.Tensor]:

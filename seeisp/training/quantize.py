@@ -29,13 +29,16 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
+from ..output import quantize
+from ..ratio import MAX_RATIO, MIN_RATIO
 from ..sim.noise import SensorProfile
 from ..sim.pictures import list_images, load_srgb
+from ..sim.scene import draw_scene
 from ..writable import staged_file
 from .data import SyntheticPairs
 
 PRECISIONS = ("fp32", "fp16", "int8")
-CALIBRATION_RATIO_RANGE = (1.0, 300.0)
+CALIBRATION_RATIO_RANGE = (MIN_RATIO, MAX_RATIO)  # the models' range
 CALIBRATION_PATCH = 512  # raw pixels: packed 256 x 256, deep enough for every level of the U-Net
 
 
@@ -191,15 +194,9 @@ def calibration_pictures(folders: Sequence[str | os.PathLike[str]], count: int, 
 
 
 def builtin_pictures(size: int = CALIBRATION_PATCH) -> list[np.ndarray]:
-    """The demo scene (when present) and smooth random colour waves, as uint16 sRGB: no files needed."""
+    """The demo scene and smooth random colour waves, as uint16 sRGB: no files needed."""
     rng = np.random.default_rng(0)
-    pictures = []
-    try:
-        from ..sim.scene import draw_scene
-
-        pictures.append(draw_scene(max(size, 768), max(size, 1152)))
-    except ImportError:
-        pass
+    pictures = [draw_scene(max(size, 768), max(size, 1152))]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     for _ in range(4):
         waves = np.zeros((size, size, 3), np.float32)
@@ -208,7 +205,7 @@ def builtin_pictures(size: int = CALIBRATION_PATCH) -> list[np.ndarray]:
             wave = np.sin(2 * np.pi * (fy * yy + fx * xx) + rng.uniform(0, 2 * np.pi))
             waves += wave[..., None] * rng.uniform(0, 0.15, 3).astype(np.float32)
         pictures.append(0.5 + waves + rng.normal(0, 0.02, waves.shape).astype(np.float32))
-    return [np.round(np.clip(p, 0, 1) * 65535).astype(np.uint16) for p in pictures]
+    return [quantize(p, 16) for p in pictures]
 
 
 def calibration_inputs(
@@ -287,8 +284,7 @@ def quantize_int8(
     With ``full_resolution_in_float`` the network's full-resolution level (``float_nodes``: about a
     fifth of its arithmetic) stays in float. It reads the linear raw and writes linear RGB, and its
     activations carry the finest detail: in 8 bits, all of that is coarse in the shadows that the
-    tone curve later stretches: int8 everywhere costs far more than int8 below the first level
-    (weights/MODEL_CARD.md). ``keep_float`` names more nodes to leave in float. Percentile calibration
+    tone curve later stretches. ``keep_float`` names more nodes to leave in float. Percentile calibration
     (99.999 %) ignores the rare activation peaks that MinMax spends the 8-bit range on.
     """
     model = load_fp32(fp32_path)

@@ -17,8 +17,8 @@ Layout, as published: ``<root>/Sony/short/*.ARW``, ``<root>/Sony/long/*.ARW`` an
   before LibRaw demosaics it, or the target would teach the network coloured dots.
 
 Patches are cropped from the full frames; flips and transposes keep the Bayer phase exact by
-cropping flipped windows from an odd row/column. Reading a short frame costs ~0.3 s and
-demosaicking a long one ~2 s, so ``cache_dir`` keeps both as memory-mapped ``.npy``
+cropping flipped windows from an odd row/column. Decoding a short frame and demosaicking a long
+one are slow next to cropping a patch, so ``cache_dir`` keeps both as memory-mapped ``.npy``
 files (float16 short mosaics, ~24 MB each; uint16 long targets, ~73 MB each for the Sony).
 """
 
@@ -34,8 +34,9 @@ from typing import Protocol
 import numpy as np
 import rawpy
 
+from ..enhance import rggb_mosaic
 from ..errors import SeeispError
-from ..hot_pixels import find_hot_pixels, neighbour_median, remove_hot_pixels
+from ..hot_pixels import find_hot_pixels, neighbour_median
 from ..pack import amplify, even_crop, pack, to_rggb
 from ..ratio import MAX_RATIO
 from ..raw import RawImage, read_raw
@@ -121,9 +122,9 @@ def read_list(list_file: str | os.PathLike[str], root: str | os.PathLike[str]) -
 
 
 def short_mosaic(path: str | os.PathLike[str]) -> np.ndarray:
-    """The short exposure's normalised mosaic, hot pixels replaced, cropped to even size and mirrored to RGGB."""
-    raw = read_raw(path)
-    return np.ascontiguousarray(to_rggb(even_crop(remove_hot_pixels(raw.mosaic)), raw.cfa))
+    """The short exposure's normalised mosaic, hot pixels replaced, cropped to even size and mirrored to RGGB: what
+    inference packs (``seeisp.enhance.rggb_mosaic``)."""
+    return np.ascontiguousarray(rggb_mosaic(read_raw(path)))
 
 
 def long_target(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:

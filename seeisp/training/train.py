@@ -15,6 +15,7 @@ import math
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -35,6 +36,9 @@ from .data import SyntheticPairs, load_images, noise_vector
 from .device_noise import noisy_input, step_generator
 from .model import ResidualConv, SIDUNet
 from .noise_input import FIRST_WEIGHT, sample_with_noise_plane, with_noise_plane, with_zero_inputs
+
+if TYPE_CHECKING:
+    from .sid import MixedPairs
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
@@ -144,7 +148,7 @@ def load_weights(model: SIDUNet, path: str | os.PathLike[str]) -> None:
     trained further (fine-tuned) without its checkpoint. A model with more ``extra_convs`` than the
     weights may be grown from them: its residual convolutions the weights lack keep their zero start,
     so it begins as exactly the network the weights describe. So may a model with a noise plane from
-    4-plane weights: the plane starts at zero weight (``grow_noise_input``).
+    4-plane weights: the plane starts at zero weight (``noise_input.with_zero_inputs``).
     """
     path = Path(path)
     wanted = model.state_dict()
@@ -281,6 +285,50 @@ class TrainResult:
     stopped_early: bool  # by max_minutes, before config.steps
 
 
+def training_pairs(config: TrainConfig) -> SyntheticPairs | MixedPairs:
+    """Where the run's training samples come from: synthetic pairs of the ``train_dirs`` pictures with the noise of
+    ``training_sensors``, mixed with real SID pairs when ``sid_root`` is set. ``ValueError`` without pictures."""
+    profiles = training_sensors(config)
+    images = load_images(config.train_dirs, config.patch)
+    if not images:
+        where = ", ".join(d if Path(d).is_dir() else f"{d} (no such folder)" for d in config.train_dirs)
+        raise ValueError(f"train_dirs: no training pictures of at least {config.patch} px in {where or '[]'}")
+    pairs = SyntheticPairs(
+        images, profiles, patch=config.patch, virtual_share=config.virtual_share, pattern_share=config.pattern_share
+    )
+    if not config.sid_root:
+        return pairs
+    from .sid import MixedPairs, SIDPairs
+
+    cache = config.sid_cache or None
+    real = SIDPairs.from_list(config.sid_list, config.sid_root, patch=config.patch, cache_dir=cache)
+    return MixedPairs(pairs, real, config.sid_share)
+
+
+def _resume_or_start(
+    model: SIDUNet,
+    optimizer: torch.optim.Optimizer,
+    last: Path,
+    config: TrainConfig,
+    device: torch.device,
+    report: bool,
+) -> tuple[int, float, dict | None]:
+    """(step, best validation PSNR, the checkpoint's state): the run's ``last`` checkpoint loaded into ``model`` and
+    ``optimizer`` when there is one; else step 0, from ``init_from``'s weights or from scratch (no state)."""
+    if last.exists():
+        state = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if report:
+            print(f"resumed {last} at step {state['step']} (best validation PSNR {state['best_psnr']:.2f} dB)")
+        return state["step"], state["best_psnr"], state
+    if config.init_from:
+        load_weights(model, config.init_from)
+        if report:
+            print(f"starting from the weights of {config.init_from}")
+    return 0, -math.inf, None
+
+
 def train(config: TrainConfig) -> TrainResult:
     """Train (or resume) the run ``config`` describes, in ``config.out_dir``."""
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -302,42 +350,18 @@ def train(config: TrainConfig) -> TrainResult:
     out.mkdir(parents=True, exist_ok=True)
     model = SIDUNet(config.model_config).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    step, best = 0, -math.inf
     last = out / "last.pt"
-    if last.exists():
-        state = torch.load(last, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, best = state["step"], state["best_psnr"]
-        if rank == 0:
-            print(f"resumed {last} at step {step} (best validation PSNR {best:.2f} dB)")
-    elif config.init_from:
-        load_weights(model, config.init_from)
-        if rank == 0:
-            print(f"starting from the weights of {config.init_from}")
+    step, best, state = _resume_or_start(model, optimizer, last, config, device, report=rank == 0)
     # Adam keeps nudging the weights even at a tiny learning rate, and the validation score jitters
     # with them from one check to the next; the average of the last ~1/(1-ema) steps moves smoothly,
     # so "best" means something.
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
-    if ema is not None and last.exists() and state.get("ema") is not None:
+    if ema is not None and state is not None and state.get("ema") is not None:
         ema.load_state_dict(state["ema"])
     scored = ema.module if ema is not None else model
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
-    profiles = training_sensors(config)
-    images = load_images(config.train_dirs, config.patch)
-    if not images:
-        where = ", ".join(d if Path(d).is_dir() else f"{d} (no such folder)" for d in config.train_dirs)
-        raise ValueError(f"train_dirs: no training pictures of at least {config.patch} px in {where or '[]'}")
-    pairs = SyntheticPairs(
-        images, profiles, patch=config.patch, virtual_share=config.virtual_share, pattern_share=config.pattern_share
-    )
-    if config.sid_root:
-        from .sid import MixedPairs, SIDPairs
-
-        cache = config.sid_cache or None
-        real = SIDPairs.from_list(config.sid_list, config.sid_root, patch=config.patch, cache_dir=cache)
-        pairs = MixedPairs(pairs, real, config.sid_share)
+    pairs = training_pairs(config)
     val = validation_set(config) if rank == 0 else []
 
     # Only rank 0 logs; the others would each append a stray header.

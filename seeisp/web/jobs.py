@@ -228,9 +228,8 @@ def format_seconds(seconds: float) -> str:
 
 class StageSpeeds:
     """Seconds per megapixel of each stage on this machine: measured once at start-up (``warm_up``) and by every
-    run after; the network's per model and pass. Estimates come from these and the frame's size, nothing else."""
-
-    STAGES = ("read", "render", "comparison")
+    run after; the network's per model and pass (``network_stage``), the writing per format (``write_stage``).
+    Estimates come from these and the frame's size, nothing else."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -348,48 +347,12 @@ class Enhancer:
         if self.speeds.get(network) is None:
             status.set(f"{prefix}measuring the model's speed on this machine", None)
             self.speeds.measure(network, *measure_network(session, options.passes))
-        after_network = ("render", "comparison", "keep", *map(write_stage, options.formats))
+        after_network = stages_after_network(options.formats)
         started = time.perf_counter()
-
-        status.set(f"{prefix}reading" if not frames else f"{prefix}aligning and merging {len(frames) + 1} frames", None)
-        with pixel_limit(self.max_megapixels(session)):
-            raw, merged = merge_frames(path, frames, warn) if frames else (read_raw(path), 1)
+        raw, merged = self._read_upload(path, frames, warn, session, status, prefix)
         megapixels = raw.mosaic.size / 1e6
-        self.speeds.measure("read", time.perf_counter() - started, megapixels)
-
-        network_started = time.perf_counter()
-        network_ended = [network_started]
-        expected = self.speeds.estimate([network, *after_network], megapixels)
-
-        def tiles(done: int, total: int) -> None:
-            network_ended[0] = time.perf_counter()
-            spent = network_ended[0] - network_started
-            network_left = spent / done * (total - done)
-            rest = self.speeds.estimate(after_network, megapixels)
-            left = None if rest is None else network_left + rest
-            status.set(f"{prefix}network: tile {done} of {total}", left)
-            if done == total:  # enhance_raw goes on to white balance and render
-                status.set(f"{prefix}rendering", rest)
-
-        status.set(f"{prefix}network: starting", expected)
-        try:
-            result = enhance_raw(
-                raw,
-                model=session,
-                ratio=options.ratio,
-                ev=options.ev,
-                passes=options.passes,
-                white_balance=options.white_balance,
-                dark_frame=dark_frame,
-                progress=tiles,
-            )
-        except DarkFrameError as exc:
-            raise DarkFrameError(f"{path.name}: {exc}") from None
-        blend = Blend.of(dataclasses.replace(result, frames=merged))
-        network_result, result = blend.result, blend.at(options.strength)
-        # enhance_raw renders right after the last tile: the network's share is what the tiles took
-        self.speeds.measure(network, network_ended[0] - network_started, megapixels)
-        self.speeds.measure("render", time.perf_counter() - network_ended[0], megapixels)
+        blend, result = self._denoise_upload(path, raw, merged, session, options, dark_frame, status, prefix)
+        network_result = blend.result
         folder.mkdir(parents=True, exist_ok=True)
 
         def stage(name: str, key: str, work):
@@ -434,6 +397,82 @@ class Enhancer:
             run_strength=options.strength,
             size=result.raw.shape[::-1],
         )
+
+    def _read_upload(
+        self,
+        path: Path,
+        frames: Sequence[Path],
+        warn: Callable[[str], object] | None,
+        session: ModelSession,
+        status: Status,
+        prefix: str,
+    ) -> tuple[RawImage, int]:
+        """The uploaded raw, or the burst of it and ``frames`` merged, and how many frames it holds; the time it took
+        goes into the speeds."""
+        started = time.perf_counter()
+        status.set(f"{prefix}reading" if not frames else f"{prefix}aligning and merging {len(frames) + 1} frames", None)
+        with pixel_limit(self.max_megapixels(session)):
+            raw, merged = merge_frames(path, frames, warn) if frames else (read_raw(path), 1)
+        self.speeds.measure("read", time.perf_counter() - started, raw.mosaic.size / 1e6)
+        return raw, merged
+
+    def _denoise_upload(
+        self,
+        path: Path,
+        raw: RawImage,
+        merged: int,
+        session: ModelSession,
+        options: RunOptions,
+        dark_frame: DarkFrame | None,
+        status: Status,
+        prefix: str,
+    ) -> tuple[Blend, EnhanceResult]:
+        """``enhance_raw`` with the page's options, the status line following its tiles with the time left: the
+        ``Blend`` of its result (of ``merged`` frames) and the result at the options' strength. The network's and
+        the render's times go into the speeds."""
+        network = network_stage(session.name, options.passes)
+        after_network = stages_after_network(options.formats)
+        megapixels = raw.mosaic.size / 1e6
+        network_started = time.perf_counter()
+        network_ended = [network_started]
+        expected = self.speeds.estimate([network, *after_network], megapixels)
+
+        def tiles(done: int, total: int) -> None:
+            network_ended[0] = time.perf_counter()
+            spent = network_ended[0] - network_started
+            network_left = spent / done * (total - done)
+            rest = self.speeds.estimate(after_network, megapixels)
+            left = None if rest is None else network_left + rest
+            status.set(f"{prefix}network: tile {done} of {total}", left)
+            if done == total:  # enhance_raw goes on to white balance and render
+                status.set(f"{prefix}rendering", rest)
+
+        status.set(f"{prefix}network: starting", expected)
+        try:
+            result = enhance_raw(
+                raw,
+                model=session,
+                ratio=options.ratio,
+                ev=options.ev,
+                passes=options.passes,
+                white_balance=options.white_balance,
+                dark_frame=dark_frame,
+                progress=tiles,
+            )
+        except DarkFrameError as exc:
+            raise DarkFrameError(f"{path.name}: {exc}") from None
+        blend = Blend.of(dataclasses.replace(result, frames=merged))
+        at_strength = blend.at(options.strength)
+        # enhance_raw renders right after the last tile: the network's share is what the tiles took
+        self.speeds.measure(network, network_ended[0] - network_started, megapixels)
+        self.speeds.measure("render", time.perf_counter() - network_ended[0], megapixels)
+        return blend, at_strength
+
+
+def stages_after_network(formats: Sequence[str]) -> tuple[str, ...]:
+    """The stages of a run after the network, in order: render, comparison pictures, keeping the blend, and writing
+    each format."""
+    return ("render", "comparison", "keep", *map(write_stage, formats))
 
 
 def measure_network(session: ModelSession, passes: int) -> tuple[float, float]:
@@ -571,7 +610,7 @@ def run_files(
     max_files: int = MAX_FILES_PER_RUN,
     status: Status | None = None,
     dark_frame: str | None = None,
-    warn=None,
+    warn: Callable[[str], None] | None = None,
 ) -> PageRun:
     """The Enhance button: every uploaded file in turn, into a new run folder of ``session``; the oldest runs are
     then deleted where the disk caps ask for it.

@@ -223,7 +223,7 @@ def loupe_label(result: PageResult, strength: float) -> str:
     return f"{result.name} at 100 % (1:1 pixels), strength {strength:g} %: click it to move"
 
 
-def loupe_view(result: PageResult, strength: float, centre: tuple[float, float] | None):
+def loupe_view(result: PageResult, strength: float, centre: tuple[float, float] | None) -> gr.Image:
     """The 1:1 view's picture and label, or an empty view when the result has expired."""
     try:
         return gr.Image(value=result.loupe(strength, centre), label=loupe_label(result, strength))
