@@ -26,7 +26,8 @@ from seeisp.session import ModelSession  # noqa: E402
 from seeisp.training.config import TrainConfig  # noqa: E402
 from seeisp.training.export import export_onnx, export_variants  # noqa: E402
 from seeisp.training.model import SIDUNet  # noqa: E402
-from seeisp.training.train import load_weights, train  # noqa: E402
+from seeisp.training.noise_input import FIRST_WEIGHT  # noqa: E402
+from seeisp.training.train import initial_model, load_weights, train  # noqa: E402
 
 picture_dirs = test_training.picture_dirs  # the same tiny training pictures (a fixture)
 tiny_config = test_training.tiny_config
@@ -66,6 +67,22 @@ def test_a_plain_model_grown_by_the_plane_starts_as_it_was(plain_and_noisy: tupl
         out = grown(torch.cat([torch.from_numpy(packed)[None], plane], dim=1))[0].numpy()
     expected = ModelSession(plain).session.run(["rgb"], {"raw": packed[None]})[0][0]
     np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_from_scratch_the_noise_aware_network_starts_from_the_plain_ones_weights() -> None:
+    """Same seed, same start: the plain and the noise-aware network differ only by what the plane teaches."""
+    config = TrainConfig(width=4).model_config
+    torch.manual_seed(3)
+    plain = initial_model(config)
+    after_plain = torch.rand(3)
+    torch.manual_seed(3)
+    noisy = initial_model(dataclasses.replace(config, in_channels=5))
+    assert torch.equal(torch.rand(3), after_plain)  # and training draws on from the same random state
+    x = torch.rand(1, 4, 32, 48)
+    with torch.no_grad():
+        np.testing.assert_array_equal(plain(x).numpy(), noisy(torch.cat([x, torch.rand(1, 1, 32, 48)], 1)).numpy())
+    first = noisy.state_dict()[FIRST_WEIGHT]
+    assert first.shape[1] == 5 and not first[:, 4].any()
 
 
 def test_the_exported_model_says_it_reads_the_plane(plain_and_noisy: tuple[Path, Path]) -> None:

@@ -34,7 +34,7 @@ from ..writable import staged_file
 from .config import TrainConfig
 from .data import SyntheticPairs, load_images, noise_vector
 from .device_noise import noisy_input, step_generator
-from .model import ResidualConv, SIDUNet
+from .model import ResidualConv, SIDUNet, UNetConfig
 from .noise_input import FIRST_WEIGHT, sample_with_noise_plane, with_noise_plane, with_zero_inputs
 
 if TYPE_CHECKING:
@@ -124,6 +124,21 @@ def with_context(net: torch.nn.Module, packed: torch.Tensor, border: int) -> tor
         return net(packed)
     output = net(F.pad(packed, (border,) * 4, mode="reflect"))
     return output[..., 2 * border : -2 * border, 2 * border : -2 * border]
+
+
+def initial_model(config: UNetConfig) -> SIDUNet:
+    """A new network, drawn from torch's random state. One that reads planes beyond the raw's four (a noise plane)
+    starts from the very weights the four-plane network would, the extra planes at zero weight: a larger first
+    convolution would otherwise draw every layer's weights differently, and from scratch two draws can end up
+    dB apart, which would hide what the plane itself changes."""
+    model = SIDUNet(dataclasses.replace(config, in_channels=4))
+    if config.in_channels == 4:
+        return model
+    after_draw = torch.get_rng_state()
+    grown = SIDUNet(config)
+    torch.set_rng_state(after_draw)  # the rest of training draws as it would for the four-plane network
+    grown.load_state_dict(with_zero_inputs(model.state_dict(), config.in_channels))
+    return grown
 
 
 @torch.no_grad()
@@ -348,7 +363,7 @@ def train(config: TrainConfig) -> TrainResult:
 
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = SIDUNet(config.model_config).to(device, memory_format=memory_format)
+    model = initial_model(config.model_config).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     last = out / "last.pt"
     step, best, state = _resume_or_start(model, optimizer, last, config, device, report=rank == 0)
