@@ -445,6 +445,12 @@ def _frequencies() -> tuple[np.ndarray, np.ndarray]:
 FREQUENCY_Y, FREQUENCY_X = _frequencies()
 
 
+def windowed_noise_power(noise: NoiseModel, windowed: np.ndarray) -> np.ndarray:
+    """The noise power of one frame at each frequency of windowed tiles (..., TILE, TILE), from their mean level."""
+    level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
+    return noise.variance(level) * np.float32((WINDOW**2).sum())
+
+
 def compare_tiles(
     reference: np.ndarray, frame: np.ndarray, left: np.ndarray, noise: NoiseModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -464,8 +470,7 @@ def compare_tiles(
     else:
         frame_spectrum = rfft2(frame * WINDOW)
     difference = np.subtract(reference_spectrum, frame_spectrum, out=reference_spectrum)
-    level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
-    noise_power = 2 * noise.variance(level) * np.float32((WINDOW**2).sum())
+    noise_power = 2 * windowed_noise_power(noise, windowed)
     ratio = np.square(difference.real)
     ratio += np.square(difference.imag)
     ratio /= noise_power[..., None, None]
@@ -562,12 +567,10 @@ def even_out_noise(reference: Reference, merged: np.ndarray, pulls: Pulls, frame
     grid = reference.grid
     padded = grid.pad(merged)
     out = np.zeros_like(padded)
-    one_frame = np.float32((WINDOW**2).sum())
     for rows in grid.strips():
         windowed = reference_tiles(padded, rows) * WINDOW
         spectrum = rfft2(windowed)
-        level = windowed.sum(axis=(-2, -1)) / WINDOW.sum()
-        noise = (reference.noise.variance(level) * one_frame)[..., None, None]
+        noise = windowed_noise_power(reference.noise, windowed)[..., None, None]
         wanted = noise / np.float32(frames)
         noise = noise * pulls.noise_share(rows, frames)[None]
         signal = np.clip(spectrum.real**2 + spectrum.imag**2 - noise, 0, None)
