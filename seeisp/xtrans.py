@@ -2,8 +2,10 @@
 
 seeisp has no network that reads X-Trans natively (SID's X-Trans model packs each 6x6 cell into 9 channels at a
 third of the resolution; none is trained here). Instead every site of a Bayer grid of the frame's own size takes
-the mean of the nearest X-Trans sites of its colour (``resampling_table``): no demosaicking, so the network still
-sees raw values with their noise, and its full-resolution camera RGB is the picture, pixel for pixel.
+the X-Trans value there where the colours agree, else the mean of the nearest X-Trans sites of its colour
+(``resampling_table``); a red or blue site also takes half of the green detail between it and those sites
+(``GREEN_DETAIL``). No demosaicking: the network still sees raw values with nearly white noise, and its
+full-resolution camera RGB is the picture, pixel for pixel.
 
 The Bayer grid is anchored to the X-Trans cell, not to the frame's corner: ``phase`` finds where the frame starts
 in the reference cell, so a crop that shifts the pattern shifts the Bayer grid with it (up to the cell's own
@@ -26,6 +28,11 @@ from .raw import CFA, RawImage, XTransCFA
 REFERENCE = XTransCFA("GGRGGBGGBGGRBRGRBGGGBGGRGGRGGBRBGBRG")
 SIDE = 6  # pixels per side of the X-Trans cell
 _REACH = 2  # pixels: the farthest an X-Trans site may lie from the Bayer site it is averaged into
+# How much of the green difference between a red or blue Bayer site and the X-Trans sites it averages is added to
+# it (0: their plain mean, 1: full colour-difference interpolation). All of it recovers the most detail, but
+# carries the greens' noise into red and blue as noise the networks were not trained on; half measured best at
+# every ratio (docs/PERFORMANCE.md, X-Trans).
+GREEN_DETAIL = 0.5
 
 
 def phase(cfa: XTransCFA) -> tuple[int, int]:
@@ -53,33 +60,72 @@ def resampling_table(cfa: XTransCFA) -> dict[tuple[int, int], tuple[tuple[int, i
     """For each site (y, x) of the 6x6 cell, the offsets of the X-Trans sites whose mean its Bayer site takes:
     those of the Bayer site's colour nearest to it (the site itself where the colours agree)."""
     bayer = bayer_cfa(cfa)
-    table = {}
-    for y, x in itertools.product(range(SIDE), repeat=2):
-        colour = bayer.value[2 * (y % 2) + x % 2]
-        offsets = [
-            (oy, ox)
-            for oy, ox in itertools.product(range(-_REACH, _REACH + 1), repeat=2)
-            if _letter(cfa, y + oy, x + ox) == colour
-        ]
-        nearest = min(oy * oy + ox * ox for oy, ox in offsets)
-        table[y, x] = tuple(offset for offset in offsets if offset[0] ** 2 + offset[1] ** 2 == nearest)
-    return table
+    return {
+        (y, x): _nearest(cfa, y, x, bayer.value[2 * (y % 2) + x % 2])
+        for y, x in itertools.product(range(SIDE), repeat=2)
+    }
+
+
+@functools.cache
+def _green_table(cfa: XTransCFA) -> dict[tuple[int, int], tuple[tuple[int, int], ...]]:
+    """For each site of the 6x6 cell, the offsets of its nearest green X-Trans sites (itself on a green site)."""
+    return {(y, x): _nearest(cfa, y, x, "G") for y, x in itertools.product(range(SIDE), repeat=2)}
+
+
+def _nearest(cfa: XTransCFA, y: int, x: int, colour: str) -> tuple[tuple[int, int], ...]:
+    offsets = [
+        (oy, ox)
+        for oy, ox in itertools.product(range(-_REACH, _REACH + 1), repeat=2)
+        if _letter(cfa, y + oy, x + ox) == colour
+    ]
+    nearest = min(oy * oy + ox * ox for oy, ox in offsets)
+    return tuple(offset for offset in offsets if offset[0] ** 2 + offset[1] ** 2 == nearest)
 
 
 def to_bayer(mosaic: np.ndarray, cfa: XTransCFA) -> np.ndarray:
-    """An X-Trans mosaic (H, W) with the cell ``cfa`` -> a Bayer mosaic (H, W) in the phase ``bayer_cfa(cfa)``."""
+    """An X-Trans mosaic (H, W) with the cell ``cfa`` -> a Bayer mosaic (H, W) in the phase ``bayer_cfa(cfa)``.
+
+    Each Bayer site takes the mean of ``resampling_table``'s sites; a red or blue one that is not itself such a
+    site adds ``GREEN_DETAIL`` of the difference between the green at it and the mean green at those sites."""
     h, w = mosaic.shape
     if min(h, w) < SIDE:
         raise ValueError(f"an X-Trans mosaic needs at least {SIDE} x {SIDE} pixels, got {h} x {w}")
-    padded = _pad_by_cells(mosaic, _REACH)
+    mosaic = mosaic.astype(np.float32, copy=False)
+    green = _site_means(mosaic, _green_table(cfa))  # the green at every site: its own, else its nearest greens'
+    padded, padded_green = _pad_by_cells(mosaic, _REACH), _pad_by_cells(green, _REACH)
+    bayer = bayer_cfa(cfa)
     out = np.empty((h, w), np.float32)
     for (y, x), offsets in resampling_table(cfa).items():
-        rows, cols = out[y::SIDE, x::SIDE].shape
-        total = np.zeros((rows, cols), np.float32)
-        for oy, ox in offsets:
-            total += padded[_REACH + y + oy :: SIDE, _REACH + x + ox :: SIDE][:rows, :cols]
-        out[y::SIDE, x::SIDE] = total / np.float32(len(offsets))
+        colour = bayer.value[2 * (y % 2) + x % 2]
+        if colour == "G":
+            out[y::SIDE, x::SIDE] = green[y::SIDE, x::SIDE]
+            continue
+        value = _mean_at(padded, y, x, offsets, out[y::SIDE, x::SIDE].shape)
+        if offsets != ((0, 0),):
+            detail = green[y::SIDE, x::SIDE] - _mean_at(padded_green, y, x, offsets, value.shape)
+            value += np.float32(GREEN_DETAIL) * detail
+        out[y::SIDE, x::SIDE] = value
     return out
+
+
+def _site_means(mosaic: np.ndarray, table: dict[tuple[int, int], tuple[tuple[int, int], ...]]) -> np.ndarray:
+    """The mosaic with each site replaced by the mean of the sites ``table`` gives for its place in the cell."""
+    padded = _pad_by_cells(mosaic, _REACH)
+    out = np.empty(mosaic.shape, np.float32)
+    for (y, x), offsets in table.items():
+        out[y::SIDE, x::SIDE] = _mean_at(padded, y, x, offsets, out[y::SIDE, x::SIDE].shape)
+    return out
+
+
+def _mean_at(
+    padded: np.ndarray, y: int, x: int, offsets: tuple[tuple[int, int], ...], shape: tuple[int, int]
+) -> np.ndarray:
+    """The mean over ``offsets`` of the sites at (y, x) of every cell, read from a mosaic padded by ``_REACH``."""
+    rows, cols = shape
+    total = np.zeros((rows, cols), np.float32)
+    for oy, ox in offsets:
+        total += padded[_REACH + y + oy :: SIDE, _REACH + x + ox :: SIDE][:rows, :cols]
+    return total / np.float32(len(offsets))
 
 
 def as_bayer(raw: RawImage, hot_pixels: bool = True) -> RawImage:
