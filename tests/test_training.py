@@ -215,51 +215,6 @@ def test_noise_on_device_draws_its_own_noise_and_refuses_sid_pairs(
     assert TrainConfig.load(None, ["noise_on_device=true"]).noise_on_device
 
 
-def test_x_trans_samples_are_the_resampled_x_trans_shot(monkeypatch) -> None:
-    from seeisp.pack import pack
-    from seeisp.sim.synthesis import mosaic, mosaic_rggb
-    from seeisp.training import data
-    from seeisp.xtrans import to_bayer
-
-    def noiseless(clean_mosaic, ratio, params, rng):  # the shot as the sensor would record it without noise
-        span = params.white - params.black
-        return np.round(clean_mosaic / ratio * span + params.black).astype(np.uint16)
-
-    monkeypatch.setattr(data, "simulate_dark_raw", noiseless)
-    monkeypatch.setattr(
-        data,
-        "dark_raw_pair",
-        lambda clean, ratio, noise, rng: (noiseless(mosaic_rggb(clean), ratio, noise, None), clean),
-    )
-    picture = (np.random.default_rng(0).random((96, 96, 3)) * 255).astype(np.uint8)
-    rng = np.random.default_rng(1)
-    cells = set()
-    for share in (0.0, 1.0):
-        pairs = SyntheticPairs([picture], [], patch=48, black_clip_share=0.0, xtrans_share=share)
-        for _ in range(12):
-            packed, target, *_ = pairs.sample(rng, ratio=1.0)
-            clean = target.transpose(1, 2, 0)
-            if share == 0.0:
-                np.testing.assert_allclose(packed, pack(mosaic_rggb(clean)), atol=1e-3)
-                continue
-            matches = [
-                cell
-                for cell in data.XTRANS_RGGB_CELLS
-                if np.allclose(packed, pack(to_bayer(mosaic(clean, cell.value), cell)), atol=1e-3)
-            ]
-            assert matches, "the input is no X-Trans shot of the target resampled onto the Bayer grid"
-            assert not np.allclose(packed, pack(mosaic_rggb(clean)), atol=1e-3)
-            cells.add(matches[0])
-    assert len(cells) > 1  # the crops' X-Trans phases vary
-
-
-def test_x_trans_samples_refuse_noise_drawn_on_the_device() -> None:
-    for other in ("noise_on_device=true", "noise_plane=true"):
-        with pytest.raises(ValueError, match="xtrans_share does not mix with noise_on_device or noise_plane"):
-            TrainConfig.load(None, ["xtrans_share=0.5", other])
-    assert TrainConfig.load(None, ["xtrans_share=0.5"]).xtrans_share == 0.5
-
-
 def test_config_rejects_unknown_keys(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown config key 'stepz'"):
         TrainConfig.load(None, ["stepz=5"])
@@ -557,7 +512,6 @@ def test_cli_refuses_a_value_of_the_wrong_type_in_one_line(
         ("min_lr=-1e-6", "min_lr must be >= 0"),
         ("virtual_share=-0.1", "virtual_share must be in [0, 1]"),
         ("pattern_share=1.5", "pattern_share must be in [0, 1]"),
-        ("xtrans_share=-0.5", "xtrans_share must be in [0, 1]"),
         ("sid_share=2", "sid_share must be in [0, 1]"),
         ("val_every=0", "val_every must be >= 1"),
         ("checkpoint_every=0", "checkpoint_every must be >= 1"),

@@ -47,7 +47,6 @@ class TrainConfig:
     min_lr: float = 1e-5
     virtual_share: float = 0.3  # share of samples with a virtual camera and sensor
     pattern_share: float = 0.0  # share of procedural pictures (bars, text, dead leaves) among the photographs
-    xtrans_share: float = 0.0  # share of samples shot through an X-Trans filter, resampled as seeisp.xtrans serves them
     val_every: int = 500
     val_images: int = 8
     val_ratios: list[float] = field(default_factory=lambda: [100.0, 250.0, 300.0])
@@ -185,7 +184,7 @@ def check_ranges(config: TrainConfig) -> None:
     for key in ("patch", "val_crop"):
         if getattr(config, key) < 2 or getattr(config, key) % 2:
             raise ConfigError(f"{key} must be a positive even number of raw pixels, not {getattr(config, key)}", key)
-    for key in ("virtual_share", "pattern_share", "xtrans_share", "sid_share"):
+    for key in ("virtual_share", "pattern_share", "sid_share"):
         if not 0.0 <= getattr(config, key) <= 1.0:
             raise ConfigError(f"{key} must be in [0, 1], not {getattr(config, key)}", key)
     if any(ratio <= 0 for ratio in config.val_ratios):
@@ -206,12 +205,6 @@ def check_ranges(config: TrainConfig) -> None:
     if config.noise_on_device and config.sid_root:
         raise ConfigError(
             "noise_on_device=true does not mix with sid_root: the SID pairs are already noisy; use one or the other"
-        )
-    if config.xtrans_share and (config.noise_on_device or config.noise_plane):
-        raise ConfigError(
-            "xtrans_share does not mix with noise_on_device or noise_plane: X-Trans samples are resampled after "
-            "their noise is drawn, on the CPU, and their resampled noise has no plane",
-            "xtrans_share",
         )
     if config.noise_plane and config.sid_root:
         raise ConfigError(

@@ -22,30 +22,10 @@ import numpy as np
 from ..pack import amplify, pack
 from ..ratio import MAX_RATIO, MIN_RATIO
 from ..render import bt709_decode
-from ..sim.noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise, simulate_dark_raw
+from ..sim.noise import VIRTUAL_SENSOR, LogLinear, NoiseParams, SensorProfile, normalise
 from ..sim.patterns import draw_pattern
 from ..sim.pictures import list_images, load_srgb, to_unit
-from ..sim.synthesis import (
-    Camera,
-    bias_in_cell_order,
-    dark_raw_pair,
-    linear_srgb_to_camera,
-    mosaic,
-    mosaic_rggb,
-    random_camera,
-    sample_ratio,
-)
-from ..xtrans import REFERENCE, SIDE, bayer_cfa, shifted, to_bayer
-
-# The X-Trans cells whose Bayer grid (seeisp.xtrans.bayer_cfa) is RGGB, the packing order. Every X-Trans raw reaches
-# the network as one of these: ``to_bayer`` depends on the cell alone, and packing crops its grid to RGGB.
-XTRANS_RGGB_CELLS = tuple(
-    dict.fromkeys(
-        cell
-        for cell in (shifted(REFERENCE, rows, cols) for rows in range(SIDE) for cols in range(SIDE))
-        if bayer_cfa(cell).value == "RGGB"
-    )
-)
+from ..sim.synthesis import Camera, dark_raw_pair, linear_srgb_to_camera, mosaic_rggb, random_camera, sample_ratio
 
 
 @functools.cache
@@ -137,9 +117,6 @@ class SyntheticPairs:
     black_clip_share: float = 0.2
     ratio_range: tuple[float, float] = (MIN_RATIO, MAX_RATIO)
     pattern_share: float = 0.0  # share of samples drawn by seeisp.sim.patterns instead of cut from a picture
-    # Share of samples shot through an X-Trans filter and resampled onto the Bayer grid as seeisp serves X-Trans raws
-    # (seeisp.xtrans), so the network learns that input too.
-    xtrans_share: float = 0.0
 
     def _before_noise(
         self, rng: np.random.Generator, ratio: float | None
@@ -174,27 +151,14 @@ class SyntheticPairs:
         ``with_noise`` adds the noise vector of the sample (``NOISE_FIELDS``) without changing any draw.
         """
         clean, camera, ratio, noise = self._before_noise(rng, ratio)
-        cell = XTRANS_RGGB_CELLS[int(rng.integers(len(XTRANS_RGGB_CELLS)))] if self._xtrans(rng) else None
-        if cell is None:
-            raw, target = dark_raw_pair(clean, ratio, noise, rng)
-        else:
-            raw, target = (
-                simulate_dark_raw(mosaic(clean, cell.value), ratio, bias_in_cell_order(noise, cell.value), rng),
-                clean,
-            )
-        dark = normalise(raw, noise)
+        raw, target = dark_raw_pair(clean, ratio, noise, rng)
+        mosaic = normalise(raw, noise)
         clip_black = rng.random() < self.black_clip_share
         if clip_black:  # cameras that clip at black before writing the raw
-            dark = np.maximum(dark, 0.0)
-        if cell is not None:
-            dark = to_bayer(dark, cell)
-        packed = amplify(pack(dark), ratio)
+            mosaic = np.maximum(mosaic, 0.0)
+        packed = amplify(pack(mosaic), ratio)
         drawn = (noise_vector(noise, ratio, clip_black),) if with_noise else ()
         return packed, target.transpose(2, 0, 1), *_colour(camera), *drawn
-
-    def _xtrans(self, rng: np.random.Generator) -> bool:
-        """Whether the next sample is an X-Trans one (no draw at all when none are: Bayer runs stay as they were)."""
-        return bool(self.xtrans_share) and rng.random() < self.xtrans_share
 
     def clean_sample(self, rng: np.random.Generator, ratio: float | None = None) -> tuple[np.ndarray, ...]:
         """``sample`` without the noise: (clean RGGB mosaic (p, p), target, white balance, matrix, noise vector).

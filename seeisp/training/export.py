@@ -42,7 +42,7 @@ def model_metadata(model: SIDUNet, state: dict, name: str) -> dict[str, str]:
     """What a standalone runner needs to feed the network and read its output."""
     cfg = state.get("config", {})
     summary = {k: cfg[k] for k in ("steps", "batch_size", "patch", "train_dirs", "profiles_dir") if k in cfg}
-    fine_tuning = ("init_from", "pattern_share", "xtrans_share", "ema", "noise_plane")
+    fine_tuning = ("init_from", "pattern_share", "ema", "noise_plane")
     summary.update({k: cfg[k] for k in fine_tuning if cfg.get(k)})  # only when used
     summary.update(step=state.get("step"), val_psnr=state.get("val_psnr"))
     noise_plane = has_noise_plane(model.config)

@@ -309,12 +309,7 @@ def training_pairs(config: TrainConfig) -> SyntheticPairs | MixedPairs:
         where = ", ".join(d if Path(d).is_dir() else f"{d} (no such folder)" for d in config.train_dirs)
         raise ValueError(f"train_dirs: no training pictures of at least {config.patch} px in {where or '[]'}")
     pairs = SyntheticPairs(
-        images,
-        profiles,
-        patch=config.patch,
-        virtual_share=config.virtual_share,
-        pattern_share=config.pattern_share,
-        xtrans_share=config.xtrans_share,
+        images, profiles, patch=config.patch, virtual_share=config.virtual_share, pattern_share=config.pattern_share
     )
     if not config.sid_root:
         return pairs
