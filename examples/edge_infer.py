@@ -17,9 +17,10 @@ frame.json {"cfa": "RGGB", "black_level": 512 or [4 values, one per 2x2 cell: to
            variance = g * x + r**2 for a pixel of value x on the (raw - black) / (white - black) scale)
 Output     (H, W, 3) float32 linear camera RGB, not white balanced, sensor orientation.
 
-seeisp itself also replaces the sensor's hot pixels before the network (``seeisp.hot_pixels``) and treats blown
-highlights on both sides of it (docs/DEPLOYMENT.md); this runner feeds the mosaic as it is, as a camera pipeline
-that maps its defects at the factory would, and returns the network's output as it is.
+seeisp itself also replaces the sensor's hot pixels before the network (``seeisp.hot_pixels``), treats blown
+highlights on both sides of it and smooths the colour noise of its output (docs/DEPLOYMENT.md); this runner feeds
+the mosaic as it is, as a camera pipeline that maps its defects at the factory would, and returns the network's
+output as it is.
 """
 
 from __future__ import annotations

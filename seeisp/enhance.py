@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .budget import memory_budget
+from .chroma import smooth_chroma
 from .dark_frame import DarkFrames, as_dark_frames, dark_frame_for
 from .ensemble import check_passes, ensemble_suffix, network_planes, orientation_set, self_ensemble, single_pass
 from .errors import DarkFrameError, InvalidArgumentTypeError
@@ -194,6 +195,7 @@ def enhance_raw(
     camera_rgb = denoise(
         raw, session, used, passes=passes, hot_pixels=hot_pixels, tile=tile, overlap=overlap, progress=progress
     )
+    camera_rgb = smooth_chroma(camera_rgb, raw.white_balance)
     if dark is not None:  # the black level is now right, so the raw's means over areas are too
         camera_rgb = match_input_level(camera_rgb, raw.mosaic, raw.cfa, used)
     gains = balance_gains(balance, raw, camera_rgb)
