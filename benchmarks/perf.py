@@ -267,6 +267,7 @@ def stages(dng: str, model: str, out: str, threads: int) -> dict:
     """One ``seeisp enhance`` case taken apart (run in its own process): seconds and numpy peak per stage."""
     import tracemalloc
 
+    from seeisp.chroma import smooth_chroma
     from seeisp.enhance import denoise
     from seeisp.output import write_image
     from seeisp.raw import read_raw
@@ -293,7 +294,8 @@ def stages(dng: str, model: str, out: str, threads: int) -> dict:
     stage("load model", lambda: ModelSession(model, threads=threads))
     stage("read raw", lambda: read_raw(dng))
     stage("network (tiled)", lambda: denoise(state["read raw"], state["load model"], RATIO))
-    stage("render", lambda: render(state["network (tiled)"], state["read raw"]))
+    stage("colour noise", lambda: smooth_chroma(state["network (tiled)"], state["read raw"].white_balance))
+    stage("render", lambda: render(state["colour noise"], state["read raw"]))
     stage("write 16-bit TIFF", lambda: write_image(out, state["render"]))
     print(f"peak_rss_gb={peak_rss_gb()}", file=sys.stderr)
     return report
