@@ -479,13 +479,9 @@ def compare_tiles(
 
 def tile_pulls(ratio: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """(rows, nx): how much each whole tile is pulled towards the reference, from the mean of its ratios over all
-    planes at the lowest frequencies or at all (1 outside the frame), then the most of it and its eight neighbours:
-    a tile's window hardly sees what differs in its corners, which its neighbours see."""
+    planes at the lowest frequencies or at all (1 outside the frame)."""
     mean = np.maximum(ratio[..., LOW].mean(axis=(0, -1)), ratio.mean(axis=(0, -2, -1)))
-    pulled = np.where(inside, pull(mean, ROBUSTNESS.tile), np.float32(1.0))
-    edged = np.pad(pulled, 1, mode="edge")
-    rows, columns = pulled.shape
-    return np.max([edged[i : i + rows, j : j + columns] for i in range(3) for j in range(3)], axis=0)
+    return np.where(inside, pull(mean, ROBUSTNESS.tile), np.float32(1.0))
 
 
 @dataclass
