@@ -18,13 +18,13 @@ import numpy as np
 
 from .noise_level import box_mean
 
-RADIUS = 4  # pixels: the window is 2 * RADIUS + 1 wide
 # Brightness variance (square-root encoded, white at 1) at which a window counts half as an edge: below it the
 # window's colour is averaged, above it the colour follows the brightness.
 EDGE_VARIANCE = 1e-3
 # The windows' fits are made on the picture binned 4x4 and brought back to full size, as in He and Sun's "Fast
 # Guided Filter" (2015): a sixteenth of the work, and the colour still follows the full-size brightness.
 _BIN = 4
+WINDOW = 3  # binned pixels a side of the windows the colour is fitted over (12 pixels)
 _STRIP_ROWS = 256  # filtered a strip at a time, so the temporaries stay small on 24 MP frames (a multiple of _BIN)
 
 
@@ -33,7 +33,9 @@ def smooth_chroma(camera_rgb: np.ndarray, white_balance: np.ndarray) -> np.ndarr
     (``white_balance``: the R, G, B gains that make a grey grey). Any brightness and any edge of it are kept."""
     gains = np.asarray(white_balance, np.float32)
     out = np.empty(camera_rgb.shape, np.float32)
-    margin = 2 * RADIUS + 2 * _BIN  # two box means deep, plus the neighbours the enlarging reads
+    # Two window means deep, plus the neighbouring blocks the enlarging reads; whole blocks, so a strip's blocks are
+    # the frame's.
+    margin = (2 * (WINDOW // 2) + 1) * _BIN
     height = camera_rgb.shape[0]
     for top in range(0, height, _STRIP_ROWS):
         bottom = min(top + _STRIP_ROWS, height)
@@ -66,7 +68,7 @@ def _smooth(balanced: np.ndarray) -> np.ndarray:
 
 
 def _box(planes: np.ndarray) -> np.ndarray:
-    return box_mean(planes, 2 * max(RADIUS // _BIN, 1) + 1).astype(np.float32)
+    return box_mean(planes, WINDOW).astype(np.float32)
 
 
 def _binned(image: np.ndarray) -> np.ndarray:
@@ -88,9 +90,7 @@ def _enlarged(planes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         edge = [(0, 0)] * 3
         edge[axis] = (1, 1)
         padded = np.pad(planes, edge, mode="edge")
-        inner = [slice(None)] * 3
-        inner[axis] = slice(1, -1)
-        previous, following = inner.copy(), inner.copy()
+        previous, following = [slice(None)] * 3, [slice(None)] * 3
         previous[axis], following[axis] = slice(0, -2), slice(2, None)
         fine_shape = list(planes.shape)
         fine_shape[axis] *= _BIN
