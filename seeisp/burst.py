@@ -13,12 +13,12 @@ resampling blurs the noise or ties it between neighbours; the fraction of a pixe
 the tile's spectrum, which keeps the noise's power and independence. Each frequency of the tile is then pulled
 towards the reference's where the two differ by more than the noise of both predicts (HDR+'s pairwise Wiener
 merge): a fine detail that the frames alias differently, or that moved, comes from the reference, while the
-rest averages. A tile that differs on the whole, or whose neighbours do, comes from the reference alone
-(a moving object). Where fewer frames were kept, the merged raw's noise is then brought down to that of the
-rest (``even_out_noise``): the networks, trained on noise of one strength, leave a patch of one frame's noise in a
-cleaner picture speckled. The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that
-agrees with the reference almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans
-frames are merged on the Bayer grid the networks read (``seeisp.xtrans``).
+rest averages. A tile that differs on the whole comes from the reference alone (a moving object). Where fewer
+frames were kept, the merged raw's noise is then brought down to that of the rest (``even_out_noise``): the
+networks, trained on noise of one strength, leave a patch of one frame's noise in a cleaner picture speckled.
+The noise is measured on the reference itself (``NoiseModel.of_planes``). A frame that agrees with the reference
+almost nowhere (another scene) is left out with a ``BurstFrameWarning``. X-Trans frames are merged on the Bayer
+grid the networks read (``seeisp.xtrans``).
 
 The merged mosaic has the reference's brightness and the noise of a longer exposure, and goes through
 the same network as one frame (``enhance_raw``) at the burst's own ratio: measured on simulated bursts
@@ -531,25 +531,20 @@ def merge_frame(reference: Reference, planes: np.ndarray, shifts: np.ndarray) ->
     out = np.zeros_like(padded)
     pulls = Pulls.none(grid)
     kept, reached = 0.0, 0
-    rows_in_all = grid.count[0]
     for rows in grid.strips():
-        # One more tile row on either side, for the neighbours of ``tile_pulls``.
-        wider = slice(max(rows.start - 1, 0), min(rows.stop + 1, rows_in_all))
-        own = slice(rows.start - wider.start, rows.stop - wider.start)
-        tiles, inside = shifted_tiles(padded, whole, wider)
+        tiles, inside = shifted_tiles(padded, whole, rows)
         spectrum, difference, ratio = compare_tiles(
-            reference_tiles(reference.padded, wider), tiles, left[:, wider], reference.noise
+            reference_tiles(reference.padded, rows), tiles, left[:, rows], reference.noise
         )
-        tile_pull = tile_pulls(ratio, inside)[own]
-        weights = np.maximum(pull(ratio[:, own], ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
-        merged = difference[:, own]
-        merged *= weights
-        merged += spectrum[:, own]
-        merged = irfft2(merged)
+        tile_pull = tile_pulls(ratio, inside)
+        weights = np.maximum(pull(ratio, ROBUSTNESS.frequency), tile_pull[None, :, :, None, None])
+        difference *= weights  # the frame's spectrum pulled towards the reference's by ``weights``
+        difference += spectrum
+        merged = irfft2(difference)
         overlap_add(out, merged.astype(np.float32, copy=False), rows.start)
         pulls.add_strip(rows, weights)
-        kept += float((1.0 - tile_pull[inside[own]]).sum())
-        reached += int(inside[own].sum())
+        kept += float((1.0 - tile_pull[inside]).sum())
+        reached += int(inside.sum())
     return MergedFrame(grid.crop(out), kept / reached if reached else 0.0, pulls)
 
 
