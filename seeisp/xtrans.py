@@ -90,9 +90,9 @@ def to_bayer(mosaic: np.ndarray, cfa: XTransCFA) -> np.ndarray:
     h, w = mosaic.shape
     if min(h, w) < SIDE:
         raise ValueError(f"an X-Trans mosaic needs at least {SIDE} x {SIDE} pixels, got {h} x {w}")
-    mosaic = mosaic.astype(np.float32, copy=False)
-    green = _site_means(mosaic, _green_table(cfa))  # the green at every site: its own, else its nearest greens'
-    padded, padded_green = _pad_by_cells(mosaic, _REACH), _pad_by_cells(green, _REACH)
+    padded = _pad_by_cells(mosaic.astype(np.float32, copy=False), _REACH)
+    green = _site_means(padded, (h, w), _green_table(cfa))  # the green at every site: its own, else its nearest's
+    padded_green = _pad_by_cells(green, _REACH)
     bayer = bayer_cfa(cfa)
     out = np.empty((h, w), np.float32)
     for (y, x), offsets in resampling_table(cfa).items():
@@ -108,10 +108,12 @@ def to_bayer(mosaic: np.ndarray, cfa: XTransCFA) -> np.ndarray:
     return out
 
 
-def _site_means(mosaic: np.ndarray, table: dict[tuple[int, int], tuple[tuple[int, int], ...]]) -> np.ndarray:
-    """The mosaic with each site replaced by the mean of the sites ``table`` gives for its place in the cell."""
-    padded = _pad_by_cells(mosaic, _REACH)
-    out = np.empty(mosaic.shape, np.float32)
+def _site_means(
+    padded: np.ndarray, shape: tuple[int, int], table: dict[tuple[int, int], tuple[tuple[int, int], ...]]
+) -> np.ndarray:
+    """The (``shape``) mosaic, given padded by ``_REACH``, with each site replaced by the mean of the sites
+    ``table`` gives for its place in the cell."""
+    out = np.empty(shape, np.float32)
     for (y, x), offsets in table.items():
         out[y::SIDE, x::SIDE] = _mean_at(padded, y, x, offsets, out[y::SIDE, x::SIDE].shape)
     return out
